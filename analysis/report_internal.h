@@ -1,0 +1,49 @@
+/* What report.c reads out of a trace and hands to the plotting (report_plot.c) and page
+ * (report_html.c) halves of `weft report`. Not for use outside analysis/report*.c. */
+#ifndef WF_REPORT_INTERNAL_H
+#define WF_REPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "trace.h"
+
+/* One plotted series or histogram. Strings other than stem are owned by the reader. */
+typedef struct wf_report_item {
+  const char *name, *units, *description;
+  char stem[128];              /* file name without extension: "series-events", "hist-latency" */
+  size_t n;                    /* samples, or non-empty buckets */
+  double min, max, mean, last; /* series only, over finite samples */
+  int vs_index; /* series drawn against sample number: no time_s of the same length */
+  int drawn;    /* stem.png exists after gnuplot ran */
+} wf_report_item;
+
+typedef struct wf_report {
+  const char *h5path, *outdir;
+  wf_trace_reader *r;
+  double *time; /* /series/time_s, or NULL */
+  size_t ntime;
+  wf_report_item *series, *hists;
+  size_t nseries, nhists;
+  char plot_problem[1024]; /* why plots are missing; empty when gnuplot drew them */
+} wf_report;
+
+/* dir + "/" + file into buf; -1 if it does not fit. */
+int wf_report_path(char *buf, size_t cap, const char *dir, const char *file);
+
+/* report_plot.c: data files, the gnuplot script and running it. */
+FILE *wf_report_script_open(const wf_report *rp, wf_error *err);
+int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, const double *v,
+                          wf_error *err);
+int wf_report_plot_hist(const wf_report *rp, FILE *gp, wf_report_item *it, const double *lo,
+                        const double *hi, const double *count, wf_error *err);
+/* Runs plots.gp in outdir; on failure fills why and returns -1. */
+int wf_report_run_gnuplot(const char *outdir, char *why, size_t cap);
+
+/* report_html.c: index.html, written beside the plots. */
+int wf_report_html(const wf_report *rp, wf_error *err);
+/* A number as the shortest text that reads back to the same double; other text unchanged. */
+const char *wf_report_pretty_num(const char *text, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,290 @@
+/* The drawing half of `weft report`: writes each series and histogram as a whitespace-separated
+ * .dat file, appends a section per plot to plots.gp, and runs gnuplot on it once. */
+#include "report_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PLOT_SIZE "960,480"
+#define LINE_COLOR "#1f77b4"
+#define FEW_POINTS 60 /* fewer samples than this get point markers: lines alone hide them */
+
+/* A gnuplot single-quoted string: only ' needs escaping (doubled); control characters would
+ * end the command, so they become spaces. */
+static void gp_quote(FILE *gp, const char *s) {
+  fputc('\'', gp);
+  for (; s && *s; s++) {
+    if (*s == '\'')
+      fputs("''", gp);
+    else
+      fputc((unsigned char)*s < 0x20 ? ' ' : *s, gp);
+  }
+  fputc('\'', gp);
+}
+
+static void gp_title(FILE *gp, const wf_report_item *it) {
+  char title[600];
+  if (it->description && *it->description)
+    snprintf(title, sizeof title, "%s: %s", it->name, it->description);
+  else
+    snprintf(title, sizeof title, "%s", it->name);
+  fputs("set title ", gp);
+  gp_quote(gp, title);
+  fputs(" font ',11'\n", gp);
+}
+
+FILE *wf_report_script_open(const wf_report *rp, wf_error *err) {
+  char path[4096];
+  if (wf_report_path(path, sizeof path, rp->outdir, "plots.gp") != 0)
+    return wf_error_set(err, "output path '%s' is too long", rp->outdir), NULL;
+  FILE *gp = fopen(path, "w");
+  if (!gp) return wf_error_set(err, "cannot write '%s': %s", path, strerror(errno)), NULL;
+  fputs("# Written by `weft report` from ", gp);
+  gp_quote(gp, rp->h5path);
+  fputs(". Redraw with `gnuplot plots.gp` in this directory.\n"
+        "# pngcairo draws antialiased lines; plain png (libgd) is the fallback.\n"
+        "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+        "  set terminal pngcairo noenhanced size " PLOT_SIZE " font 'sans,10'\n"
+        "} else {\n"
+        "  set terminal png noenhanced size " PLOT_SIZE "\n"
+        "}\n"
+        "set encoding utf8\n",
+        gp);
+  return gp;
+}
+
+/* Settings every plot shares; `reset` keeps the terminal but drops the previous plot's. */
+static void gp_begin(FILE *gp, const wf_report_item *it) {
+  fprintf(gp, "\nreset\nset output '%s.png'\n", it->stem);
+  gp_title(gp, it);
+  fputs("set key off\nset border 3\nset tics nomirror out\n"
+        "set grid xtics ytics lc rgb '#dadada' lw 1 dt solid\n",
+        gp);
+}
+
+static int open_dat(const wf_report *rp, const wf_report_item *it, FILE **f, char *path, size_t cap,
+                    wf_error *err) {
+  char file[160];
+  snprintf(file, sizeof file, "%s.dat", it->stem);
+  if (wf_report_path(path, cap, rp->outdir, file) != 0)
+    return wf_error_set(err, "output path '%s' is too long", rp->outdir);
+  *f = fopen(path, "w");
+  return *f ? 0 : wf_error_set(err, "cannot write '%s': %s", path, strerror(errno));
+}
+
+static int close_dat(FILE *f, const char *path, wf_error *err) {
+  int bad = ferror(f);
+  if (fclose(f) != 0 || bad) return wf_error_set(err, "writing '%s' failed", path);
+  return 0;
+}
+
+/* %.17g keeps every bit; gnuplot reads NaN as a gap in the line. */
+static void put_num(FILE *f, double v) {
+  if (isfinite(v))
+    fprintf(f, "%.17g", v);
+  else
+    fputs("NaN", f);
+}
+
+static void series_stats(wf_report_item *it, const double *v) {
+  double sum = 0;
+  size_t finite = 0;
+  it->min = INFINITY;
+  it->max = -INFINITY;
+  for (size_t i = 0; i < it->n; i++) {
+    if (!isfinite(v[i])) continue;
+    if (v[i] < it->min) it->min = v[i];
+    if (v[i] > it->max) it->max = v[i];
+    sum += v[i];
+    finite++;
+  }
+  it->mean = finite ? sum / (double)finite : NAN;
+  if (!finite) it->min = it->max = NAN;
+  it->last = it->n ? v[it->n - 1] : NAN;
+}
+
+int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, const double *v,
+                          wf_error *err) {
+  series_stats(it, v);
+  it->vs_index = it->n && (!rp->time || rp->ntime != it->n);
+  char path[4096];
+  FILE *f;
+  if (open_dat(rp, it, &f, path, sizeof path, err) != 0) return -1;
+  fprintf(f, "# %s %s (%s)\n", it->vs_index ? "sample" : "time_s", it->name, it->units);
+  for (size_t i = 0; i < it->n; i++) {
+    if (it->vs_index)
+      fprintf(f, "%zu", i);
+    else
+      put_num(f, rp->time[i]);
+    fputc(' ', f);
+    put_num(f, v[i]);
+    fputc('\n', f);
+  }
+  if (close_dat(f, path, err) != 0) return -1;
+  if (it->n == 0) return 0; /* nothing to draw; the page says so */
+  gp_begin(gp, it);
+  fprintf(gp, "set xlabel '%s'\n", it->vs_index ? "sample number" : "simulated time (s)");
+  /* A little room above and below, so extremes do not sit on the axis line. */
+  fputs("set offsets 0, 0, graph 0.05, graph 0.05\n", gp);
+  char ylabel[300];
+  snprintf(ylabel, sizeof ylabel, "%s%s%s%s", it->name, *it->units ? " (" : "", it->units,
+           *it->units ? ")" : "");
+  fputs("set ylabel ", gp);
+  gp_quote(gp, ylabel);
+  fprintf(gp, "\nplot '%s.dat' using 1:2 with %s lc rgb '" LINE_COLOR "' lw 1.5%s\n", it->stem,
+          it->n < FEW_POINTS ? "linespoints" : "lines", it->n < FEW_POINTS ? " pt 7 ps 0.6" : "");
+  return 0;
+}
+
+/* A vertical dashed marker with its name at the top, for a histogram quantile. */
+static void gp_marker(FILE *gp, const wf_report *rp, const wf_report_item *it, const char *attr,
+                      int logx) {
+  char obj[300];
+  snprintf(obj, sizeof obj, "/histograms/%s", it->name);
+  const char *text = wf_trace_obj_attr_text(rp->r, obj, attr);
+  char *end;
+  double v = text ? strtod(text, &end) : NAN;
+  if (!text || *end || !isfinite(v) || (logx && v <= 0)) return;
+  fprintf(gp,
+          "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead front dt 2 lw 1.2 lc rgb "
+          "'#d62728'\n",
+          v, v);
+  fprintf(gp,
+          "set label '%s' at %.17g, graph 1 offset 0.4,-0.9 front boxed textcolor rgb '#d62728'\n",
+          attr, v);
+}
+
+static void hist_script(FILE *gp, const wf_report *rp, const wf_report_item *it, int logx,
+                        double xmin, double xmax) {
+  char obj[300], xlabel[300];
+  snprintf(obj, sizeof obj, "/histograms/%s", it->name);
+  const char *units = wf_trace_obj_attr_text(rp->r, obj, "units");
+  snprintf(xlabel, sizeof xlabel, "value%s%s%s", units && *units ? " (" : "", units ? units : "",
+           units && *units ? ")" : "");
+  gp_begin(gp, it);
+  fputs("set xlabel ", gp);
+  gp_quote(gp, xlabel);
+  /* Headroom above the tallest bucket keeps it clear of the quantile labels. */
+  /* Buckets are 8 linear steps per power of two, so their widths differ even on a log axis:
+   * plotting raw counts would draw a sawtooth. The height is the count divided by the bucket's
+   * width in the axis's own measure, so area is proportional to count. */
+  fprintf(gp,
+          "\nset ylabel '%s'\nset yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n"
+          "set style textbox opaque noborder\n",
+          logx ? "values per decade (bucket count / log10 width)"
+               : "values per unit (count / width)");
+  /* %s%c prints 2k, 10M: decades of nanoseconds or gas read at a glance. */
+  if (logx) fputs("set logscale x 10\nset format x '%.0s%c'\n", gp);
+  /* Autoscale would round out to whole decades and squeeze the buckets into the middle. */
+  if (logx)
+    fprintf(gp, "set xrange [%.17g:%.17g]\n", xmin / 1.25, xmax * 1.25);
+  else
+    fprintf(gp, "set xrange [%.17g:%.17g]\n", xmin, xmax);
+  gp_marker(gp, rp, it, "p50", logx);
+  gp_marker(gp, rp, it, "p99", logx);
+  fputs("set style fill solid 0.75 border lc rgb '#1f4e79'\n", gp);
+  /* boxxyerror columns x:y:xlow:xhigh:ylow:yhigh draw each bucket as exactly its interval. */
+  const char *h = logx ? "($3/log10($2/$1))" : "($3/($2-$1))";
+  fprintf(gp, "plot '%s.dat' using (%s):%s:1:2:(0):%s with boxxyerror lc rgb '" LINE_COLOR "'\n",
+          it->stem, logx ? "sqrt($1*$2)" : "($1+$2)/2", h, h);
+}
+
+int wf_report_plot_hist(const wf_report *rp, FILE *gp, wf_report_item *it, const double *lo,
+                        const double *hi, const double *count, wf_error *err) {
+  /* A log axis needs positive bounds; the engine's first bucket is [0,1), drawn from 0.5. */
+  int logx = 1;
+  double xmin = INFINITY, xmax = -INFINITY;
+  for (size_t i = 0; i < it->n; i++) logx &= hi[i] > 0;
+  for (size_t i = 0; i < it->n; i++) {
+    double l = logx && lo[i] <= 0 ? hi[i] / 2 : lo[i];
+    if (l < xmin) xmin = l;
+    if (hi[i] > xmax) xmax = hi[i];
+  }
+  char path[4096];
+  FILE *f;
+  if (open_dat(rp, it, &f, path, sizeof path, err) != 0) return -1;
+  fprintf(f, "# lo hi count%s\n", logx ? " (lo <= 0 drawn as hi/2 on the log axis)" : "");
+  for (size_t i = 0; i < it->n; i++) {
+    put_num(f, logx && lo[i] <= 0 ? hi[i] / 2 : lo[i]);
+    fputc(' ', f);
+    put_num(f, hi[i]);
+    fputc(' ', f);
+    put_num(f, count[i]);
+    fputc('\n', f);
+  }
+  if (close_dat(f, path, err) != 0) return -1;
+  if (it->n) hist_script(gp, rp, it, logx, xmin, xmax);
+  return 0;
+}
+
+/* ---- running gnuplot ---- */
+
+static int on_path(const char *prog) {
+  if (strchr(prog, '/')) return access(prog, X_OK) == 0;
+  const char *path = getenv("PATH");
+  char cand[4096];
+  for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+    size_t len = strcspn(p, ":");
+    int n = snprintf(cand, sizeof cand, "%.*s/%s", (int)len, len ? p : ".", prog);
+    if (n > 0 && (size_t)n < sizeof cand && access(cand, X_OK) == 0) return 1;
+    p += len + (p[len] == ':');
+  }
+  return 0;
+}
+
+/* The first line of gnuplot.log that names an error, else its last non-empty line. */
+static void log_reason(const char *outdir, char *buf, size_t cap) {
+  char path[4096], line[512];
+  buf[0] = 0;
+  if (wf_report_path(path, sizeof path, outdir, "gnuplot.log") != 0) return;
+  FILE *f = fopen(path, "r");
+  while (f && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    if (!*line || strspn(line, " ^") == strlen(line)) continue;
+    snprintf(buf, cap, "%s", line);
+    if (strstr(line, "line ") || strstr(line, "rror")) break;
+  }
+  if (f) fclose(f);
+}
+
+static void exec_gnuplot(const char *prog, const char *outdir) {
+  int log = -1, null = open("/dev/null", O_RDONLY);
+  if (chdir(outdir) == 0) log = open("gnuplot.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(126);
+  execlp(prog, prog, "plots.gp", (char *)NULL);
+  _exit(127);
+}
+
+int wf_report_run_gnuplot(const char *outdir, char *why, size_t cap) {
+  const char *prog = getenv("WEFT_GNUPLOT");
+  if (!prog || !*prog) prog = "gnuplot";
+  if (!on_path(prog)) {
+    snprintf(why, cap,
+             "gnuplot not found ('%s' is not an executable in PATH): install it (Debian: "
+             "apt-get install gnuplot-nox) or set WEFT_GNUPLOT to its path",
+             prog);
+    return -1;
+  }
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return snprintf(why, cap, "cannot start gnuplot: %s", strerror(errno)), -1;
+  if (pid == 0) exec_gnuplot(prog, outdir);
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return snprintf(why, cap, "waiting for gnuplot: %s", strerror(errno)), -1;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  char reason[512];
+  log_reason(outdir, reason, sizeof reason);
+  if (WIFEXITED(status))
+    snprintf(why, cap, "gnuplot failed (exit %d)%s%s; see %s/gnuplot.log", WEXITSTATUS(status),
+             *reason ? ": " : "", reason, outdir);
+  else
+    snprintf(why, cap, "gnuplot was killed by signal %d", WTERMSIG(status));
+  return -1;
+}

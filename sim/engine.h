@@ -1,0 +1,127 @@
+/* The discrete-event engine: logical processes (LPs) of registered types exchange timestamped
+ * events; the engine orders and delivers them and knows nothing of what they mean. This header
+ * is the whole interface a model uses at run time; sim/README.md walks through it. */
+#ifndef WF_ENGINE_H
+#define WF_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "event.h"
+#include "rng.h"
+#include "simtime.h"
+#include "trace.h"
+
+typedef struct wf_engine wf_engine;
+typedef struct wf_lp wf_lp;
+
+/* An LP type is a table of callbacks. State is state_size bytes owned by the engine, zeroed
+ * before init. cfg is the pointer given to wf_engine_add_lps, shared by all LPs of that call
+ * and owned by the model (it must outlive the run). */
+typedef struct wf_lp_type {
+  const char *name;
+  size_t state_size;
+  /* The smallest delay of any event this type sends to another LP: the lookahead the MPI
+   * synchronisation may rely on. wf_send enforces it. */
+  wf_time min_delay;
+  void (*init)(wf_lp *lp, void *state, const void *cfg);
+  void (*handle)(wf_lp *lp, void *state, const wf_event *ev);
+  void (*finish)(wf_lp *lp, void *state); /* may be NULL */
+} wf_lp_type;
+
+/* Fields are for the engine; models use the accessors below. */
+struct wf_lp {
+  wf_engine *eng;
+  const wf_lp_type *type;
+  void *state;
+  const void *cfg;
+  wf_rng rng;
+  uint64_t sent;   /* events sent: the sequence half of the tie key */
+  uint64_t events; /* events handled */
+  wf_lpid id;
+  uint32_t group;
+};
+
+/* ---- building the world (scenario time) ---- */
+wf_engine *wf_engine_new(wf_error *err);
+void wf_engine_free(wf_engine *eng);
+
+/* Adds count LPs of type t (registered on first use), all with the same cfg and group (a
+ * placement hint: LPs of one group stay on one rank). Returns the first id; ids are dense and
+ * in creation order. Returns WF_LP_NONE with err set on failure. */
+wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
+                          uint32_t group, wf_error *err);
+uint32_t wf_engine_lp_count(const wf_engine *eng);
+
+/* Memory the engine frees at wf_engine_free: for model configs built by builders. */
+void *wf_engine_alloc(wf_engine *eng, size_t size);
+
+/* Metrics are engine-side integer accumulators that LPs add to; integers so that sums over
+ * ranks are exact and traces bit-identical however LPs are placed. Every counter and gauge
+ * becomes a series in /series: a counter as its rate per simulated second, a gauge as its value
+ * at each sample. Define them while building; ids are small integers. */
+typedef uint32_t wf_metric;
+wf_metric wf_counter_define(wf_engine *eng, const char *name, const char *units,
+                            const char *description, wf_error *err);
+wf_metric wf_gauge_define(wf_engine *eng, const char *name, const char *units,
+                          const char *description, wf_error *err);
+/* Log-bucketed histogram of unsigned values (8 buckets per power of two, relative error
+ * <= 12.5%), written to /histograms/<name>. */
+wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
+                         const char *description, wf_error *err);
+#define WF_METRIC_NONE UINT32_MAX
+
+/* Per-item tables written to /records/<name>; rows are C structs described by cols. */
+typedef struct wf_record wf_record;
+wf_record *wf_record_define(wf_engine *eng, const char *name, const wf_column *cols, size_t ncols,
+                            size_t row_size, const char *description, wf_error *err);
+
+/* ---- running ---- */
+typedef struct wf_run_opts {
+  wf_time end_time;    /* events after this time are not processed; must be > 0 */
+  uint64_t max_events; /* 0 = no limit */
+  wf_time sample;      /* series sampling interval; 0 = end_time / 100 */
+  uint64_t seed;
+  wf_trace *trace; /* NULL: run without output */
+  /* Called about every progress_every_s of wall time when set. */
+  void (*progress)(void *ud, wf_time now, wf_time end, uint64_t events, double wall_s);
+  void *progress_ud;
+  double progress_every_s;
+  volatile int *stop; /* polled; non-zero ends the run early with status "interrupted" */
+} wf_run_opts;
+
+typedef struct wf_run_stats {
+  uint64_t events;
+  wf_time sim_time; /* time of the last processed event, or end_time if the run reached it */
+  double wall_s;
+  uint64_t pending;   /* events still queued at the end */
+  const char *status; /* "completed", "event-limit", "interrupted", "idle" */
+} wf_run_stats;
+
+int wf_engine_run(wf_engine *eng, const wf_run_opts *opts, wf_run_stats *stats, wf_error *err);
+
+/* ---- inside a handler ---- */
+wf_time wf_now(const wf_lp *lp);
+/* Sends an event of `kind` to dst at now + delay, copying len <= WF_PAYLOAD_MAX bytes. A
+ * delay below the type's min_delay to another LP is a model bug and stops the run. */
+void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *data, size_t len);
+void wf_count(wf_lp *lp, wf_metric counter, uint64_t n);
+void wf_gauge_add(wf_lp *lp, wf_metric gauge, int64_t delta);
+void wf_hist_add(wf_lp *lp, wf_metric hist, uint64_t value);
+void wf_record_append(wf_lp *lp, wf_record *rec, const void *row);
+/* Ends the run with an error naming this LP (for violated model invariants). */
+void wf_lp_fail(wf_lp *lp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline wf_rng *wf_lp_rng(wf_lp *lp) {
+  return &lp->rng;
+}
+static inline wf_lpid wf_lp_id(const wf_lp *lp) {
+  return lp->id;
+}
+static inline const void *wf_lp_cfg(const wf_lp *lp) {
+  return lp->cfg;
+}
+uint32_t wf_lp_total(const wf_lp *lp); /* LPs in the world */
+
+#endif

@@ -1,0 +1,103 @@
+/* The engine's own state, shared by its files (engine.c, metrics.c, record.c) and by nothing
+ * else: models see only engine.h. */
+#ifndef WF_ENGINE_INTERNAL_H
+#define WF_ENGINE_INTERNAL_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "queue.h"
+
+#define WF_MAX_TYPES 64
+#define WF_HIST_BUCKETS 496 /* 8 exact + 8 per power of two from 2^3 to 2^63 */
+
+typedef enum { WF_METRIC_COUNTER, WF_METRIC_GAUGE } wf_metric_kind;
+
+typedef struct wf_metric_def {
+  char *name, *units, *description;
+  wf_metric_kind kind;
+  int series; /* trace series handle */
+} wf_metric_def;
+
+typedef struct wf_hist {
+  char *name, *units, *description;
+  uint64_t count, sum_lo, sum_hi; /* exact 128-bit sum */
+  uint64_t min, max;
+  uint64_t buckets[WF_HIST_BUCKETS];
+} wf_hist;
+
+struct wf_record {
+  char *name, *description;
+  wf_column *cols;
+  size_t ncols, row_size;
+  unsigned char *rows;
+  size_t nrows, cap;
+  uint64_t total;
+  wf_trace_table *table;
+  wf_record *next;
+};
+
+/* A block of pooled events; blocks are chained for freeing. */
+typedef struct wf_pool_block {
+  struct wf_pool_block *next;
+  wf_event events[];
+} wf_pool_block;
+
+/* An allocation owned by the engine (state arenas, model configs). */
+typedef struct wf_owned {
+  struct wf_owned *next;
+  max_align_t data[];
+} wf_owned;
+
+struct wf_engine {
+  /* hot: touched on every event */
+  wf_queue queue;
+  wf_lp *lps;
+  wf_event *free_events;
+  wf_time now, end_time;
+  int top_pending; /* the event being handled is still at the top of the queue */
+  uint64_t budget; /* events until the next slow-path check */
+  uint64_t events;
+  uint64_t *counters;
+  int64_t *gauges;
+
+  uint32_t nlps, lps_cap;
+  const wf_lp_type *types[WF_MAX_TYPES];
+  uint32_t ntypes;
+  wf_pool_block *blocks;
+  wf_owned *owned;
+
+  wf_metric_def *metrics; /* counters and gauges share the id space */
+  uint32_t nmetrics;
+  wf_metric m_events, m_pending;
+  wf_hist **hists;
+  uint32_t nhists;
+  wf_record *records;
+  wf_record *lp_events;
+  void *sample_buf; /* metrics.c's series buffers */
+
+  wf_trace *trace;
+  wf_error *err; /* set by wf_lp_fail while running */
+  int failed;
+  uint64_t dropped_after_end;
+};
+
+/* metrics.c */
+int wf_metrics_begin(wf_engine *eng, wf_error *err);
+/* Appends one sample at time t of every counter (rate since the previous sample over dt) and
+ * gauge; buffers and writes to the trace in blocks. */
+int wf_metrics_sample(wf_engine *eng, wf_time t, wf_time dt, wf_error *err);
+int wf_metrics_end(wf_engine *eng, wf_error *err);
+void wf_metrics_free(wf_engine *eng);
+double wf_hist_quantile(const wf_hist *h, double q);
+void wf_hist_bucket_bounds(unsigned idx, double *lo, double *hi);
+unsigned wf_hist_bucket(uint64_t v);
+
+/* record.c */
+int wf_records_begin(wf_engine *eng, wf_error *err);
+int wf_records_end(wf_engine *eng, wf_error *err);
+void wf_records_free(wf_engine *eng);
+
+char *wf_strdup(const char *s);
+
+#endif

@@ -1,0 +1,76 @@
+/* The composition root: the `weft` executable's subcommands and the table of models. This is
+ * the one file that names every model and tool; the engine itself includes no model header. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../analysis/report.h"
+#include "../models/phold.h"
+#include "bench_queue.h"
+#include "run.h"
+
+static const wf_model *const models[] = {&wf_model_phold};
+#define NMODELS (sizeof models / sizeof *models)
+
+static int report_after_run(const char *trace, wf_error *err) {
+  return wf_report_write(trace, NULL, err);
+}
+
+static int cmd_run(int argc, char **argv) {
+  return wf_cmd_run(argc, argv, models, NMODELS, report_after_run);
+}
+
+static int cmd_bench(int argc, char **argv);
+
+static const struct command {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  const char *help;
+} commands[] = {
+    {"run", cmd_run, "run a Lua scenario and write its HDF5 trace"},
+    {"report", wf_report_main, "turn a trace into gnuplot plots and an HTML page"},
+    {"bench", cmd_bench, "engine benchmarks (weft bench queue)"},
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static int cmd_bench(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "queue") == 0) return wf_bench_queue_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
+    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue)\n", argv[1]);
+    return 2;
+  }
+  printf("usage: weft bench queue [options]\n\n"
+         "  queue   the pending-event set: 4-ary heap vs binary heap vs ladder queue under the\n"
+         "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n\n"
+         "The PHOLD engine benchmark is a scenario: weft run scenarios/bench/phold.lua --json\n");
+  return argc >= 2 ? 0 : 2;
+}
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: weft COMMAND [options]   (weft COMMAND --help for each)\n\n"
+             "weft simulates interchain AI systems: a Lua scenario builds the world, a\n"
+             "deterministic discrete-event engine runs it, traces go to HDF5 and reports to\n"
+             "gnuplot + HTML.\n\ncommands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+  fprintf(f, "\n  --version  print the version\n\nmodels:\n");
+  for (size_t i = 0; i < NMODELS; i++) fprintf(f, "  %-8s %s\n", models[i]->name, models[i]->help);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("weft %s\n", WEFT_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].main(argc - 1, argv + 1);
+  fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,288 @@
+/* Counters, gauges and histograms: definition, sampling into /series, histogram output. */
+#include "engine_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SAMPLE_BLOCK 1024 /* samples buffered per series before a trace append */
+
+static int name_ok(const char *name) {
+  if (!name || !*name || strlen(name) > 63) return 0;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '.' || *p == '-'))
+      return 0;
+  return 1;
+}
+
+static int name_taken(const wf_engine *eng, const char *name) {
+  for (uint32_t i = 0; i < eng->nmetrics; i++)
+    if (strcmp(eng->metrics[i].name, name) == 0) return 1;
+  for (uint32_t i = 0; i < eng->nhists; i++)
+    if (strcmp(eng->hists[i]->name, name) == 0) return 1;
+  return 0;
+}
+
+static wf_metric define(wf_engine *eng, wf_metric_kind kind, const char *name, const char *units,
+                        const char *description, wf_error *err) {
+  if (!name_ok(name)) {
+    wf_error_set(err, "bad metric name '%s' (1-63 characters of A-Z a-z 0-9 _ . -)",
+                 name ? name : "");
+    return WF_METRIC_NONE;
+  }
+  if (name_taken(eng, name) || strcmp(name, "time_s") == 0) {
+    wf_error_set(err, "metric '%s' is defined twice", name);
+    return WF_METRIC_NONE;
+  }
+  uint32_t n = eng->nmetrics + 1;
+  wf_metric_def *m = realloc(eng->metrics, n * sizeof *m);
+  uint64_t *c = realloc(eng->counters, n * sizeof *c);
+  if (m) eng->metrics = m;
+  if (c) eng->counters = c;
+  int64_t *g = realloc(eng->gauges, n * sizeof *g);
+  if (g) eng->gauges = g;
+  if (!m || !c || !g) {
+    wf_error_set(err, "out of memory defining metric '%s'", name);
+    return WF_METRIC_NONE;
+  }
+  wf_metric id = eng->nmetrics++;
+  eng->metrics[id] = (wf_metric_def){wf_strdup(name), wf_strdup(units ? units : ""),
+                                     wf_strdup(description ? description : ""), kind, -1};
+  eng->counters[id] = 0;
+  eng->gauges[id] = 0;
+  return id;
+}
+
+wf_metric wf_counter_define(wf_engine *eng, const char *name, const char *units,
+                            const char *description, wf_error *err) {
+  return define(eng, WF_METRIC_COUNTER, name, units, description, err);
+}
+
+wf_metric wf_gauge_define(wf_engine *eng, const char *name, const char *units,
+                          const char *description, wf_error *err) {
+  return define(eng, WF_METRIC_GAUGE, name, units, description, err);
+}
+
+wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
+                         const char *description, wf_error *err) {
+  if (!name_ok(name) || name_taken(eng, name)) {
+    wf_error_set(err, "histogram name '%s' is malformed or already used", name ? name : "");
+    return WF_METRIC_NONE;
+  }
+  wf_hist **hs = realloc(eng->hists, (eng->nhists + 1) * sizeof *hs);
+  wf_hist *h = calloc(1, sizeof *h);
+  if (hs) eng->hists = hs;
+  if (!hs || !h) {
+    free(h);
+    wf_error_set(err, "out of memory defining histogram '%s'", name);
+    return WF_METRIC_NONE;
+  }
+  h->name = wf_strdup(name);
+  h->units = wf_strdup(units ? units : "");
+  h->description = wf_strdup(description ? description : "");
+  h->min = UINT64_MAX;
+  eng->hists[eng->nhists] = h;
+  return eng->nhists++;
+}
+
+/* ---- histogram buckets: exact below 8, then 8 linear sub-buckets per power of two ---- */
+
+unsigned wf_hist_bucket(uint64_t v) {
+  if (v < 8) return (unsigned)v;
+  unsigned e = 63u - (unsigned)__builtin_clzll(v);
+  return 8u + (e - 3u) * 8u + (unsigned)((v >> (e - 3u)) & 7u);
+}
+
+void wf_hist_bucket_bounds(unsigned idx, double *lo, double *hi) {
+  if (idx < 8) {
+    *lo = idx;
+    *hi = idx + 1.0;
+    return;
+  }
+  unsigned e = (idx - 8u) / 8u + 3u, sub = (idx - 8u) % 8u;
+  *lo = ldexp(8.0 + sub, (int)e - 3);
+  *hi = ldexp(9.0 + sub, (int)e - 3);
+}
+
+void wf_hist_add(wf_lp *lp, wf_metric id, uint64_t v) {
+  wf_hist *h = lp->eng->hists[id];
+  h->buckets[wf_hist_bucket(v)]++;
+  h->count++;
+  uint64_t lo = h->sum_lo + v;
+  h->sum_hi += lo < v;
+  h->sum_lo = lo;
+  if (v < h->min) h->min = v;
+  if (v > h->max) h->max = v;
+}
+
+/* The q-quantile, interpolated linearly inside the bucket that holds it and clamped to the
+ * observed min and max: exact to the bucket width (12.5%). */
+double wf_hist_quantile(const wf_hist *h, double q) {
+  if (!h->count) return 0;
+  double target = q * (double)h->count, cum = 0;
+  for (unsigned i = 0; i < WF_HIST_BUCKETS; i++) {
+    if (!h->buckets[i]) continue;
+    double c = (double)h->buckets[i];
+    if (cum + c >= target) {
+      double lo, hi;
+      wf_hist_bucket_bounds(i, &lo, &hi);
+      double v = lo + (hi - lo) * ((target - cum) / c);
+      if (v < (double)h->min) v = (double)h->min;
+      if (v > (double)h->max) v = (double)h->max;
+      return v;
+    }
+    cum += c;
+  }
+  return (double)h->max;
+}
+
+/* ---- sampling ---- */
+
+typedef struct sample_buf {
+  double *values; /* [nmetrics + 1][SAMPLE_BLOCK]; row 0 is time_s */
+  uint64_t *prev; /* counter values at the previous sample */
+  size_t n;
+  int time_series;
+} sample_buf;
+
+static sample_buf *buf_of(wf_engine *eng) {
+  return (sample_buf *)eng->sample_buf;
+}
+
+int wf_metrics_begin(wf_engine *eng, wf_error *err) {
+  sample_buf *b = calloc(1, sizeof *b);
+  if (b) {
+    b->values = calloc((size_t)(eng->nmetrics + 1) * SAMPLE_BLOCK, sizeof(double));
+    b->prev = calloc(eng->nmetrics, sizeof(uint64_t));
+  }
+  if (!b || !b->values || !b->prev) {
+    if (b) {
+      free(b->values);
+      free(b->prev);
+    }
+    free(b);
+    return wf_error_set(err, "out of memory for series buffers");
+  }
+  eng->sample_buf = b;
+  if (!eng->trace) return 0;
+  b->time_series = wf_trace_series_add(eng->trace, "time_s", "s",
+                                       "simulated time at the end of each sample interval", err);
+  if (b->time_series < 0) return -1;
+  for (uint32_t i = 0; i < eng->nmetrics; i++) {
+    wf_metric_def *m = &eng->metrics[i];
+    char units[80];
+    snprintf(units, sizeof units, m->kind == WF_METRIC_COUNTER ? "%s/s" : "%s", m->units);
+    m->series = wf_trace_series_add(eng->trace, m->name, units, m->description, err);
+    if (m->series < 0) return -1;
+  }
+  return 0;
+}
+
+static int flush_samples(wf_engine *eng, sample_buf *b, wf_error *err) {
+  if (!eng->trace || !b->n) {
+    b->n = 0;
+    return 0;
+  }
+  if (wf_trace_series_append(eng->trace, b->time_series, b->values, b->n, err) != 0) return -1;
+  for (uint32_t i = 0; i < eng->nmetrics; i++)
+    if (wf_trace_series_append(eng->trace, eng->metrics[i].series,
+                               b->values + (size_t)(i + 1) * SAMPLE_BLOCK, b->n, err) != 0)
+      return -1;
+  b->n = 0;
+  return 0;
+}
+
+int wf_metrics_sample(wf_engine *eng, wf_time t, wf_time dt, wf_error *err) {
+  sample_buf *b = buf_of(eng);
+  eng->counters[eng->m_events] = eng->events;
+  eng->gauges[eng->m_pending] = (int64_t)eng->queue.n;
+  double dts = wf_time_to_s(dt);
+  b->values[b->n] = wf_time_to_s(t);
+  for (uint32_t i = 0; i < eng->nmetrics; i++) {
+    double v;
+    if (eng->metrics[i].kind == WF_METRIC_COUNTER) {
+      v = (double)(eng->counters[i] - b->prev[i]) / dts;
+      b->prev[i] = eng->counters[i];
+    } else {
+      v = (double)eng->gauges[i];
+    }
+    b->values[(size_t)(i + 1) * SAMPLE_BLOCK + b->n] = v;
+  }
+  if (++b->n == SAMPLE_BLOCK) return flush_samples(eng, b, err);
+  return 0;
+}
+
+typedef struct hist_row {
+  double lo, hi;
+  uint64_t count;
+} hist_row;
+
+static int write_hist(wf_engine *eng, const wf_hist *h, wf_error *err) {
+  static const wf_column cols[] = {
+      {"lo", WF_COL_F64, offsetof(hist_row, lo), sizeof(double), NULL},
+      {"hi", WF_COL_F64, offsetof(hist_row, hi), sizeof(double), NULL},
+      {"count", WF_COL_U64, offsetof(hist_row, count), sizeof(uint64_t), "values"},
+  };
+  wf_trace_table *t = wf_trace_table_add(eng->trace, "histograms", h->name, cols, 3,
+                                         sizeof(hist_row), h->description, err);
+  if (!t) return -1;
+  hist_row rows[WF_HIST_BUCKETS];
+  size_t n = 0;
+  for (unsigned i = 0; i < WF_HIST_BUCKETS; i++) {
+    if (!h->buckets[i]) continue;
+    wf_hist_bucket_bounds(i, &rows[n].lo, &rows[n].hi);
+    rows[n++].count = h->buckets[i];
+  }
+  if (wf_trace_table_append(t, rows, n, err) != 0) return -1;
+  char obj[96];
+  snprintf(obj, sizeof obj, "/histograms/%s", h->name);
+  double mean =
+      h->count ? (ldexp((double)h->sum_hi, 64) + (double)h->sum_lo) / (double)h->count : 0;
+  if (wf_trace_obj_attr_str(eng->trace, obj, "units", h->units, err) != 0) return -1;
+  const struct {
+    const char *name;
+    double v;
+  } attrs[] = {{"count", (double)h->count},
+               {"mean", mean},
+               {"min", h->count ? (double)h->min : 0},
+               {"max", (double)h->max},
+               {"p50", wf_hist_quantile(h, 0.50)},
+               {"p90", wf_hist_quantile(h, 0.90)},
+               {"p99", wf_hist_quantile(h, 0.99)}};
+  for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+    if (wf_trace_obj_attr_f64(eng->trace, obj, attrs[i].name, attrs[i].v, err) != 0) return -1;
+  return 0;
+}
+
+int wf_metrics_end(wf_engine *eng, wf_error *err) {
+  if (flush_samples(eng, buf_of(eng), err) != 0) return -1;
+  if (!eng->trace) return 0;
+  for (uint32_t i = 0; i < eng->nhists; i++)
+    if (write_hist(eng, eng->hists[i], err) != 0) return -1;
+  return 0;
+}
+
+void wf_metrics_free(wf_engine *eng) {
+  for (uint32_t i = 0; i < eng->nmetrics; i++) {
+    free(eng->metrics[i].name);
+    free(eng->metrics[i].units);
+    free(eng->metrics[i].description);
+  }
+  for (uint32_t i = 0; i < eng->nhists; i++) {
+    free(eng->hists[i]->name);
+    free(eng->hists[i]->units);
+    free(eng->hists[i]->description);
+    free(eng->hists[i]);
+  }
+  sample_buf *b = buf_of(eng);
+  if (b) {
+    free(b->values);
+    free(b->prev);
+    free(b);
+  }
+  free(eng->metrics);
+  free(eng->counters);
+  free(eng->gauges);
+  free(eng->hists);
+}

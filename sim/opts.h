@@ -1,0 +1,28 @@
+/* Command-line options declared once in a table: the same table parses argv and prints
+ * --help, so every option is documented by construction. */
+#ifndef WF_OPTS_H
+#define WF_OPTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+typedef struct wf_opt {
+  const char *name; /* long name without "--" */
+  char short_name;  /* 0: none */
+  const char *arg;  /* name of the value ("FILE"), NULL for a flag */
+  const char *help;
+} wf_opt;
+
+/* Calls on_opt(ud, index, value or NULL) for each option and on_arg(ud, text) for each
+ * positional argument, in order. Accepts --name=value, --name value, -x value; "--" ends
+ * options. A callback returning non-zero stops parsing with err set. --help/-h is always
+ * recognised and reported as index -1. */
+int wf_opts_parse(int argc, char **argv, const wf_opt *opts, size_t n,
+                  int (*on_opt)(void *ud, int index, const char *value, wf_error *err),
+                  int (*on_arg)(void *ud, const char *text, wf_error *err), void *ud,
+                  wf_error *err);
+void wf_opts_help(FILE *f, const char *usage, const char *about, const wf_opt *opts, size_t n);
+
+#endif

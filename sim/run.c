@@ -1,0 +1,351 @@
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "opts.h"
+#include "scenario.h"
+
+enum { O_SET, O_SEED, O_OUT, O_FORCE, O_JSON, O_QUIET, O_REPORT, O_NO_TRACE, O_BUILDERS };
+
+static const wf_opt run_opts[] = {
+    {"set", 0, "KEY=VALUE",
+     "override a parameter the scenario declares with weft.params{...};\n"
+     "repeatable; numbers, booleans and durations (\"250ms\", \"6s\", \"10min\")"},
+    {"seed", 0, "N", "run seed (overrides the scenario's weft.run{seed=...}; default 1)"},
+    {"output", 'o', "FILE.h5", "trace file (default results/<scenario>-<YYYYmmdd-HHMMSS>.h5)"},
+    {"force", 0, NULL, "overwrite an existing output file"},
+    {"json", 0, NULL,
+     "print one JSON object with the run's figures on stdout at the end:\n"
+     "events, wall_s, events_per_s, sim_time_s, ranks, output, seed, status, ..."},
+    {"quiet", 'q', NULL, "no progress line and no summary on stderr"},
+    {"report", 0, NULL, "also write the report (as `weft report`) next to the trace"},
+    {"no-trace", 0, NULL, "write no trace file (to measure the engine alone)"},
+    {"list-builders", 0, NULL, "list weft.run and every builder's keys, types and defaults"},
+};
+#define NOPTS (sizeof run_opts / sizeof *run_opts)
+
+typedef struct run_args {
+  const char *scenario, *output;
+  const char **sets;
+  size_t nsets;
+  uint64_t seed;
+  int seed_given, force, json, quiet, report, no_trace, help, builders;
+} run_args;
+
+static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
+  run_args *a = ud;
+  char *end;
+  switch (idx) {
+  case -1:
+    a->help = 1;
+    break;
+  case O_SET:
+    a->sets[a->nsets++] = v;
+    break;
+  case O_SEED:
+    errno = 0;
+    a->seed = strtoull(v, &end, 10);
+    if (errno || *end || !*v || v[0] == '-')
+      return wf_error_set(err, "--seed %s: expected a non-negative integer", v);
+    a->seed_given = 1;
+    break;
+  case O_OUT:
+    a->output = v;
+    break;
+  case O_FORCE:
+    a->force = 1;
+    break;
+  case O_JSON:
+    a->json = 1;
+    break;
+  case O_QUIET:
+    a->quiet = 1;
+    break;
+  case O_REPORT:
+    a->report = 1;
+    break;
+  case O_NO_TRACE:
+    a->no_trace = 1;
+    break;
+  case O_BUILDERS:
+    a->builders = 1;
+    break;
+  }
+  return 0;
+}
+
+static int on_arg(void *ud, const char *text, wf_error *err) {
+  run_args *a = ud;
+  if (a->scenario)
+    return wf_error_set(err, "more than one scenario given ('%s', '%s')", a->scenario, text);
+  a->scenario = text;
+  return 0;
+}
+
+/* ---- progress ---- */
+
+static void progress(void *ud, wf_time now, wf_time end, uint64_t events, double wall) {
+  (void)ud;
+  double frac = end ? (double)now / (double)end : 0, rate = wall > 0 ? (double)events / wall : 0;
+  char t[32], e[32], eta[32] = "?";
+  wf_duration_format(now, t, sizeof t);
+  wf_duration_format(end, e, sizeof e);
+  if (frac > 0.001) {
+    double left = wall * (1 - frac) / frac;
+    snprintf(eta, sizeof eta, "%d:%02d", (int)(left / 60), (int)left % 60);
+  }
+  fprintf(stderr, "\r\033[K  t=%s/%s  %5.1f%%  %.2f M events/s  ETA %s", t, e, 100 * frac,
+          rate / 1e6, eta);
+  fflush(stderr);
+}
+
+static volatile int stop_flag;
+static void on_sigint(int sig) {
+  (void)sig;
+  stop_flag = 1;
+  signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the process at once */
+}
+
+/* ---- output path ---- */
+
+static int default_output(const char *name, char *out, size_t size, wf_error *err) {
+  if (mkdir("results", 0777) != 0 && errno != EEXIST)
+    return wf_error_set(err, "cannot create directory 'results': %s", strerror(errno));
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  snprintf(out, size, "results/%s-%s.h5", name, stamp);
+  return 0;
+}
+
+static int check_output(const char *path, int force, wf_error *err) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return wf_error_set(err, "output '%s' is a directory", path);
+    if (!force) return wf_error_set(err, "output '%s' exists (use --force to overwrite)", path);
+  }
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = 0;
+  else
+    snprintf(dir, sizeof dir, ".");
+  if (!*dir) snprintf(dir, sizeof dir, "/");
+  if (access(dir, W_OK) != 0)
+    return wf_error_set(err, "cannot write output '%s': directory '%s': %s", path, dir,
+                        strerror(errno));
+  return 0;
+}
+
+/* ---- the trace's metadata ---- */
+
+static int write_meta(wf_trace *t, const run_args *a, const wf_scenario_out *sc, wf_error *err) {
+  if (wf_trace_attr_str(t, "scenario", a->scenario, err) ||
+      wf_trace_attr_str(t, "scenario_text", sc->text, err) ||
+      wf_trace_attr_str(t, "params", sc->params_json, err) ||
+      wf_trace_attr_u64(t, "seed", sc->seed, err) || wf_trace_attr_u64(t, "ranks", 1, err) ||
+      wf_trace_attr_str(t, "weft_version", WEFT_VERSION, err) ||
+      wf_trace_attr_f64(t, "end_time_s", wf_time_to_s(sc->end_time), err) ||
+      wf_trace_attr_str(t, "status", "running", err))
+    return -1;
+  return 0;
+}
+
+static int write_result(wf_trace *t, const wf_run_stats *st, const char *error, wf_error *err) {
+  if (wf_trace_attr_u64(t, "events", st->events, err) ||
+      wf_trace_attr_f64(t, "sim_time_s", wf_time_to_s(st->sim_time), err) ||
+      wf_trace_attr_f64(t, "wall_s", st->wall_s, err) ||
+      wf_trace_attr_str(t, "status", error ? "failed" : st->status, err))
+    return -1;
+  if (error && wf_trace_attr_str(t, "error", error, err)) return -1;
+  return 0;
+}
+
+static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
+                       const char *output) {
+  wf_json j;
+  wf_json_init(&j);
+  wf_json_begin_object(&j);
+  wf_json_key(&j, "scenario");
+  wf_json_str(&j, a->scenario);
+  wf_json_key(&j, "status");
+  wf_json_str(&j, st->status);
+  wf_json_key(&j, "events");
+  wf_json_uint(&j, st->events);
+  wf_json_key(&j, "wall_s");
+  wf_json_num(&j, st->wall_s);
+  wf_json_key(&j, "events_per_s");
+  wf_json_num(&j, st->wall_s > 0 ? (double)st->events / st->wall_s : 0);
+  wf_json_key(&j, "sim_time_s");
+  wf_json_num(&j, wf_time_to_s(st->sim_time));
+  wf_json_key(&j, "ranks");
+  wf_json_int(&j, 1);
+  wf_json_key(&j, "seed");
+  wf_json_uint(&j, sc->seed);
+  wf_json_key(&j, "pending");
+  wf_json_uint(&j, st->pending);
+  wf_json_key(&j, "output");
+  if (output)
+    wf_json_str(&j, output);
+  else
+    wf_json_str(&j, "");
+  wf_json_end_object(&j);
+  char *s = wf_json_take(&j);
+  if (s) printf("%s\n", s);
+  free(s);
+}
+
+/* ---- the command ---- */
+
+typedef struct run_ctx {
+  run_args a;
+  wf_scenario_out sc;
+  wf_engine *eng;
+  char output[1024], part[1100];
+  wf_trace *trace;
+} run_ctx;
+
+static void cleanup(run_ctx *c) {
+  if (c->trace) wf_trace_close(c->trace, NULL);
+  if (*c->part) remove(c->part);
+  wf_engine_free(c->eng);
+  wf_scenario_out_free(&c->sc);
+  free(c->a.sets);
+}
+
+static int fail(run_ctx *c, wf_error *err) {
+  fprintf(stderr, "weft run: %s\n", err->msg);
+  cleanup(c);
+  return 1;
+}
+
+/* After the engine stopped with an error: keep what was written, marked failed, beside the
+ * output so the cause can be inspected, never under the output's own name. */
+static int fail_after_run(run_ctx *c, const wf_run_stats *st, wf_error *err) {
+  fprintf(stderr, "weft run: %s\n", err->msg);
+  if (c->trace) {
+    wf_error e2 = {0};
+    write_result(c->trace, st, err->msg, &e2);
+    int closed = wf_trace_close(c->trace, &e2);
+    c->trace = NULL;
+    char failed[1200];
+    snprintf(failed, sizeof failed, "%s.failed", c->output);
+    if (closed == 0 && rename(c->part, failed) == 0) {
+      fprintf(stderr, "weft run: the partial trace is kept as %s (status \"failed\")\n", failed);
+      c->part[0] = 0;
+    }
+  }
+  cleanup(c);
+  return 1;
+}
+
+int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmodels,
+               wf_after_run report) {
+  run_ctx c = {0};
+  wf_error err = {0};
+  c.a.sets = calloc((size_t)argc + 1, sizeof *c.a.sets);
+  if (!c.a.sets) return 1;
+  if (wf_opts_parse(argc, argv, run_opts, NOPTS, on_opt, on_arg, &c.a, &err) != 0) {
+    fprintf(stderr, "weft run: %s\n", err.msg);
+    free(c.a.sets);
+    return 2;
+  }
+  if (c.a.help || c.a.builders) {
+    if (c.a.help)
+      wf_opts_help(stdout, "weft run SCENARIO.lua [options]",
+                   "Runs a scenario: the Lua script builds the world (weft.params, weft.run and\n"
+                   "the model builders), the engine runs it to its end time, and the trace goes\n"
+                   "to one HDF5 file (schema: analysis/SCHEMA.md). A progress line shows on\n"
+                   "stderr when it is a terminal; Ctrl-C stops early and keeps the trace.\n"
+                   "Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted.",
+                   run_opts, NOPTS);
+    else
+      wf_scenario_print_builders(models, nmodels, stdout);
+    free(c.a.sets);
+    return 0;
+  }
+  if (!c.a.scenario) {
+    fprintf(stderr, "weft run: no scenario given (usage: weft run SCENARIO.lua [options])\n");
+    free(c.a.sets);
+    return 2;
+  }
+  if (c.a.no_trace && (c.a.output || c.a.report)) {
+    fprintf(stderr, "weft run: --no-trace cannot go with --output or --report\n");
+    free(c.a.sets);
+    return 2;
+  }
+
+  c.eng = wf_engine_new(&err);
+  if (!c.eng) return fail(&c, &err);
+  wf_scenario_in in = {.path = c.a.scenario,
+                       .sets = c.a.sets,
+                       .nsets = c.a.nsets,
+                       .models = models,
+                       .nmodels = nmodels,
+                       .seed = c.a.seed,
+                       .seed_given = c.a.seed_given};
+  if (wf_scenario_load(&in, c.eng, &c.sc, &err) != 0) return fail(&c, &err);
+
+  if (!c.a.no_trace) {
+    if (c.a.output)
+      snprintf(c.output, sizeof c.output, "%s", c.a.output);
+    else if (default_output(c.sc.name, c.output, sizeof c.output, &err) != 0)
+      return fail(&c, &err);
+    if (check_output(c.output, c.a.force, &err) != 0) return fail(&c, &err);
+    snprintf(c.part, sizeof c.part, "%s.part", c.output);
+    c.trace = wf_trace_create(c.part, &err);
+    if (!c.trace || write_meta(c.trace, &c.a, &c.sc, &err) != 0) return fail(&c, &err);
+  }
+
+  int tty = isatty(fileno(stderr)) && !c.a.quiet;
+  wf_run_opts ro = {.end_time = c.sc.end_time,
+                    .max_events = c.sc.max_events,
+                    .sample = c.sc.sample,
+                    .seed = c.sc.seed,
+                    .trace = c.trace,
+                    .progress = tty ? progress : NULL,
+                    .progress_every_s = 0.25,
+                    .stop = &stop_flag};
+  signal(SIGINT, on_sigint);
+  wf_run_stats st;
+  int rc = wf_engine_run(c.eng, &ro, &st, &err);
+  signal(SIGINT, SIG_DFL);
+  if (tty) fprintf(stderr, "\r\033[K");
+  if (rc != 0) return fail_after_run(&c, &st, &err);
+
+  if (c.trace) {
+    if (write_result(c.trace, &st, NULL, &err) != 0) return fail(&c, &err);
+    int closed = wf_trace_close(c.trace, &err);
+    c.trace = NULL;
+    if (closed != 0) return fail(&c, &err);
+    if (rename(c.part, c.output) != 0) {
+      wf_error_set(&err, "cannot rename %s to %s: %s", c.part, c.output, strerror(errno));
+      return fail(&c, &err);
+    }
+    c.part[0] = 0;
+  }
+  if (!c.a.quiet)
+    fprintf(stderr, "weft: %llu events in %.3f s (%.2f M events/s), %.6g s simulated, %s; %s%s\n",
+            (unsigned long long)st.events, st.wall_s,
+            st.wall_s > 0 ? (double)st.events / st.wall_s / 1e6 : 0, wf_time_to_s(st.sim_time),
+            st.status, c.a.no_trace ? "no trace" : "trace ", c.a.no_trace ? "" : c.output);
+  int status = strcmp(st.status, "interrupted") == 0 ? 130 : 0;
+  if (c.a.report && report && report(c.output, &err) != 0) {
+    fprintf(stderr, "weft run: report: %s\n", err.msg);
+    status = 1;
+  }
+  if (c.a.json) print_json(&c.a, &c.sc, &st, c.a.no_trace ? NULL : c.output);
+  cleanup(&c);
+  return status;
+}

@@ -1,0 +1,96 @@
+/* The run trace: one HDF5 file per run with root attributes, /series (sampled time series),
+ * /records (per-item tables) and /histograms. This interface is all the rest of weft sees;
+ * hdf5.h is included only by trace_hdf5.c. The layout is documented in analysis/SCHEMA.md. */
+#ifndef WF_TRACE_H
+#define WF_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum { WF_COL_U32, WF_COL_U64, WF_COL_I64, WF_COL_F64, WF_COL_STR } wf_col_type;
+
+/* One column of a table row laid out as a C struct: offset/size as from offsetof/sizeof.
+ * WF_COL_STR is a fixed-size, NUL-padded char array of `size` bytes. */
+typedef struct wf_column {
+  const char *name;
+  wf_col_type type;
+  size_t offset;
+  size_t size;
+  const char *units; /* may be NULL */
+} wf_column;
+
+/* ---- writing ---- */
+typedef struct wf_trace wf_trace;
+typedef struct wf_trace_table wf_trace_table;
+
+/* Creates (truncates) the file at path. */
+wf_trace *wf_trace_create(const char *path, wf_error *err);
+/* Root attributes. Setting the same name twice replaces the value. */
+int wf_trace_attr_str(wf_trace *t, const char *name, const char *value, wf_error *err);
+int wf_trace_attr_u64(wf_trace *t, const char *name, uint64_t value, wf_error *err);
+int wf_trace_attr_i64(wf_trace *t, const char *name, int64_t value, wf_error *err);
+int wf_trace_attr_f64(wf_trace *t, const char *name, double value, wf_error *err);
+/* Attributes on an object below the root ("/series/events", "/histograms/latency"). */
+int wf_trace_obj_attr_str(wf_trace *t, const char *obj, const char *name, const char *value,
+                          wf_error *err);
+int wf_trace_obj_attr_f64(wf_trace *t, const char *obj, const char *name, double value,
+                          wf_error *err);
+
+/* /series/<name>: an extendible, chunked 1-D float64 dataset with attributes `units` and
+ * `description`. Returns a handle >= 0 for wf_trace_series_append, or -1. */
+int wf_trace_series_add(wf_trace *t, const char *name, const char *units, const char *description,
+                        wf_error *err);
+int wf_trace_series_append(wf_trace *t, int series, const double *values, size_t n, wf_error *err);
+
+/* <group>/<name> ("records" or "histograms"): an extendible, chunked, deflate-compressed
+ * compound dataset whose rows are C structs of row_size bytes described by cols. */
+wf_trace_table *wf_trace_table_add(wf_trace *t, const char *group, const char *name,
+                                   const wf_column *cols, size_t ncols, size_t row_size,
+                                   const char *description, wf_error *err);
+int wf_trace_table_append(wf_trace_table *tab, const void *rows, size_t n, wf_error *err);
+
+/* Flushes and closes everything; frees t (also on error). */
+int wf_trace_close(wf_trace *t, wf_error *err);
+
+/* ---- reading (report, compare, tests) ---- */
+typedef struct wf_trace_reader wf_trace_reader;
+
+wf_trace_reader *wf_trace_open(const char *path, wf_error *err);
+void wf_trace_reader_close(wf_trace_reader *r);
+
+/* Root attributes in file order; value rendered as text (strings verbatim, numbers with %.17g
+ * or %llu). Returned strings are owned by the reader and live until it is closed. */
+size_t wf_trace_attr_count(wf_trace_reader *r);
+const char *wf_trace_attr_name(wf_trace_reader *r, size_t i);
+const char *wf_trace_attr_text(wf_trace_reader *r, const char *name); /* NULL if absent */
+/* An attribute of an object below the root ("/histograms/latency", "p99"), rendered the same
+ * way; NULL if the object or attribute is absent. Owned by the reader like the above. */
+const char *wf_trace_obj_attr_text(wf_trace_reader *r, const char *obj, const char *name);
+
+/* Series in name order. */
+size_t wf_trace_series_count(wf_trace_reader *r);
+const char *wf_trace_series_name(wf_trace_reader *r, size_t i);
+const char *wf_trace_series_units(wf_trace_reader *r, size_t i);
+const char *wf_trace_series_description(wf_trace_reader *r, size_t i);
+/* Reads a whole series; the caller frees the array. */
+double *wf_trace_series_read(wf_trace_reader *r, size_t i, size_t *n, wf_error *err);
+
+/* Tables of one group ("records" or "histograms") in name order. */
+size_t wf_trace_table_count(wf_trace_reader *r, const char *group);
+const char *wf_trace_table_name(wf_trace_reader *r, const char *group, size_t i);
+/* Rows and columns of a table; column i's name and type. */
+int wf_trace_table_shape(wf_trace_reader *r, const char *group, const char *name, size_t *nrows,
+                         size_t *ncols, wf_error *err);
+const char *wf_trace_table_column_name(wf_trace_reader *r, const char *group, const char *name,
+                                       size_t col);
+/* One numeric column converted to double; the caller frees it. */
+double *wf_trace_table_column(wf_trace_reader *r, const char *group, const char *name,
+                              const char *column, size_t *n, wf_error *err);
+
+/* The raw bytes of any dataset ("/series/events", "/records/lp_events") in its file type's
+ * native layout, for exact comparison of two traces; the caller frees it. */
+void *wf_trace_read_raw(wf_trace_reader *r, const char *dataset, size_t *nbytes, wf_error *err);
+
+#endif

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end checks of the weft binary: every bad input gives a one-line error that says what
+# and where, a non-zero exit, and leaves no file behind; a good run writes a trace that h5dump
+# reads with the documented schema; Ctrl-C keeps the trace. Usage: cli.sh path/to/weft
+set -u
+WEFT=$(realpath "$1")
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+pass=0
+failed=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+}
+
+# expect_error NAME EXIT_CODE NEEDLE -- ARGS...: runs weft ARGS, wants the exit code, exactly
+# one line on stderr containing NEEDLE, and no trace file in out/.
+expect_error() {
+  local name=$1 code=$2 needle=$3
+  shift 4
+  rm -rf out && mkdir out
+  "$WEFT" "$@" >stdout.txt 2>stderr.txt
+  local rc=$? lines
+  lines=$(wc -l <stderr.txt)
+  if [ "$rc" -ne "$code" ]; then
+    bad "$name: exit $rc, wanted $code ($(cat stderr.txt))"
+  elif [ "$lines" -ne 1 ]; then
+    bad "$name: $lines lines on stderr, wanted 1: $(cat stderr.txt)"
+  elif ! grep -qF -- "$needle" stderr.txt; then
+    bad "$name: stderr lacks '$needle': $(cat stderr.txt)"
+  elif [ -n "$(ls out)" ]; then
+    bad "$name: left files behind: $(ls out)"
+  else
+    ok
+  fi
+}
+
+cat >good.lua <<'LUA'
+local p = weft.params{ lps = 64, ["end"] = "50s" }
+weft.phold{ lps = p.lps, record_delays = true }
+weft.run{ end_time = p["end"], sample = "1s" }
+LUA
+printf 'weft.phold{lps = 8}\nweft.run{end_time = "1s"}\nlocal x = = 1\n' >syntax.lua
+printf 'weft.phold{lps = 8}\n\nerror("no such chain")\n' >runtime.lua
+printf 'weft.phold{lps = 8}\nweft.run{end_time = 0}\n' >zero.lua
+
+expect_error missing-scenario 1 "cannot open scenario 'nope.lua'" -- run nope.lua -o out/x.h5
+expect_error syntax 1 "syntax.lua:3:" -- run syntax.lua -o out/x.h5
+expect_error runtime 1 "runtime.lua:3: no such chain" -- run runtime.lua -o out/x.h5
+expect_error unknown-set 1 "--set foo=1: the scenario declares no parameter 'foo'" -- run good.lua --set foo=1 -o out/x.h5
+expect_error bad-duration 1 "unknown unit 'parsecs' in duration '5parsecs'" -- run good.lua --set end=5parsecs -o out/x.h5
+expect_error negative-duration 1 "negative duration '-5s'" -- run good.lua --set end=-5s -o out/x.h5
+expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 is outside" -- run zero.lua -o out/x.h5
+expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.lua --seed x
+expect_error no-scenario 2 "no scenario given" -- run
+expect_error unknown-option 2 "unknown option '--frobnicate'" -- run good.lua --frobnicate
+expect_error unknown-command 2 "unknown command 'rnu'" -- rnu
+expect_error unwritable 1 "cannot write output '/nonexistent/dir/x.h5'" -- run good.lua -o /nonexistent/dir/x.h5
+expect_error report-missing 1 "nope.h5" -- report nope.h5 -o out/r
+printf 'not an hdf5 file\n' >garbage.h5
+expect_error report-garbage 1 "garbage.h5" -- report garbage.h5 -o out/r
+
+# A good run: trace written atomically, JSON figures on stdout, schema readable by h5dump.
+rm -rf out && mkdir out
+if "$WEFT" run good.lua -o out/good.h5 --json --quiet >run.json 2>run.err; then ok; else bad "good run failed: $(cat run.err)"; fi
+for key in '"events":' '"wall_s":' '"events_per_s":' '"sim_time_s":50' '"ranks":1' '"output":"out/good.h5"' '"status":"completed"'; do
+  grep -qF "$key" run.json && ok || bad "--json lacks $key: $(cat run.json)"
+done
+[ -f out/good.h5 ] && [ ! -e out/good.h5.part ] && ok || bad "trace not at out/good.h5 or .part left"
+h5dump -H out/good.h5 >dump.txt 2>&1 || bad "h5dump failed"
+for obj in 'ATTRIBUTE "scenario_text"' 'ATTRIBUTE "params"' 'ATTRIBUTE "seed"' 'ATTRIBUTE "events"' \
+  'ATTRIBUTE "wall_s"' 'ATTRIBUTE "sim_time_s"' 'ATTRIBUTE "weft_version"' 'ATTRIBUTE "ranks"' \
+  'DATASET "time_s"' 'DATASET "events"' 'DATASET "lp_events"' 'DATASET "phold_delay"' 'ATTRIBUTE "units"'; do
+  grep -qF "$obj" dump.txt && ok || bad "h5dump -H lacks $obj"
+done
+h5dump -a /scenario_text out/good.h5 | grep -qF 'weft.phold{ lps = p.lps' && ok || bad "scenario_text not the script"
+
+# Existing output is refused without --force, kept intact, and replaced with it.
+before=$(md5sum <out/good.h5)
+"$WEFT" run good.lua -o out/good.h5 --quiet 2>err.txt
+[ $? -eq 1 ] && grep -qF "exists (use --force to overwrite)" err.txt && ok || bad "overwrite not refused: $(cat err.txt)"
+[ "$(md5sum <out/good.h5)" = "$before" ] && ok || bad "refused overwrite changed the file"
+"$WEFT" run good.lua -o out/good.h5 --quiet --force --seed 5 && ok || bad "--force failed"
+
+# The report: one PNG per series and an index page.
+"$WEFT" report out/good.h5 -o out/rep >/dev/null 2>rep.err && ok || bad "report failed: $(cat rep.err)"
+[ -f out/rep/index.html ] && ok || bad "no index.html"
+[ "$(ls out/rep/*.png 2>/dev/null | wc -l)" -ge 4 ] && ok || bad "fewer than 4 PNGs: $(ls out/rep)"
+
+# Default output under results/, named after the scenario.
+"$WEFT" run good.lua --quiet && ls results/good-*.h5 >/dev/null 2>&1 && ok || bad "default output not in results/"
+
+# Ctrl-C: the run stops early, exits 130 and keeps a readable trace marked interrupted.
+printf 'weft.phold{lps = 4096}\nweft.run{end_time = "1000000s"}\n' >long.lua
+"$WEFT" run long.lua -o out/long.h5 --quiet 2>int.err &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok || bad "interrupted run exited $rc: $(cat int.err)"
+h5dump -a /status out/long.h5 2>/dev/null | grep -qF '"interrupted"' && ok || bad "interrupted trace lacks status"
+
+# Help texts explain every option.
+for opt in --set --seed --output --force --json --quiet --report --no-trace; do
+  "$WEFT" run --help | grep -qF -- "$opt" && ok || bad "run --help lacks $opt"
+done
+"$WEFT" --help | grep -qF "report" && ok || bad "weft --help lacks report"
+
+echo "$pass passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: the release build and the ASan+UBSan build, each with warnings as
+# errors, each running every ctest test (cmocka units and the CLI checks).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for preset in release asan; do
+  echo "== $preset =="
+  cmake --preset "$preset" -DWEFT_WERROR=ON >/dev/null
+  cmake --build --preset "$preset"
+  ctest --preset "$preset"
+done

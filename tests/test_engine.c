@@ -1,0 +1,294 @@
+/* The engine: delivery order of equal timestamps, lookahead enforcement, event limits,
+ * PHOLD's event count (golden, and against the rate formula), conservation of PHOLD's event
+ * population in the sampled series, histogram quantiles, and bit-identical traces per seed. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "../models/phold.h"
+#include "engine_internal.h"
+#include "scenario.h"
+#include "support.h"
+
+static const wf_model *const models[] = {&wf_model_phold};
+
+/* ---- equal timestamps ---- */
+
+typedef struct tie_state {
+  int n;
+  struct {
+    wf_lpid src;
+    uint16_t kind;
+  } seen[16];
+} tie_state;
+
+static void tie_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st, (void)cfg;
+  static const uint16_t kinds[3][3] = {{1, 2, 3}, {4, 5, 0}, {6, 0, 0}};
+  for (int k = 0; k < 3 && kinds[lp->id][k]; k++) wf_send(lp, 2, 10, kinds[lp->id][k], NULL, 0);
+}
+
+static void tie_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  tie_state *s = st;
+  s->seen[s->n].src = ev->src;
+  s->seen[s->n++].kind = ev->kind;
+  if (ev->kind == 1) wf_send(lp, 2, 0, 7, NULL, 0); /* same time, sent while handling */
+}
+
+static void equal_times_follow_source_and_send_order(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"tie", sizeof(tie_state), 0, tie_init, tie_handle, NULL};
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  assert_int_equal(wf_engine_add_lps(eng, &t, 3, NULL, 0, &err), 0);
+  wf_run_opts o = {.end_time = 100, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+  const tie_state *s = eng->lps[2].state;
+  static const struct {
+    wf_lpid src;
+    uint16_t kind;
+  } want[] = {{0, 1}, {0, 2}, {0, 3}, {1, 4}, {1, 5}, {2, 6}, {2, 7}};
+  assert_int_equal(s->n, 7);
+  for (int i = 0; i < 7; i++) {
+    assert_int_equal(s->seen[i].src, want[i].src);
+    assert_int_equal(s->seen[i].kind, want[i].kind);
+  }
+  wf_engine_free(eng);
+}
+
+/* ---- lookahead ---- */
+
+static void la_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st, (void)cfg;
+  if (lp->id == 0) wf_send(lp, 0, 5, 0, NULL, 0); /* to itself: any delay is fine */
+}
+static void la_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)st, (void)ev;
+  wf_send(lp, 1, 50, 0, NULL, 0); /* below min_delay 100: a model bug */
+}
+
+static void lookahead_violation_stops_the_run(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"sloppy", 0, 100, la_init, la_handle, NULL};
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  assert_int_not_equal(wf_engine_add_lps(eng, &t, 2, NULL, 0, &err), WF_LP_NONE);
+  wf_run_opts o = {.end_time = 1000, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), -1);
+  assert_non_null(strstr(err.msg, "sloppy LP 0"));
+  assert_non_null(strstr(err.msg, "below its type's declared min_delay 100"));
+  assert_int_equal(st.events, 1); /* stopped at the offending event */
+  wf_engine_free(eng);
+}
+
+/* ---- PHOLD ---- */
+
+static wf_engine *phold_world(const char *script, wf_scenario_out *out) {
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  static char path[512];
+  snprintf(path, sizeof path, "%s", wf_test_write("phold.lua", script));
+  wf_scenario_in in = {.path = path, .models = models, .nmodels = 1};
+  if (wf_scenario_load(&in, eng, out, &err) != 0) fail_msg("%s", err.msg);
+  return eng;
+}
+
+static wf_run_stats run_phold(const char *script, uint64_t seed, wf_trace *trace) {
+  wf_scenario_out out;
+  wf_engine *eng = phold_world(script, &out);
+  wf_error err = {0};
+  wf_run_opts o = {.end_time = out.end_time,
+                   .sample = out.sample,
+                   .seed = seed,
+                   .trace = trace,
+                   .max_events = out.max_events};
+  wf_run_stats st;
+  if (wf_engine_run(eng, &o, &st, &err) != 0) fail_msg("%s", err.msg);
+  wf_engine_free(eng);
+  wf_scenario_out_free(&out);
+  return st;
+}
+
+#define PHOLD_1000 "weft.phold{lps = 1024}\nweft.run{end_time = '1000s', sample = '10s'}\n"
+
+static void phold_event_count(void **unused) {
+  (void)unused;
+  wf_run_stats st = run_phold(PHOLD_1000, 1, NULL);
+  /* Golden: any change to the engine's ordering, the RNG or PHOLD changes this number. */
+  assert_int_equal(st.events, 1023147);
+  /* Independent check: a closed population of 1024 events each taking lookahead + mean = 1 s
+   * on average gives 1024 events per simulated second, less the initial ramp-up. */
+  double expect = 1024.0 * 1000.0 / 1.0;
+  assert_true(fabs((double)st.events - expect) < 0.01 * expect);
+  assert_string_equal(st.status, "completed");
+  /* Same seed, same count; another seed, another count. */
+  assert_int_equal(run_phold(PHOLD_1000, 1, NULL).events, st.events);
+  assert_int_not_equal(run_phold(PHOLD_1000, 2, NULL).events, st.events);
+}
+
+static void event_limit(void **unused) {
+  (void)unused;
+  wf_run_stats st =
+      run_phold("weft.phold{lps = 64}\nweft.run{end_time = '1h', max_events = 1000}\n", 1, NULL);
+  assert_int_equal(st.events, 1000);
+  assert_string_equal(st.status, "event-limit");
+}
+
+/* ---- traces ---- */
+
+static double *series(wf_trace_reader *r, const char *name, size_t *n) {
+  wf_error err = {0};
+  for (size_t i = 0; i < wf_trace_series_count(r); i++)
+    if (strcmp(wf_trace_series_name(r, i), name) == 0) {
+      double *v = wf_trace_series_read(r, i, n, &err);
+      if (!v) fail_msg("%s", err.msg);
+      return v;
+    }
+  fail_msg("no series %s", name);
+  return NULL;
+}
+
+static const char *phold_trace(const char *name, const char *script, uint64_t seed,
+                               wf_run_stats *st) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s", wf_test_path(name));
+  wf_error err = {0};
+  wf_trace *t = wf_trace_create(path, &err);
+  if (!t) fail_msg("%s", err.msg);
+  *st = run_phold(script, seed, t);
+  if (wf_trace_close(t, &err) != 0) fail_msg("%s", err.msg);
+  return path;
+}
+
+/* PHOLD keeps lps * events_per_lp events in flight: every sample of the pending gauge must
+ * show exactly that until events start falling past the end, and the events series must add
+ * up to the events processed. */
+static void phold_series_conserve_events(void **unused) {
+  (void)unused;
+  wf_run_stats st;
+  const char *path = phold_trace(
+      "c.h5",
+      "weft.phold{lps = 500, events_per_lp = 3}\nweft.run{end_time = '400s', sample = '4s'}\n", 7,
+      &st);
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(path, &err);
+  if (!r) fail_msg("%s", err.msg);
+  size_t n, nt, np;
+  double *ev = series(r, "events", &n), *t = series(r, "time_s", &nt),
+         *pend = series(r, "pending", &np);
+  assert_int_equal(n, 100);
+  assert_int_equal(nt, 100);
+  assert_int_equal(np, 100);
+  double total = 0;
+  for (size_t i = 0; i < n; i++) {
+    assert_true(fabs(t[i] - 4.0 * (double)(i + 1)) < 1e-9);
+    total += ev[i] * 4.0;
+    if (t[i] <= 300) assert_true(pend[i] == 1500.0);
+  }
+  assert_true(fabs(total - (double)st.events) < 1e-6 * (double)st.events);
+  free(ev), free(t), free(pend);
+  wf_trace_reader_close(r);
+}
+
+static int raw_equal(wf_trace_reader *a, wf_trace_reader *b, const char *ds) {
+  wf_error err = {0};
+  size_t na, nb;
+  void *x = wf_trace_read_raw(a, ds, &na, &err), *y = wf_trace_read_raw(b, ds, &nb, &err);
+  if (!x || !y) fail_msg("%s: %s", ds, err.msg);
+  int eq = na == nb && memcmp(x, y, na) == 0;
+  free(x), free(y);
+  return eq;
+}
+
+static void same_seed_same_trace(void **unused) {
+  (void)unused;
+  const char *script = "weft.phold{lps = 300, remote = 0.5, record_delays = true}\n"
+                       "weft.run{end_time = '200s', sample = '1s'}\n";
+  wf_run_stats s1, s2, s3;
+  char p1[512], p2[512], p3[512];
+  snprintf(p1, sizeof p1, "%s", phold_trace("d1.h5", script, 11, &s1));
+  snprintf(p2, sizeof p2, "%s", phold_trace("d2.h5", script, 11, &s2));
+  snprintf(p3, sizeof p3, "%s", phold_trace("d3.h5", script, 12, &s3));
+  wf_error err = {0};
+  wf_trace_reader *a = wf_trace_open(p1, &err), *b = wf_trace_open(p2, &err),
+                  *c = wf_trace_open(p3, &err);
+  assert_non_null(a), assert_non_null(b), assert_non_null(c);
+  assert_int_equal(wf_trace_series_count(a), 4); /* time_s, events, pending, phold_remote */
+  for (size_t i = 0; i < wf_trace_series_count(a); i++) {
+    char ds[128];
+    snprintf(ds, sizeof ds, "/series/%s", wf_trace_series_name(a, i));
+    assert_true(raw_equal(a, b, ds));
+  }
+  assert_true(raw_equal(a, b, "/records/lp_events"));
+  assert_true(raw_equal(a, b, "/histograms/phold_delay"));
+  assert_false(raw_equal(a, c, "/records/lp_events"));
+  assert_false(raw_equal(a, c, "/series/events"));
+  wf_trace_reader_close(a), wf_trace_reader_close(b), wf_trace_reader_close(c);
+}
+
+/* ---- histograms ---- */
+
+static void hist_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st;
+  const wf_metric *h = cfg;
+  for (uint64_t v = 1; v <= 100000; v++) wf_hist_add(lp, *h, v);
+}
+static void hist_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)lp, (void)st, (void)ev;
+}
+
+static void histogram_quantiles_within_bucket_width(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"hist", 0, 0, hist_init, hist_handle, NULL};
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  static wf_metric h;
+  h = wf_hist_define(eng, "values", "1", "1..100000", &err);
+  assert_int_not_equal(h, WF_METRIC_NONE);
+  assert_int_equal(wf_hist_define(eng, "values", "1", "again", &err), WF_METRIC_NONE);
+  assert_non_null(strstr(err.msg, "already used"));
+  wf_error_clear(&err);
+  wf_engine_add_lps(eng, &t, 1, &h, 0, &err);
+  wf_run_opts o = {.end_time = 10, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+  const wf_hist *hist = eng->hists[h];
+  assert_int_equal(hist->count, 100000);
+  assert_int_equal(hist->min, 1);
+  assert_int_equal(hist->max, 100000);
+  /* Exact quantiles of 1..N are q*N; buckets are at most 12.5% wide. */
+  static const double qs[] = {0.1, 0.5, 0.9, 0.99};
+  for (size_t i = 0; i < 4; i++) {
+    double got = wf_hist_quantile(hist, qs[i]), want = qs[i] * 100000;
+    if (fabs(got - want) > 0.125 * want) fail_msg("q%.2f: %g vs %g", qs[i], got, want);
+  }
+  /* Bucket bounds tile the line: each value falls in [lo, hi) of its bucket. */
+  for (uint64_t v = 0; v < 5000; v += 7) {
+    double lo, hi;
+    wf_hist_bucket_bounds(wf_hist_bucket(v), &lo, &hi);
+    assert_true(lo <= (double)v && (double)v < hi);
+  }
+  double lo, hi;
+  wf_hist_bucket_bounds(wf_hist_bucket(UINT64_MAX), &lo, &hi);
+  assert_true(lo <= 18446744073709551615.0 && hi > lo);
+  wf_engine_free(eng);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(equal_times_follow_source_and_send_order),
+      cmocka_unit_test(lookahead_violation_stops_the_run),
+      cmocka_unit_test(phold_event_count),
+      cmocka_unit_test(event_limit),
+      cmocka_unit_test(phold_series_conserve_events),
+      cmocka_unit_test(same_seed_same_trace),
+      cmocka_unit_test(histogram_quantiles_within_bucket_width),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
