@@ -1,5 +1,7 @@
 #include "engine_internal.h"
 
+#include "partition.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,9 @@ wf_engine *wf_engine_new(wf_error *err) {
 void wf_engine_free(wf_engine *eng) {
   if (!eng) return;
   wf_queue_free(&eng->queue);
+  for (int r = 0; eng->outbox && r < eng->nranks; r++) free(eng->outbox[r].ev);
+  free(eng->outbox);
+  free(eng->rank_of);
   for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
     n = b->next;
     free(b);
@@ -191,6 +196,24 @@ void wf_lp_fail(wf_lp *lp, const char *fmt, ...) {
   engine_fail(lp->eng, "%s LP %u at t=%s: %s", lp->type->name, lp->id, when, msg);
 }
 
+/* A slot in the outbox of rank r: the event leaves at the end of the window. */
+static wf_event *outbox_slot(wf_engine *eng, uint32_t r) {
+  wf_outbox *o = &eng->outbox[r];
+  if (o->n == o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 256;
+    wf_event *p = realloc(o->ev, cap * sizeof *p);
+    if (!p) {
+      engine_fail(eng, "out of memory for events to rank %u", r);
+      return NULL;
+    }
+    o->ev = p;
+    o->cap = cap;
+  }
+  eng->cross_sent++;
+  eng->outbox_n++;
+  return &o->ev[o->n++];
+}
+
 void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *data, size_t len) {
   wf_engine *eng = lp->eng;
   if (__builtin_expect(dst >= eng->nlps || len > WF_PAYLOAD_MAX ||
@@ -214,8 +237,12 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
     eng->dropped_after_end++;
     return;
   }
-  wf_event *ev = pool_get(eng);
-  if (!ev) {
+  wf_event *ev;
+  int remote = eng->nranks > 1 && eng->rank_of[dst] != (uint32_t)eng->rank;
+  if (remote) {
+    ev = outbox_slot(eng, eng->rank_of[dst]);
+    if (!ev) return;
+  } else if (!(ev = pool_get(eng))) {
     engine_fail(eng, "out of memory for pending events (%zu pending)", eng->queue.n);
     return;
   }
@@ -226,6 +253,7 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
   ev->kind = kind;
   ev->len = (uint16_t)len;
   if (len) memcpy(ev->data, data, len);
+  if (remote) return; /* it waits in an outbox for the end of the window */
   wf_qentry e = {ts, ev};
   if (eng->top_pending) { /* reuse the slot of the event being handled: one sift, not two */
     eng->top_pending = 0;
@@ -249,12 +277,12 @@ typedef struct run_state {
   const wf_run_opts *o;
   wf_time interval, next_sample, last_sample;
   double t0, next_progress;
+  uint64_t global_events; /* all ranks' events at the last window exchange */
 } run_state;
 
 static int sample_until(wf_engine *eng, run_state *rs, wf_time upto, wf_error *err) {
   while (rs->next_sample <= upto) {
-    if (wf_metrics_sample(eng, rs->next_sample, rs->next_sample - rs->last_sample, err) != 0)
-      return -1;
+    if (wf_metrics_sample(eng, rs->next_sample, err) != 0) return -1;
     rs->last_sample = rs->next_sample;
     if (rs->next_sample > WF_TIME_MAX - rs->interval) {
       rs->next_sample = WF_TIME_MAX;
@@ -265,71 +293,87 @@ static int sample_until(wf_engine *eng, run_state *rs, wf_time upto, wf_error *e
   return 0;
 }
 
+static int is_local(const wf_engine *eng, wf_lpid id) {
+  return eng->nranks == 1 || eng->rank_of[id] == (uint32_t)eng->rank;
+}
+
 static int init_lps(wf_engine *eng, uint64_t seed) {
   /* Pre-size the pool for one pending event per LP, the common starting load. */
   if (!eng->free_events)
-    for (size_t have = 0; have < eng->nlps; have += POOL_BLOCK)
+    for (size_t have = 0; have < eng->nlps / (uint32_t)eng->nranks; have += POOL_BLOCK)
       if (!pool_grow(eng)) break;
   eng->now = 0;
   eng->top_pending = 0;
   for (uint32_t i = 0; i < eng->nlps && !eng->failed; i++) {
     wf_lp *lp = &eng->lps[i];
     lp->rng = wf_rng_stream(seed, lp->id);
-    lp->type->init(lp, lp->state, lp->cfg);
+    eng->current_lp = lp;
+    eng->current_rows = 0;
+    if (is_local(eng, i)) lp->type->init(lp, lp->state, lp->cfg);
   }
+  eng->phase = 1;
   return eng->failed ? -1 : 0;
 }
 
 /* Everything that need not run per event: limits, stop flag, failure, progress. Returns 1 to
- * stop the loop (status set), 0 to go on. */
+ * stop the loop (status set), 0 to go on. On several ranks the event limit is global and
+ * checked between windows instead. */
 static int slow_check(wf_engine *eng, run_state *rs, wf_run_stats *st) {
   const wf_run_opts *o = rs->o;
+  uint64_t max = eng->nranks == 1 ? o->max_events : 0;
   if (eng->failed) return 1;
   if (o->stop && *o->stop) {
     st->status = "interrupted";
     return 1;
   }
-  if (o->max_events && eng->events >= o->max_events) {
+  if (max && eng->events >= max) {
     st->status = "event-limit";
     return 1;
   }
-  if (o->progress) {
+  if (o->progress && eng->rank == 0) {
     double w = wall_now();
     if (w >= rs->next_progress) {
-      o->progress(o->progress_ud, eng->now, eng->end_time, eng->events, w - rs->t0);
+      /* On several ranks only the totals of whole windows are known here. */
+      uint64_t all = eng->nranks > 1 ? rs->global_events : eng->events;
+      o->progress(o->progress_ud, eng->now, eng->end_time, all, w - rs->t0);
       rs->next_progress = w + (o->progress_every_s > 0 ? o->progress_every_s : 0.5);
     }
   }
   uint64_t b = CHECK_EVERY;
-  if (o->max_events && o->max_events - eng->events < b) b = o->max_events - eng->events;
+  if (max && max - eng->events < b) b = max - eng->events;
   eng->budget = b; /* this event and b - 1 more before the next check */
   return 0;
 }
 
-/* Returns -1 when writing samples failed, 0 otherwise (a model failure sets eng->failed). */
-static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error *err) {
+enum { LOOP_DRAINED, LOOP_STOPPED };
+
+/* Handles every local event with timestamp < limit (and <= the end time), taking the samples
+ * that fall due on the way. LOOP_DRAINED: nothing left before the limit; LOOP_STOPPED: a
+ * check stopped it (status set, or eng->failed, also when writing samples failed: on several
+ * ranks that must travel to the others with the next window, not end this rank alone). */
+static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_time limit,
+                      wf_error *err) {
   wf_queue *q = &eng->queue;
   wf_lp *lps = eng->lps;
-  wf_time next_stop = rs->next_sample < eng->end_time ? rs->next_sample : eng->end_time;
-  st->status = "completed";
+  wf_time last = limit - 1 < eng->end_time ? limit - 1 : eng->end_time; /* last time handled */
+  wf_time next_stop = rs->next_sample < last ? rs->next_sample : last;
   eng->budget = 1;
   for (;;) {
-    if (__builtin_expect(q->n == 0, 0)) {
-      /* Events past the end are dropped at send, so an empty queue is quiescence only if
-       * none was. */
-      if (!eng->dropped_after_end) st->status = "idle";
-      break;
-    }
-    wf_time ts = q->h[0].ts;
+    wf_time ts = q->n ? q->h[0].ts : WF_TIME_MAX;
     if (__builtin_expect(ts > next_stop, 0)) {
-      if (sample_until(eng, rs, ts < eng->end_time ? ts - 1 : eng->end_time, err) != 0) return -1;
-      if (ts > eng->end_time) break;
-      next_stop = rs->next_sample < eng->end_time ? rs->next_sample : eng->end_time;
+      if (sample_until(eng, rs, ts <= last ? ts - 1 : last, err) != 0) {
+        eng->failed = 1;
+        return LOOP_STOPPED;
+      }
+      if (ts > last) return LOOP_DRAINED;
+      next_stop = rs->next_sample < last ? rs->next_sample : last;
     }
-    if (__builtin_expect(--eng->budget == 0, 0) && slow_check(eng, rs, st)) break;
+    if (__builtin_expect(--eng->budget == 0, 0) && slow_check(eng, rs, st)) return LOOP_STOPPED;
     wf_event *ev = q->h[0].ev;
     wf_lp *lp = &lps[ev->dst];
     eng->now = ts;
+    eng->current = ev;
+    eng->current_rows = 0;
     eng->top_pending = 1;
     lp->type->handle(lp, lp->state, ev);
     lp->events++;
@@ -337,7 +381,122 @@ static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error 
     if (eng->top_pending) wf_queue_pop(q);
     pool_put(eng, ev);
   }
+}
+
+/* An event from another rank joins the local queue. */
+static void deliver(void *ud, const wf_event *in) {
+  wf_engine *eng = ud;
+  wf_event *ev = pool_get(eng);
+  if (!ev || (memcpy(ev, in, sizeof *ev), wf_queue_push(&eng->queue, (wf_qentry){ev->ts, ev}))) {
+    engine_fail(eng, "out of memory for events from other ranks");
+    return;
+  }
+}
+
+/* The least timestamp this rank could still deliver: its queue and its outboxes. */
+static wf_time local_min(const wf_engine *eng) {
+  wf_time m = eng->queue.n ? eng->queue.h[0].ts : WF_TIME_MAX;
+  for (int r = 0; r < eng->nranks; r++)
+    for (size_t i = 0; i < eng->outbox[r].n; i++)
+      if (eng->outbox[r].ev[i].ts < m) m = eng->outbox[r].ev[i].ts;
+  return m;
+}
+
+/* Exchanges the outboxes and agrees on what every rank knows. */
+static int exchange(wf_engine *eng, run_state *rs, uint32_t flags, wf_window_msg *all,
+                    wf_error *err) {
+  wf_window_msg mine = {
+      local_min(eng), eng->events,
+      flags | (eng->failed ? WF_WIN_FAILED : 0) | (eng->dropped_after_end ? WF_WIN_DROPPED : 0), 0};
+  if (wf_sync_exchange(&mine, eng->outbox, deliver, eng, all, err) != 0) return -1;
+  eng->outbox_n = 0;
+  rs->global_events = all->events;
   return 0;
+}
+
+/* On one rank the loop simply runs to the end. */
+static int run_one_rank(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error *err) {
+  st->status = "completed";
+  int r = event_loop(eng, rs, st, WF_TIME_MAX, err);
+  if (eng->failed) return -1;
+  if (r == LOOP_DRAINED && !eng->queue.n && !eng->dropped_after_end) st->status = "idle";
+  st->sim_time = r == LOOP_DRAINED ? eng->end_time : eng->now;
+  st->windows = 0;
+  return 0;
+}
+
+/* On several ranks: conservative windows (YAWNS). All ranks agree on the least pending
+ * timestamp T; none can receive anything earlier than T + lookahead, so each handles its
+ * events below that bound, then they exchange what they sent and agree on the next T. The
+ * windows are the same on any number of ranks, and so is everything computed in them. */
+static int run_windows(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error *err) {
+  wf_window_msg all;
+  if (exchange(eng, rs, 0, &all, err) != 0) return -1;
+  st->status = "completed";
+  wf_time limit = 0;
+  for (;;) {
+    if (all.flags & WF_WIN_FAILED) return -1;
+    if (all.flags & WF_WIN_STOP) {
+      st->status = "interrupted";
+      break;
+    }
+    if (rs->o->max_events && all.events >= rs->o->max_events && st->windows) {
+      st->status = "event-limit";
+      break;
+    }
+    if (all.min_ts > eng->end_time) { /* nothing left anywhere before the end */
+      if (all.min_ts == WF_TIME_MAX && !(all.flags & WF_WIN_DROPPED)) st->status = "idle";
+      limit = eng->end_time + 1;
+      break;
+    }
+    limit = all.min_ts > WF_TIME_MAX - eng->lookahead ? WF_TIME_MAX : all.min_ts + eng->lookahead;
+    int r = event_loop(eng, rs, st, limit, err);
+    uint32_t flags = r == LOOP_STOPPED && !eng->failed ? WF_WIN_STOP : 0;
+    if (exchange(eng, rs, flags, &all, err) != 0) return -1;
+    st->windows++;
+  }
+  /* Samples up to the last agreed bound, so every rank has taken the same ones. */
+  wf_time upto = limit ? limit - 1 : 0;
+  if (upto > eng->end_time) upto = eng->end_time;
+  if (sample_until(eng, rs, upto, err) != 0) eng->failed = 1;
+  st->sim_time =
+      strcmp(st->status, "completed") && strcmp(st->status, "idle") ? upto : eng->end_time;
+  return 0;
+}
+
+/* The smallest min_delay of the types in the world: the lookahead between ranks. */
+static int setup_ranks(wf_engine *eng, wf_error *err) {
+  eng->nranks = wf_sync_size();
+  eng->rank = wf_sync_rank();
+  if (eng->nranks == 1) return 0;
+  eng->lookahead = WF_TIME_MAX;
+  for (uint32_t t = 0; t < eng->ntypes; t++)
+    if (eng->types[t]->min_delay < eng->lookahead) eng->lookahead = eng->types[t]->min_delay;
+  for (uint32_t t = 0; t < eng->ntypes; t++)
+    if (eng->types[t]->min_delay == 0)
+      return wf_error_set(err,
+                          "LP type '%s' declares min_delay 0: a run on %d ranks needs every "
+                          "type to promise a positive delay to other LPs (its lookahead)",
+                          eng->types[t]->name, eng->nranks);
+  uint32_t *group = malloc(eng->nlps * sizeof *group);
+  eng->rank_of = malloc(eng->nlps * sizeof *eng->rank_of);
+  eng->outbox = calloc((size_t)eng->nranks, sizeof *eng->outbox);
+  if (!group || !eng->rank_of || !eng->outbox) {
+    free(group);
+    return wf_error_set(err, "out of memory placing %u LPs on %d ranks", eng->nlps, eng->nranks);
+  }
+  for (uint32_t i = 0; i < eng->nlps; i++) group[i] = eng->lps[i].group;
+  int rc = wf_partition(group, eng->nlps, (uint32_t)eng->nranks, eng->rank_of);
+  free(group);
+  return rc ? wf_error_set(err, "out of memory placing LPs") : 0;
+}
+
+/* After a failure on some rank: every rank returns -1 with the failing rank's message. */
+static int fail_agree(wf_engine *eng, wf_error *err) {
+  if (eng->nranks == 1) return eng->failed ? -1 : 0;
+  if (eng->failed && !err->set) wf_error_set(err, "a model failed on rank %d", eng->rank);
+  if (!eng->failed) wf_error_clear(err); /* only failures of this run count */
+  return wf_sync_agree(err);
 }
 
 int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_error *err) {
@@ -352,27 +511,38 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   rs.next_sample = rs.interval;
   rs.t0 = wall_now();
   rs.next_progress = rs.t0 + (o->progress_every_s > 0 ? o->progress_every_s : 0.5);
+  if (setup_ranks(eng, err) != 0) return -1;
   if (wf_metrics_begin(eng, err) != 0 || wf_records_begin(eng, err) != 0) return -1;
-  if (init_lps(eng, o->seed) != 0) return -1;
+  init_lps(eng, o->seed);
 
-  int rc = event_loop(eng, &rs, st, err);
+  int rc = eng->nranks == 1 ? run_one_rank(eng, &rs, st, err) : run_windows(eng, &rs, st, err);
   st->events = eng->events;
-  st->sim_time = eng->now;
   st->wall_s = wall_now() - rs.t0;
-  if (rc != 0 || eng->failed) return -1;
+  if (rc != 0 || eng->failed) {
+    eng->failed = 1;
+    fail_agree(eng, err); /* every rank learns the failing rank's message */
+    return -1;
+  }
 
-  int reached_end = strcmp(st->status, "completed") == 0 || strcmp(st->status, "idle") == 0;
-  wf_time upto = reached_end ? eng->end_time : eng->now;
-  if (sample_until(eng, &rs, upto, err) != 0) return -1;
+  eng->phase = 2;
   for (uint32_t i = 0; i < eng->nlps && !eng->failed; i++) {
     wf_lp *lp = &eng->lps[i];
-    if (lp->type->finish) lp->type->finish(lp, lp->state);
+    eng->current_lp = lp;
+    eng->current_rows = 0;
+    if (lp->type->finish && is_local(eng, i)) lp->type->finish(lp, lp->state);
   }
-  if (eng->failed) return -1;
+  if (fail_agree(eng, err) != 0) return -1;
   if (wf_metrics_end(eng, err) != 0 || wf_records_end(eng, err) != 0) return -1;
-  st->events = eng->events;
-  st->pending = eng->queue.n;
-  st->sim_time = upto;
+  st->cross_rank = eng->cross_sent;
+  st->sent = 0;
+  for (uint32_t i = 0; i < eng->nlps; i++) st->sent += eng->lps[i].sent;
+  uint64_t v[4] = {eng->events, eng->queue.n, st->cross_rank, st->sent};
+  wf_sync_sum_u64(v, 4);
+  st->events = v[0];
+  st->pending = v[1];
+  st->cross_rank = v[2];
+  st->sent = v[3];
+  st->local_events = eng->events;
   st->wall_s = wall_now() - rs.t0;
   return 0;
 }

@@ -4,6 +4,7 @@
 #ifndef WF_ENGINE_H
 #define WF_ENGINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,7 +89,7 @@ typedef struct wf_run_opts {
   void (*progress)(void *ud, wf_time now, wf_time end, uint64_t events, double wall_s);
   void *progress_ud;
   double progress_every_s;
-  volatile int *stop; /* polled; non-zero ends the run early with status "interrupted" */
+  volatile sig_atomic_t *stop; /* polled; non-zero ends the run early ("interrupted") */
 } wf_run_opts;
 
 typedef struct wf_run_stats {
@@ -97,6 +98,11 @@ typedef struct wf_run_stats {
   double wall_s;
   uint64_t pending;   /* events still queued at the end */
   const char *status; /* "completed", "event-limit", "interrupted", "idle" */
+  /* Distribution (summed over ranks, except local_events). */
+  uint64_t windows;      /* synchronisation windows (0 on one rank) */
+  uint64_t sent;         /* events sent, including those dropped past the end */
+  uint64_t cross_rank;   /* of which to LPs on another rank */
+  uint64_t local_events; /* events handled on this rank */
 } wf_run_stats;
 
 int wf_engine_run(wf_engine *eng, const wf_run_opts *opts, wf_run_stats *stats, wf_error *err);

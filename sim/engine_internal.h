@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "queue.h"
+#include "sync.h"
 
 #define WF_MAX_TYPES 64
 #define WF_HIST_BUCKETS 496 /* 8 exact + 8 per power of two from 2^3 to 2^63 */
@@ -26,11 +27,21 @@ typedef struct wf_hist {
   uint64_t buckets[WF_HIST_BUCKETS];
 } wf_hist;
 
+/* Row keys for record tables on several ranks: rows are merged in the order one rank would
+ * have appended them: init (by LP), then events (by timestamp and tie), then finish (by LP). */
+typedef struct wf_row_key {
+  uint64_t phase; /* 0 init, 1 events, 2 finish */
+  wf_time ts;
+  uint64_t tie; /* the event's tie, or the LP id in init and finish */
+  uint64_t seq; /* rows appended by the same event or LP so far */
+} wf_row_key;
+
 struct wf_record {
   char *name, *description;
   wf_column *cols;
   size_t ncols, row_size;
   unsigned char *rows;
+  wf_row_key *keys; /* only on several ranks, where rows are kept until the end */
   size_t nrows, cap;
   uint64_t total;
   wf_trace_table *table;
@@ -60,6 +71,17 @@ struct wf_engine {
   uint64_t events;
   uint64_t *counters;
   int64_t *gauges;
+  int nranks; /* > 1: cross-rank sends go to the outboxes */
+  int rank;
+  uint32_t *rank_of;
+  wf_outbox *outbox; /* per destination rank */
+  size_t outbox_n;   /* events in all outboxes: pending, for the gauge */
+  uint64_t cross_sent;
+  wf_time lookahead;       /* least min_delay of the types: the window length between ranks */
+  int phase;               /* 0 init, 1 events, 2 finish: for record row keys */
+  const wf_lp *current_lp; /* in init and finish */
+  const wf_event *current; /* the event being handled: record rows are keyed by it */
+  uint64_t current_rows;   /* record rows appended while handling it */
 
   uint32_t nlps, lps_cap;
   const wf_lp_type *types[WF_MAX_TYPES];
@@ -84,9 +106,9 @@ struct wf_engine {
 
 /* metrics.c */
 int wf_metrics_begin(wf_engine *eng, wf_error *err);
-/* Appends one sample at time t of every counter (rate since the previous sample over dt) and
- * gauge; buffers and writes to the trace in blocks. */
-int wf_metrics_sample(wf_engine *eng, wf_time t, wf_time dt, wf_error *err);
+/* Takes one sample at time t of every counter and gauge; buffers, sums over ranks and writes
+ * to the trace in blocks. */
+int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err);
 int wf_metrics_end(wf_engine *eng, wf_error *err);
 void wf_metrics_free(wf_engine *eng);
 double wf_hist_quantile(const wf_hist *h, double q);

@@ -5,8 +5,12 @@
 
 #include "../analysis/report.h"
 #include "../models/phold.h"
+#include "../models/wasm/cli.h"
 #include "bench_queue.h"
+#include "bench_sync.h"
 #include "run.h"
+#include "sweep.h"
+#include "sync.h"
 
 static const wf_model *const models[] = {&wf_model_phold};
 #define NMODELS (sizeof models / sizeof *models)
@@ -27,20 +31,24 @@ static const struct command {
   const char *help;
 } commands[] = {
     {"run", cmd_run, "run a Lua scenario and write its HDF5 trace"},
+    {"sweep", wf_sweep_main, "run a parameter sweep: one weft run per grid point, an index.csv"},
     {"report", wf_report_main, "turn a trace into gnuplot plots and an HTML page"},
+    {"wasm", wf_wasm_main, "WebAssembly inference modules: inspect, run, check, bench"},
     {"bench", cmd_bench, "engine benchmarks (weft bench queue)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static int cmd_bench(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "queue") == 0) return wf_bench_queue_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "sync") == 0) return wf_bench_sync_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
-    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue)\n", argv[1]);
+    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync)\n", argv[1]);
     return 2;
   }
   printf("usage: weft bench queue [options]\n\n"
          "  queue   the pending-event set: 4-ary heap vs binary heap vs ladder queue under the\n"
-         "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n\n"
+         "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n"
+         "  sync    the window exchange between ranks, under mpirun (weft bench sync --help)\n\n"
          "The PHOLD engine benchmark is a scenario: weft run scenarios/bench/phold.lua --json\n");
   return argc >= 2 ? 0 : 2;
 }
@@ -56,7 +64,7 @@ static void usage(FILE *f) {
   for (size_t i = 0; i < NMODELS; i++) fprintf(f, "  %-8s %s\n", models[i]->name, models[i]->help);
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
@@ -73,4 +81,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], commands[i].name)) return commands[i].main(argc - 1, argv + 1);
   fprintf(stderr, "weft: unknown command '%s' (see weft --help)\n", argv[1]);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  wf_sync_init(&argc, &argv);
+  int rc = dispatch(argc, argv);
+  wf_sync_finalize();
+  return rc;
 }

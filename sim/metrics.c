@@ -137,11 +137,17 @@ double wf_hist_quantile(const wf_hist *h, double q) {
   return (double)h->max;
 }
 
-/* ---- sampling ---- */
+/* ---- sampling ----
+ * Each sample stores the raw integers (counter totals, gauge levels) of this rank. A block of
+ * samples is summed over ranks, exactly, and only then turned into rates and levels by rank 0,
+ * so the series do not depend on how LPs were placed. */
 
 typedef struct sample_buf {
-  double *values; /* [nmetrics + 1][SAMPLE_BLOCK]; row 0 is time_s */
-  uint64_t *prev; /* counter values at the previous sample */
+  uint64_t *raw;  /* [SAMPLE_BLOCK][nmetrics] */
+  wf_time *t;     /* [SAMPLE_BLOCK] sample times */
+  double *values; /* [nmetrics + 1][SAMPLE_BLOCK] what is written; row 0 is time_s */
+  uint64_t *prev; /* summed counter totals at the previous sample */
+  wf_time prev_t;
   size_t n;
   int time_series;
 } sample_buf;
@@ -151,64 +157,76 @@ static sample_buf *buf_of(wf_engine *eng) {
 }
 
 int wf_metrics_begin(wf_engine *eng, wf_error *err) {
+  size_t m = eng->nmetrics;
   sample_buf *b = calloc(1, sizeof *b);
   if (b) {
-    b->values = calloc((size_t)(eng->nmetrics + 1) * SAMPLE_BLOCK, sizeof(double));
-    b->prev = calloc(eng->nmetrics, sizeof(uint64_t));
-  }
-  if (!b || !b->values || !b->prev) {
-    if (b) {
-      free(b->values);
-      free(b->prev);
-    }
-    free(b);
-    return wf_error_set(err, "out of memory for series buffers");
+    b->raw = calloc(SAMPLE_BLOCK * m, sizeof *b->raw);
+    b->t = calloc(SAMPLE_BLOCK, sizeof *b->t);
+    b->values = calloc((m + 1) * SAMPLE_BLOCK, sizeof *b->values);
+    b->prev = calloc(m, sizeof *b->prev);
   }
   eng->sample_buf = b;
+  if (!b || !b->raw || !b->t || !b->values || !b->prev)
+    return wf_error_set(err, "out of memory for series buffers");
   if (!eng->trace) return 0;
   b->time_series = wf_trace_series_add(eng->trace, "time_s", "s",
                                        "simulated time at the end of each sample interval", err);
   if (b->time_series < 0) return -1;
   for (uint32_t i = 0; i < eng->nmetrics; i++) {
-    wf_metric_def *m = &eng->metrics[i];
+    wf_metric_def *d = &eng->metrics[i];
     char units[80];
-    snprintf(units, sizeof units, m->kind == WF_METRIC_COUNTER ? "%s/s" : "%s", m->units);
-    m->series = wf_trace_series_add(eng->trace, m->name, units, m->description, err);
-    if (m->series < 0) return -1;
+    snprintf(units, sizeof units, d->kind == WF_METRIC_COUNTER ? "%s/s" : "%s", d->units);
+    d->series = wf_trace_series_add(eng->trace, d->name, units, d->description, err);
+    if (d->series < 0) return -1;
   }
   return 0;
 }
 
+/* Sums the buffered block over ranks and, on the rank with the trace, writes it. Every rank
+ * calls this at the same sample count, so the collective lines up. */
 static int flush_samples(wf_engine *eng, sample_buf *b, wf_error *err) {
-  if (!eng->trace || !b->n) {
-    b->n = 0;
-    return 0;
-  }
-  if (wf_trace_series_append(eng->trace, b->time_series, b->values, b->n, err) != 0) return -1;
-  for (uint32_t i = 0; i < eng->nmetrics; i++)
-    if (wf_trace_series_append(eng->trace, eng->metrics[i].series,
-                               b->values + (size_t)(i + 1) * SAMPLE_BLOCK, b->n, err) != 0)
-      return -1;
+  size_t m = eng->nmetrics, n = b->n;
   b->n = 0;
+  if (!n) return 0;
+  /* Gauges are int64 stored in uint64: wrapping sums are exact in two's complement. */
+  if (wf_sync_sum_u64(b->raw, n * m) != 0)
+    return wf_error_set(err, "summing samples over ranks failed");
+  if (!eng->trace) return 0;
+  for (size_t k = 0; k < n; k++) {
+    double dt = wf_time_to_s(b->t[k] - b->prev_t);
+    b->values[k] = wf_time_to_s(b->t[k]);
+    for (size_t i = 0; i < m; i++) {
+      uint64_t v = b->raw[k * m + i];
+      double out;
+      if (eng->metrics[i].kind == WF_METRIC_COUNTER) {
+        out = dt > 0 ? (double)(v - b->prev[i]) / dt : 0;
+        b->prev[i] = v;
+      } else {
+        out = (double)(int64_t)v;
+      }
+      b->values[(i + 1) * SAMPLE_BLOCK + k] = out;
+    }
+    b->prev_t = b->t[k];
+  }
+  if (wf_trace_series_append(eng->trace, b->time_series, b->values, n, err) != 0) return -1;
+  for (uint32_t i = 0; i < m; i++)
+    if (wf_trace_series_append(eng->trace, eng->metrics[i].series,
+                               b->values + (size_t)(i + 1) * SAMPLE_BLOCK, n, err) != 0)
+      return -1;
   return 0;
 }
 
-int wf_metrics_sample(wf_engine *eng, wf_time t, wf_time dt, wf_error *err) {
+int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
   sample_buf *b = buf_of(eng);
+  size_t m = eng->nmetrics;
   eng->counters[eng->m_events] = eng->events;
-  eng->gauges[eng->m_pending] = (int64_t)eng->queue.n;
-  double dts = wf_time_to_s(dt);
-  b->values[b->n] = wf_time_to_s(t);
-  for (uint32_t i = 0; i < eng->nmetrics; i++) {
-    double v;
-    if (eng->metrics[i].kind == WF_METRIC_COUNTER) {
-      v = (double)(eng->counters[i] - b->prev[i]) / dts;
-      b->prev[i] = eng->counters[i];
-    } else {
-      v = (double)eng->gauges[i];
-    }
-    b->values[(size_t)(i + 1) * SAMPLE_BLOCK + b->n] = v;
-  }
+  /* Events waiting in outboxes are pending too: one rank would hold them in its queue. */
+  eng->gauges[eng->m_pending] = (int64_t)(eng->queue.n + eng->outbox_n);
+  uint64_t *row = b->raw + b->n * m;
+  for (size_t i = 0; i < m; i++)
+    row[i] =
+        eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
+  b->t[b->n] = t;
   if (++b->n == SAMPLE_BLOCK) return flush_samples(eng, b, err);
   return 0;
 }
@@ -255,9 +273,31 @@ static int write_hist(wf_engine *eng, const wf_hist *h, wf_error *err) {
   return 0;
 }
 
+/* Sums a histogram over ranks. The 128-bit sum travels as four 32-bit limbs, so the limb sums
+ * cannot overflow and the carries are resolved after the reduction. */
+static int reduce_hist(wf_hist *h) {
+  uint64_t limbs[4] = {h->sum_lo & 0xFFFFFFFFu, h->sum_lo >> 32, h->sum_hi & 0xFFFFFFFFu,
+                       h->sum_hi >> 32};
+  uint64_t mn = h->min, mx = h->max;
+  if (wf_sync_sum_u64(h->buckets, WF_HIST_BUCKETS) || wf_sync_sum_u64(&h->count, 1) ||
+      wf_sync_sum_u64(limbs, 4) || wf_sync_min_u64(&mn, 1) || wf_sync_max_u64(&mx, 1))
+    return -1;
+  for (int k = 0; k < 3; k++) {
+    limbs[k + 1] += limbs[k] >> 32;
+    limbs[k] &= 0xFFFFFFFFu;
+  }
+  h->sum_lo = limbs[0] | limbs[1] << 32;
+  h->sum_hi = limbs[2] | limbs[3] << 32;
+  h->min = mn;
+  h->max = mx;
+  return 0;
+}
+
 int wf_metrics_end(wf_engine *eng, wf_error *err) {
-  if (flush_samples(eng, buf_of(eng), err) != 0) return -1;
-  if (!eng->trace) return 0;
+  int rc = flush_samples(eng, buf_of(eng), err);
+  for (uint32_t i = 0; i < eng->nhists; i++)
+    if (reduce_hist(eng->hists[i]) != 0) return wf_error_set(err, "summing histograms failed");
+  if (rc != 0 || !eng->trace) return rc;
   for (uint32_t i = 0; i < eng->nhists; i++)
     if (write_hist(eng, eng->hists[i], err) != 0) return -1;
   return 0;
@@ -277,6 +317,8 @@ void wf_metrics_free(wf_engine *eng) {
   }
   sample_buf *b = buf_of(eng);
   if (b) {
+    free(b->raw);
+    free(b->t);
     free(b->values);
     free(b->prev);
     free(b);

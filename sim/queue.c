@@ -35,8 +35,10 @@ static void sift_down(wf_qentry *h, size_t n, size_t i, wf_qentry e) {
   for (;;) {
     size_t c = ARITY * i + 1, best;
     if (c + ARITY <= n) {
-      size_t a = wf_qentry_less(&h[c + 1], &h[c]) ? c + 1 : c;
-      size_t b = wf_qentry_less(&h[c + 3], &h[c + 2]) ? c + 3 : c + 2;
+      /* Index arithmetic rather than ?: so the compiler emits conditional moves: which child
+       * is smaller is a coin flip no branch predictor can learn. */
+      size_t a = c + (size_t)wf_qentry_less(&h[c + 1], &h[c]);
+      size_t b = c + 2 + (size_t)wf_qentry_less(&h[c + 3], &h[c + 2]);
       best = wf_qentry_less(&h[b], &h[a]) ? b : a;
     } else if (c < n) {
       best = c;

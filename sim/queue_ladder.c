@@ -7,11 +7,11 @@
 
 /* A bucket with more entries than this is split into a finer rung instead of being sorted:
  * sorting stays O(1) per entry as long as what reaches the bottom is this small. */
-#define THRES 50
+#define THRES 32
 /* Target entries per bucket when a rung is spawned (the top: TOP_PER_BUCKET, a crowded
  * bucket: CHILD_PER_BUCKET). Fewer means more empty buckets to skip, more means bigger sorts;
  * both were tuned with `weft bench queue`. */
-#define TOP_PER_BUCKET 2
+#define TOP_PER_BUCKET 3
 #define CHILD_PER_BUCKET 2
 
 static const wf_qentry empty_entry; /* ts 0, ev NULL */

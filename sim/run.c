@@ -12,6 +12,7 @@
 #include "json.h"
 #include "opts.h"
 #include "scenario.h"
+#include "sync.h"
 
 enum { O_SET, O_SEED, O_OUT, O_FORCE, O_JSON, O_QUIET, O_REPORT, O_NO_TRACE, O_BUILDERS };
 
@@ -107,7 +108,7 @@ static void progress(void *ud, wf_time now, wf_time end, uint64_t events, double
   fflush(stderr);
 }
 
-static volatile int stop_flag;
+static volatile sig_atomic_t stop_flag;
 static void on_sigint(int sig) {
   (void)sig;
   stop_flag = 1;
@@ -154,7 +155,8 @@ static int write_meta(wf_trace *t, const run_args *a, const wf_scenario_out *sc,
   if (wf_trace_attr_str(t, "scenario", a->scenario, err) ||
       wf_trace_attr_str(t, "scenario_text", sc->text, err) ||
       wf_trace_attr_str(t, "params", sc->params_json, err) ||
-      wf_trace_attr_u64(t, "seed", sc->seed, err) || wf_trace_attr_u64(t, "ranks", 1, err) ||
+      wf_trace_attr_u64(t, "seed", sc->seed, err) ||
+      wf_trace_attr_u64(t, "ranks", (uint64_t)wf_sync_size(), err) ||
       wf_trace_attr_str(t, "weft_version", WEFT_VERSION, err) ||
       wf_trace_attr_f64(t, "end_time_s", wf_time_to_s(sc->end_time), err) ||
       wf_trace_attr_str(t, "status", "running", err))
@@ -162,18 +164,37 @@ static int write_meta(wf_trace *t, const run_args *a, const wf_scenario_out *sc,
   return 0;
 }
 
-static int write_result(wf_trace *t, const wf_run_stats *st, const char *error, wf_error *err) {
-  if (wf_trace_attr_u64(t, "events", st->events, err) ||
-      wf_trace_attr_f64(t, "sim_time_s", wf_time_to_s(st->sim_time), err) ||
-      wf_trace_attr_f64(t, "wall_s", st->wall_s, err) ||
-      wf_trace_attr_str(t, "status", error ? "failed" : st->status, err))
-    return -1;
-  if (error && wf_trace_attr_str(t, "error", error, err)) return -1;
-  return 0;
+static double cross_fraction(const wf_run_stats *st) {
+  return st->sent ? (double)st->cross_rank / (double)st->sent : 0;
+}
+
+/* The events each rank handled, as a JSON array: a view of the load balance. */
+static char *rank_events_json(const uint64_t *per_rank) {
+  wf_json j;
+  wf_json_init(&j);
+  wf_json_begin_array(&j);
+  for (int r = 0; per_rank && r < wf_sync_size(); r++) wf_json_uint(&j, per_rank[r]);
+  wf_json_end_array(&j);
+  return wf_json_take(&j);
+}
+
+static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per_rank,
+                        const char *error, wf_error *err) {
+  char *ranks = rank_events_json(per_rank);
+  int rc = wf_trace_attr_u64(t, "events", st->events, err) ||
+           wf_trace_attr_f64(t, "sim_time_s", wf_time_to_s(st->sim_time), err) ||
+           wf_trace_attr_f64(t, "wall_s", st->wall_s, err) ||
+           wf_trace_attr_u64(t, "windows", st->windows, err) ||
+           wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
+           wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
+           wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
+           (error && wf_trace_attr_str(t, "error", error, err));
+  free(ranks);
+  return rc ? -1 : 0;
 }
 
 static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
-                       const char *output) {
+                       const uint64_t *per_rank, const char *output) {
   wf_json j;
   wf_json_init(&j);
   wf_json_begin_object(&j);
@@ -190,7 +211,17 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_key(&j, "sim_time_s");
   wf_json_num(&j, wf_time_to_s(st->sim_time));
   wf_json_key(&j, "ranks");
-  wf_json_int(&j, 1);
+  wf_json_int(&j, wf_sync_size());
+  wf_json_key(&j, "windows");
+  wf_json_uint(&j, st->windows);
+  wf_json_key(&j, "events_per_window");
+  wf_json_num(&j, st->windows ? (double)st->events / (double)st->windows : 0);
+  wf_json_key(&j, "cross_rank_fraction");
+  wf_json_num(&j, cross_fraction(st));
+  wf_json_key(&j, "rank_events");
+  wf_json_begin_array(&j);
+  for (int r = 0; per_rank && r < wf_sync_size(); r++) wf_json_uint(&j, per_rank[r]);
+  wf_json_end_array(&j);
   wf_json_key(&j, "seed");
   wf_json_uint(&j, sc->seed);
   wf_json_key(&j, "pending");
@@ -224,8 +255,9 @@ static void cleanup(run_ctx *c) {
   free(c->a.sets);
 }
 
+/* On several ranks every rank knows the error (see wf_sync_agree); rank 0 says it once. */
 static int fail(run_ctx *c, wf_error *err) {
-  fprintf(stderr, "weft run: %s\n", err->msg);
+  if (wf_sync_rank() == 0) fprintf(stderr, "weft run: %s\n", err->msg);
   cleanup(c);
   return 1;
 }
@@ -233,10 +265,10 @@ static int fail(run_ctx *c, wf_error *err) {
 /* After the engine stopped with an error: keep what was written, marked failed, beside the
  * output so the cause can be inspected, never under the output's own name. */
 static int fail_after_run(run_ctx *c, const wf_run_stats *st, wf_error *err) {
-  fprintf(stderr, "weft run: %s\n", err->msg);
+  if (wf_sync_rank() == 0) fprintf(stderr, "weft run: %s\n", err->msg);
   if (c->trace) {
     wf_error e2 = {0};
-    write_result(c->trace, st, err->msg, &e2);
+    write_result(c->trace, st, NULL, err->msg, &e2);
     int closed = wf_trace_close(c->trace, &e2);
     c->trace = NULL;
     char failed[1200];
@@ -248,6 +280,19 @@ static int fail_after_run(run_ctx *c, const wf_run_stats *st, wf_error *err) {
   }
   cleanup(c);
   return 1;
+}
+
+/* Resolves the output path, refuses to clobber, and creates the trace as <output>.part. */
+static int open_output(run_ctx *c, wf_error *err) {
+  if (c->a.output)
+    snprintf(c->output, sizeof c->output, "%s", c->a.output);
+  else if (default_output(c->sc.name, c->output, sizeof c->output, err) != 0)
+    return -1;
+  if (check_output(c->output, c->a.force, err) != 0) return -1;
+  snprintf(c->part, sizeof c->part, "%s.part", c->output);
+  c->trace = wf_trace_create(c->part, err);
+  if (!c->trace) c->part[0] = 0;
+  return c->trace ? 0 : -1;
 }
 
 int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmodels,
@@ -294,21 +339,17 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                        .models = models,
                        .nmodels = nmodels,
                        .seed = c.a.seed,
-                       .seed_given = c.a.seed_given};
-  if (wf_scenario_load(&in, c.eng, &c.sc, &err) != 0) return fail(&c, &err);
+                       .seed_given = c.a.seed_given,
+                       .quiet = wf_sync_rank() != 0};
+  wf_scenario_load(&in, c.eng, &c.sc, &err);
+  if (wf_sync_agree(&err) != 0) return fail(&c, &err);
 
-  if (!c.a.no_trace) {
-    if (c.a.output)
-      snprintf(c.output, sizeof c.output, "%s", c.a.output);
-    else if (default_output(c.sc.name, c.output, sizeof c.output, &err) != 0)
-      return fail(&c, &err);
-    if (check_output(c.output, c.a.force, &err) != 0) return fail(&c, &err);
-    snprintf(c.part, sizeof c.part, "%s.part", c.output);
-    c.trace = wf_trace_create(c.part, &err);
-    if (!c.trace || write_meta(c.trace, &c.a, &c.sc, &err) != 0) return fail(&c, &err);
-  }
+  /* Only rank 0 writes; the others learn whether it could. */
+  if (!c.a.no_trace && wf_sync_rank() == 0 && open_output(&c, &err) == 0)
+    write_meta(c.trace, &c.a, &c.sc, &err);
+  if (wf_sync_agree(&err) != 0) return fail(&c, &err);
 
-  int tty = isatty(fileno(stderr)) && !c.a.quiet;
+  int tty = isatty(fileno(stderr)) && !c.a.quiet && wf_sync_rank() == 0;
   wf_run_opts ro = {.end_time = c.sc.end_time,
                     .max_events = c.sc.max_events,
                     .sample = c.sc.sample,
@@ -317,20 +358,35 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                     .progress = tty ? progress : NULL,
                     .progress_every_s = 0.25,
                     .stop = &stop_flag};
+  /* SIGUSR1 too: mpirun forwards it to every rank, while its Ctrl-C kills the job. */
   signal(SIGINT, on_sigint);
+  signal(SIGUSR1, on_sigint);
   wf_run_stats st;
   int rc = wf_engine_run(c.eng, &ro, &st, &err);
   signal(SIGINT, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
   if (tty) fprintf(stderr, "\r\033[K");
   if (rc != 0) return fail_after_run(&c, &st, &err);
+  size_t got;
+  uint64_t *per_rank = wf_sync_gather_bytes(&st.local_events, sizeof st.local_events, &got, &err);
+  if (wf_sync_rank() != 0) {
+    cleanup(&c);
+    return 0;
+  }
 
   if (c.trace) {
-    if (write_result(c.trace, &st, NULL, &err) != 0) return fail(&c, &err);
+    int wrote = write_result(c.trace, &st, per_rank, NULL, &err);
+    if (wrote != 0) free(per_rank);
+    if (wrote != 0) return fail(&c, &err);
     int closed = wf_trace_close(c.trace, &err);
     c.trace = NULL;
-    if (closed != 0) return fail(&c, &err);
+    if (closed != 0) {
+      free(per_rank);
+      return fail(&c, &err);
+    }
     if (rename(c.part, c.output) != 0) {
       wf_error_set(&err, "cannot rename %s to %s: %s", c.part, c.output, strerror(errno));
+      free(per_rank);
       return fail(&c, &err);
     }
     c.part[0] = 0;
@@ -345,7 +401,8 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
     fprintf(stderr, "weft run: report: %s\n", err.msg);
     status = 1;
   }
-  if (c.a.json) print_json(&c.a, &c.sc, &st, c.a.no_trace ? NULL : c.output);
+  if (c.a.json) print_json(&c.a, &c.sc, &st, per_rank, c.a.no_trace ? NULL : c.output);
+  free(per_rank);
   cleanup(&c);
   return status;
 }

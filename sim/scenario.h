@@ -19,6 +19,7 @@ typedef struct wf_scenario_in {
   int seed_given;
   /* Lua instructions the script may run before it is taken to be stuck; 0: 2e9 (~10 s). */
   uint64_t instr_limit;
+  int quiet; /* print() writes nothing (every rank but 0 runs the script too) */
 } wf_scenario_in;
 
 typedef struct wf_scenario_out {

@@ -204,9 +204,11 @@ static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf
   case WF_ARG_INT:
     if (!lua_isinteger(L, -1)) {
       lua_Number d = lua_tonumber(L, -1);
-      if (lua_type(L, -1) != LUA_TNUMBER || d != (lua_Number)(lua_Integer)d)
-        lerror(L, "%s: '%s' must be an integer, got %s '%s'", what, s->name, luaL_typename(L, -1),
+      if (lua_type(L, -1) != LUA_TNUMBER || d != (lua_Number)(lua_Integer)d) {
+        const char *type = luaL_typename(L, -1); /* before tolstring pushes its result */
+        lerror(L, "%s: '%s' must be an integer, got %s '%s'", what, s->name, type,
                luaL_tolstring(L, -1, NULL));
+      }
     }
     out->v[i].i = (int64_t)lua_tonumber(L, -1);
     check_bounds(L, what, s, (double)out->v[i].i);
@@ -353,6 +355,7 @@ static int l_lp_count(lua_State *L) {
 
 /* print and weft.log write to stderr: stdout is reserved for --json. */
 static int l_print(lua_State *L) {
+  if (get_binding(L)->in->quiet) return 0;
   int n = lua_gettop(L);
   lua_Debug ar;
   if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))

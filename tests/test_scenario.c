@@ -22,7 +22,12 @@ static int load(const char *name, const char *text, const char **sets, size_t ns
   snprintf(keep, sizeof keep, "%s", path);
   wf_engine *eng = wf_engine_new(err);
   assert_non_null(eng);
-  wf_scenario_in in = {keep, sets, nsets, models, 1, 0, 0, 20000000};
+  wf_scenario_in in = {.path = keep,
+                       .sets = sets,
+                       .nsets = nsets,
+                       .models = models,
+                       .nmodels = 1,
+                       .instr_limit = 20000000};
   int rc = wf_scenario_load(&in, eng, out, err);
   wf_engine_free(eng);
   return rc;

@@ -1,0 +1,99 @@
+#include "bench_sync.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "opts.h"
+#include "sync.h"
+
+static const wf_opt opts[] = {
+    {"windows", 0, "N", "exchanges per measurement (default 200000)"},
+    {"events", 0, "LIST", "events per peer per window, comma-separated (default 0,8,64)"},
+};
+
+typedef struct args {
+  long windows;
+  char events[128];
+  int help;
+} args;
+
+static int on_opt(void *ud, int i, const char *v, wf_error *err) {
+  args *a = ud;
+  if (i == -1)
+    a->help = 1;
+  else if (i == 0 && (a->windows = atol(v)) <= 0)
+    return wf_error_set(err, "--windows %s: expected a positive count", v);
+  else if (i == 1)
+    snprintf(a->events, sizeof a->events, "%s", v);
+  return 0;
+}
+static int on_arg(void *ud, const char *t, wf_error *err) {
+  (void)ud;
+  return wf_error_set(err, "unexpected argument '%s'", t);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void drop(void *ud, const wf_event *ev) {
+  (void)ev;
+  ++*(uint64_t *)ud;
+}
+
+int wf_bench_sync_main(int argc, char **argv) {
+  args a = {.windows = 200000, .events = "0,8,64"};
+  wf_error err = {0};
+  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, on_arg, &a, &err)) {
+    fprintf(stderr, "weft bench sync: %s\n", err.msg);
+    return 2;
+  }
+  int rank = wf_sync_rank(), size = wf_sync_size();
+  if (a.help || size < 2) {
+    if (rank == 0)
+      wf_opts_help(a.help ? stdout : stderr, "mpirun -np N weft bench sync [options]",
+                   "Times the window exchange of distributed runs: every rank sends one message\n"
+                   "to every other per window (header + events) and receives one from each.\n"
+                   "Prints microseconds per window for each outbox size. Needs 2+ ranks.",
+                   opts, sizeof opts / sizeof *opts);
+    return a.help ? 0 : 2;
+  }
+  wf_outbox *out = calloc((size_t)size, sizeof *out);
+  if (rank == 0)
+    printf("ranks=%d  windows=%ld  (events without payload: %zu bytes each on the wire)\n"
+           "%16s %14s %14s\n",
+           size, a.windows, offsetof(wf_event, data), "events/peer", "us/window", "MB/s/rank");
+  for (char *tok = strtok(a.events, ","); tok; tok = strtok(NULL, ",")) {
+    size_t n = (size_t)atol(tok);
+    for (int r = 0; r < size; r++) {
+      out[r].ev = realloc(out[r].ev, (n ? n : 1) * sizeof(wf_event));
+      memset(out[r].ev, 0, (n ? n : 1) * sizeof(wf_event));
+      out[r].cap = n;
+    }
+    uint64_t got = 0;
+    wf_window_msg mine = {1, 0, 0, 0}, all;
+    double t0 = 0;
+    for (long w = -a.windows / 10; w < a.windows; w++) { /* a tenth as warm-up */
+      if (w == 0) t0 = now_s();
+      for (int r = 0; r < size; r++) out[r].n = r == rank ? 0 : n;
+      if (wf_sync_exchange(&mine, out, drop, &got, &all, &err) != 0) {
+        fprintf(stderr, "weft bench sync: %s\n", err.msg);
+        return 1;
+      }
+    }
+    double dt = now_s() - t0, us = dt / (double)a.windows * 1e6;
+    uint64_t worst = (uint64_t)(us * 1000);
+    wf_sync_max_u64(&worst, 1); /* the slowest rank sets the pace */
+    if (rank == 0)
+      printf("%16zu %14.3f %14.1f\n", n, (double)worst / 1000,
+             (double)(n * (size_t)(size - 1) * offsetof(wf_event, data)) / ((double)worst / 1000));
+  }
+  for (int r = 0; r < size; r++) free(out[r].ev);
+  free(out);
+  return 0;
+}

@@ -1,0 +1,14 @@
+;; Bad module: unbounded recursion.
+(module
+  (memory (export "memory") 1)
+  (data (i32.const 0) "abi=1;name=recurse;in=i32[1];out=i32[1]\00")
+  (func (export "wf_meta") (result i32) i32.const 0)
+  (func (export "wf_input_ptr") (result i32) i32.const 64)
+  (func (export "wf_input_size") (result i32) i32.const 4)
+  (func (export "wf_output_ptr") (result i32) i32.const 128)
+  (func $down (param i32) (result i32)
+    (i32.add (call $down (i32.add (local.get 0) (i32.const 1))) (i32.const 1)))
+  (func (export "infer") (param i32) (result i32)
+    (i32.store (i32.const 128) (call $down (i32.const 0)))
+    i32.const 4)
+)
