@@ -408,7 +408,10 @@ static int exchange(wf_engine *eng, run_state *rs, uint32_t flags, wf_window_msg
   wf_window_msg mine = {
       local_min(eng), eng->events,
       flags | (eng->failed ? WF_WIN_FAILED : 0) | (eng->dropped_after_end ? WF_WIN_DROPPED : 0), 0};
-  if (wf_sync_exchange(&mine, eng->outbox, deliver, eng, all, err) != 0) return -1;
+  double t0 = wall_now();
+  int rc = wf_sync_exchange(&mine, eng->outbox, deliver, eng, all, err);
+  eng->sync_s += wall_now() - t0;
+  if (rc != 0) return -1;
   eng->outbox_n = 0;
   rs->global_events = all->events;
   return 0;
@@ -543,6 +546,7 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   st->cross_rank = v[2];
   st->sent = v[3];
   st->local_events = eng->events;
+  st->sync_s = eng->sync_s;
   st->wall_s = wall_now() - rs.t0;
   return 0;
 }

@@ -103,6 +103,7 @@ typedef struct wf_run_stats {
   uint64_t sent;         /* events sent, including those dropped past the end */
   uint64_t cross_rank;   /* of which to LPs on another rank */
   uint64_t local_events; /* events handled on this rank */
+  double sync_s;         /* this rank's wall time in window exchanges (waiting included) */
 } wf_run_stats;
 
 int wf_engine_run(wf_engine *eng, const wf_run_opts *opts, wf_run_stats *stats, wf_error *err);

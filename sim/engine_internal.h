@@ -77,8 +77,9 @@ struct wf_engine {
   wf_outbox *outbox; /* per destination rank */
   size_t outbox_n;   /* events in all outboxes: pending, for the gauge */
   uint64_t cross_sent;
-  wf_time lookahead;       /* least min_delay of the types: the window length between ranks */
-  int phase;               /* 0 init, 1 events, 2 finish: for record row keys */
+  double sync_s;     /* wall time in window exchanges, waiting for the slowest rank included */
+  wf_time lookahead; /* least min_delay of the types: the window length between ranks */
+  int phase;         /* 0 init, 1 events, 2 finish: for record row keys */
   const wf_lp *current_lp; /* in init and finish */
   const wf_event *current; /* the event being handled: record rows are keyed by it */
   uint64_t current_rows;   /* record rows appended while handling it */

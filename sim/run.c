@@ -194,7 +194,7 @@ static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per
 }
 
 static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
-                       const uint64_t *per_rank, const char *output) {
+                       const uint64_t *per_rank, double sync_max_s, const char *output) {
   wf_json j;
   wf_json_init(&j);
   wf_json_begin_object(&j);
@@ -218,6 +218,10 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_num(&j, st->windows ? (double)st->events / (double)st->windows : 0);
   wf_json_key(&j, "cross_rank_fraction");
   wf_json_num(&j, cross_fraction(st));
+  wf_json_key(&j, "sync_s");
+  wf_json_num(&j, st->sync_s);
+  wf_json_key(&j, "sync_max_s");
+  wf_json_num(&j, sync_max_s);
   wf_json_key(&j, "rank_events");
   wf_json_begin_array(&j);
   for (int r = 0; per_rank && r < wf_sync_size(); r++) wf_json_uint(&j, per_rank[r]);
@@ -369,6 +373,11 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
   if (rc != 0) return fail_after_run(&c, &st, &err);
   size_t got;
   uint64_t *per_rank = wf_sync_gather_bytes(&st.local_events, sizeof st.local_events, &got, &err);
+  uint64_t sync_ns[2] = {(uint64_t)(st.sync_s * 1e9), (uint64_t)(st.sync_s * 1e9)};
+  wf_sync_sum_u64(&sync_ns[0], 1);
+  wf_sync_max_u64(&sync_ns[1], 1);
+  st.sync_s = (double)sync_ns[0] / 1e9 / wf_sync_size(); /* mean over ranks */
+  double sync_max_s = (double)sync_ns[1] / 1e9;
   if (wf_sync_rank() != 0) {
     cleanup(&c);
     return 0;
@@ -401,7 +410,7 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
     fprintf(stderr, "weft run: report: %s\n", err.msg);
     status = 1;
   }
-  if (c.a.json) print_json(&c.a, &c.sc, &st, per_rank, c.a.no_trace ? NULL : c.output);
+  if (c.a.json) print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, c.a.no_trace ? NULL : c.output);
   free(per_rank);
   cleanup(&c);
   return status;
