@@ -79,12 +79,15 @@ wf_record *wf_record_define(wf_engine *eng, const char *name, const wf_column *c
                             size_t row_size, const char *description, wf_error *err);
 
 /* ---- running ---- */
+typedef enum { WF_QUEUE_HEAP, WF_QUEUE_LADDER } wf_queue_kind;
+
 typedef struct wf_run_opts {
   wf_time end_time;    /* events after this time are not processed; must be > 0 */
   uint64_t max_events; /* 0 = no limit */
   wf_time sample;      /* series sampling interval; 0 = end_time / 100 */
   uint64_t seed;
-  wf_trace *trace; /* NULL: run without output */
+  wf_trace *trace;     /* NULL: run without output */
+  wf_queue_kind queue; /* the pending set: a 4-ary heap (default) or a ladder queue */
   /* Called about every progress_every_s of wall time when set. */
   void (*progress)(void *ud, wf_time now, wf_time end, uint64_t events, double wall_s);
   void *progress_ud;

@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "queue.h"
+#include "queue_ladder.h"
 #include "sync.h"
 
 #define WF_MAX_TYPES 64
@@ -62,7 +63,9 @@ typedef struct wf_owned {
 
 struct wf_engine {
   /* hot: touched on every event */
-  wf_queue queue;
+  wf_queue queue;   /* the pending set while small (and always during init) */
+  wf_ladder ladder; /* the pending set once large: see choose_queue in engine.c */
+  int use_ladder;
   wf_lp *lps;
   wf_event *free_events;
   wf_time now, end_time;
@@ -104,6 +107,12 @@ struct wf_engine {
   int failed;
   uint64_t dropped_after_end;
 };
+
+/* The pending set, whichever structure holds it. Both order by (ts, tie) exactly, so the
+ * choice changes speed, never results. */
+static inline size_t wf_pending(const wf_engine *eng) {
+  return eng->use_ladder ? wf_ladder_size(&eng->ladder) : eng->queue.n;
+}
 
 /* metrics.c */
 int wf_metrics_begin(wf_engine *eng, wf_error *err);

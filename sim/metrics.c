@@ -221,7 +221,7 @@ int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
   size_t m = eng->nmetrics;
   eng->counters[eng->m_events] = eng->events;
   /* Events waiting in outboxes are pending too: one rank would hold them in its queue. */
-  eng->gauges[eng->m_pending] = (int64_t)(eng->queue.n + eng->outbox_n);
+  eng->gauges[eng->m_pending] = (int64_t)(wf_pending(eng) + eng->outbox_n);
   uint64_t *row = b->raw + b->n * m;
   for (size_t i = 0; i < m; i++)
     row[i] =
