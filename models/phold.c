@@ -1,5 +1,6 @@
 #include "phold.h"
 
+#include <stddef.h>
 #include <string.h>
 
 typedef struct phold_cfg {
@@ -9,10 +10,33 @@ typedef struct phold_cfg {
   wf_time lookahead;
   double mean_ns;
   wf_metric m_remote, h_delay; /* h_delay: WF_METRIC_NONE unless record_delays */
+  wf_record *events;           /* NULL unless record_events */
   wf_lp_type type;             /* a copy per builder call: min_delay is this call's lookahead */
 } phold_cfg;
 
 enum { PHOLD_EV = 1 };
+
+/* One row per LP at init and finish and per event handled: a small-run audit trail, and the
+ * table that shows record rows merge in the same order on any number of ranks. */
+typedef struct phold_row {
+  uint64_t t_ns;
+  uint32_t lp, from; /* the event's source; the LP itself at init and finish */
+  uint32_t phase;    /* 0 init, 1 event, 2 finish */
+  uint32_t pad;
+} phold_row;
+
+static const wf_column phold_row_cols[] = {
+    {"t_ns", WF_COL_U64, offsetof(phold_row, t_ns), sizeof(uint64_t), "ns"},
+    {"lp", WF_COL_U32, offsetof(phold_row, lp), sizeof(uint32_t), NULL},
+    {"from", WF_COL_U32, offsetof(phold_row, from), sizeof(uint32_t), NULL},
+    {"phase", WF_COL_U32, offsetof(phold_row, phase), sizeof(uint32_t), NULL},
+};
+
+static void note(wf_lp *lp, const phold_cfg *c, uint32_t from, uint32_t phase) {
+  if (!c->events) return;
+  phold_row row = {wf_now(lp), wf_lp_id(lp), from, phase, 0};
+  wf_record_append(lp, c->events, &row);
+}
 
 static wf_time delay_of(wf_lp *lp, const phold_cfg *c) {
   return c->lookahead + (wf_time)(wf_rng_exponential(wf_lp_rng(lp), c->mean_ns) + 0.5);
@@ -27,13 +51,19 @@ static void send_next(wf_lp *lp, const phold_cfg *c, wf_lpid dst) {
 static void phold_init(wf_lp *lp, void *state, const void *cfgp) {
   (void)state;
   const phold_cfg *c = cfgp;
+  note(lp, c, wf_lp_id(lp), 0);
   for (uint32_t i = 0; i < c->events_per_lp; i++) send_next(lp, c, wf_lp_id(lp));
+}
+
+static void phold_finish(wf_lp *lp, void *state) {
+  (void)state;
+  note(lp, wf_lp_cfg(lp), wf_lp_id(lp), 2);
 }
 
 static void phold_handle(wf_lp *lp, void *state, const wf_event *ev) {
   (void)state;
-  (void)ev;
   const phold_cfg *c = wf_lp_cfg(lp);
+  note(lp, c, ev->src, 1);
   wf_lpid dst = wf_lp_id(lp);
   if (wf_rng_uniform(wf_lp_rng(lp)) < c->remote) {
     dst = c->first + (wf_lpid)wf_rng_below(wf_lp_rng(lp), c->nlps);
@@ -47,6 +77,7 @@ static const wf_lp_type phold_type = {
     .state_size = 0,
     .init = phold_init,
     .handle = phold_handle,
+    .finish = phold_finish,
 };
 
 static const wf_arg_spec phold_args[] = {
@@ -56,6 +87,8 @@ static const wf_arg_spec phold_args[] = {
     {"lookahead", WF_ARG_DURATION, "100ms", 1e-9, 1e9, "fixed part of every delay"},
     {"mean", WF_ARG_DURATION, "900ms", 0, 1e9, "mean of the exponential part of every delay"},
     {"record_delays", WF_ARG_BOOL, "false", 1, 0, "histogram of delays in /histograms/phold_delay"},
+    {"record_events", WF_ARG_BOOL, "false", 1, 0,
+     "a row per event in /records/phold_events (small runs only)"},
 };
 
 static int phold_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
@@ -73,6 +106,12 @@ static int phold_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   if (wf_arg_bool(a, "record_delays")) {
     c->h_delay = wf_hist_define(eng, "phold_delay", "ns", "delay of each event sent", err);
     if (c->h_delay == WF_METRIC_NONE) return -1;
+  }
+  if (wf_arg_bool(a, "record_events")) {
+    c->events = wf_record_define(eng, "phold_events", phold_row_cols,
+                                 sizeof phold_row_cols / sizeof *phold_row_cols, sizeof(phold_row),
+                                 "one row per LP at init and finish, and per event handled", err);
+    if (!c->events) return -1;
   }
   c->type = phold_type;
   c->type.min_delay = c->lookahead;

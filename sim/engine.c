@@ -12,6 +12,8 @@
 /* Events between slow-path checks (progress, stop flag, event limit): rare enough to cost
  * nothing per event, frequent enough (~1 ms) to keep Ctrl-C and progress responsive. */
 #define CHECK_EVERY 16384
+/* A run writes at most this many samples per series (80 MB each). */
+#define WF_MAX_SAMPLES 10000000
 
 char *wf_strdup(const char *s) {
   if (!s) return NULL;
@@ -353,13 +355,14 @@ static int init_lps(wf_engine *eng, uint64_t seed) {
 }
 
 /* Everything that need not run per event: limits, stop flag, failure, progress. Returns 1 to
- * stop the loop (status set), 0 to go on. On several ranks the event limit is global and
- * checked between windows instead. */
+ * stop the loop (status set), 0 to go on. In windows, the stop flag and the event limit are
+ * acted on between windows, where every rank sees the same thing; only a failure stops a
+ * window early (the model's state can no longer be trusted), and it travels with the exchange. */
 static int slow_check(wf_engine *eng, run_state *rs, wf_run_stats *st) {
   const wf_run_opts *o = rs->o;
-  uint64_t max = eng->nranks == 1 ? o->max_events : 0;
+  uint64_t max = eng->windowed ? 0 : o->max_events;
   if (eng->failed) return 1;
-  if (o->stop && *o->stop) {
+  if (!eng->windowed && o->stop && *o->stop) {
     st->status = "interrupted";
     return 1;
   }
@@ -400,12 +403,19 @@ static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_time l
     if (__builtin_expect(ts > next_stop, 0)) {
       if (sample_until(eng, rs, ts <= last ? ts - 1 : last, err) != 0) {
         eng->failed = 1;
+        eng->top_pending = 0;
         return LOOP_STOPPED;
       }
-      if (ts > last) return LOOP_DRAINED;
+      if (ts > last) {
+        eng->top_pending = 0; /* nothing is being handled: sends (from finish) push */
+        return LOOP_DRAINED;
+      }
       next_stop = rs->next_sample < last ? rs->next_sample : last;
     }
-    if (__builtin_expect(--eng->budget == 0, 0) && slow_check(eng, rs, st)) return LOOP_STOPPED;
+    if (__builtin_expect(--eng->budget == 0, 0) && slow_check(eng, rs, st)) {
+      eng->top_pending = 0;
+      return LOOP_STOPPED;
+    }
     wf_event *ev = top->ev;
     wf_lp *lp = &lps[ev->dst];
     eng->now = ts;
@@ -434,7 +444,7 @@ static void deliver(void *ud, const wf_event *in) {
 static wf_time local_min(wf_engine *eng) {
   const wf_qentry *top = pq_top(eng);
   wf_time m = top ? top->ts : WF_TIME_MAX;
-  for (int r = 0; r < eng->nranks; r++)
+  for (int r = 0; eng->outbox && r < eng->nranks; r++) /* none on one rank */
     for (size_t i = 0; i < eng->outbox[r].n; i++)
       if (eng->outbox[r].ev[i].ts < m) m = eng->outbox[r].ev[i].ts;
   return m;
@@ -455,15 +465,23 @@ static int exchange(wf_engine *eng, run_state *rs, uint32_t flags, wf_window_msg
   return 0;
 }
 
-/* On one rank the loop simply runs to the end. */
+/* On one rank without an event limit the loop simply runs to the end. */
 static int run_one_rank(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error *err) {
   st->status = "completed";
   int r = event_loop(eng, rs, st, WF_TIME_MAX, err);
   if (eng->failed) return -1;
   if (r == LOOP_DRAINED && !wf_pending(eng) && !eng->dropped_after_end) st->status = "idle";
   st->sim_time = r == LOOP_DRAINED ? eng->end_time : eng->now;
-  st->windows = 0;
   return 0;
+}
+
+/* A run that reached its end samples the last, possibly shorter, interval too: an end time
+ * that is not a multiple of the interval loses nothing. */
+static int sample_end(wf_engine *eng, run_state *rs, const wf_run_stats *st, wf_error *err) {
+  if (strcmp(st->status, "completed") && strcmp(st->status, "idle")) return 0;
+  if (rs->last_sample >= eng->end_time) return 0;
+  rs->next_sample = eng->end_time;
+  return sample_until(eng, rs, eng->end_time, err);
 }
 
 /* On several ranks: conservative windows (YAWNS). All ranks agree on the least pending
@@ -491,10 +509,13 @@ static int run_windows(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error
       break;
     }
     limit = all.min_ts > WF_TIME_MAX - eng->lookahead ? WF_TIME_MAX : all.min_ts + eng->lookahead;
-    int r = event_loop(eng, rs, st, limit, err);
-    uint32_t flags = r == LOOP_STOPPED && !eng->failed ? WF_WIN_STOP : 0;
+    event_loop(eng, rs, st, limit, err);
+    uint32_t flags = rs->o->stop && *rs->o->stop ? WF_WIN_STOP : 0;
     if (exchange(eng, rs, flags, &all, err) != 0) return -1;
     st->windows++;
+    /* Between windows every rank knows the same flags: the one safe place for collectives. */
+    if (!(all.flags & (WF_WIN_FAILED | WF_WIN_STOP)) && wf_metrics_window_end(eng, err) != 0)
+      eng->failed = 1; /* told to the others with the next window */
   }
   /* Samples up to the last agreed bound, so every rank has taken the same ones. */
   wf_time upto = limit ? limit - 1 : 0;
@@ -518,14 +539,28 @@ static int choose_queue(wf_engine *eng, wf_queue_kind kind, wf_error *err) {
   return 0;
 }
 
-/* The smallest min_delay of the types in the world: the lookahead between ranks. */
+/* rc of a step that may fail on some ranks only, made the same on all (with the message of
+ * the lowest failing rank). */
+static int agree(wf_engine *eng, int rc, wf_error *err) {
+  if (eng->nranks == 1) return rc;
+  wf_error e = {0};
+  if (rc != 0) {
+    e = *err;
+    if (!e.set) wf_error_set(&e, "rank %d failed", eng->rank);
+  }
+  if (wf_sync_agree(&e) == 0) return 0;
+  *err = e;
+  return -1;
+}
+
+/* The smallest min_delay of the types in the world: the lookahead between windows. */
 static int setup_ranks(wf_engine *eng, wf_error *err) {
   eng->nranks = wf_sync_size();
   eng->rank = wf_sync_rank();
-  if (eng->nranks == 1) return 0;
   eng->lookahead = WF_TIME_MAX;
   for (uint32_t t = 0; t < eng->ntypes; t++)
     if (eng->types[t]->min_delay < eng->lookahead) eng->lookahead = eng->types[t]->min_delay;
+  if (eng->nranks == 1) return 0;
   for (uint32_t t = 0; t < eng->ntypes; t++)
     if (eng->types[t]->min_delay == 0)
       return wf_error_set(err,
@@ -562,15 +597,31 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   eng->trace = o->trace;
   run_state rs = {.o = o};
   rs.interval = o->sample ? o->sample : (o->end_time >= 100 ? o->end_time / 100 : 1);
+  if (rs.interval > o->end_time)
+    return wf_error_set(err, "sample interval %.9g s is longer than the end time %.9g s",
+                        wf_time_to_s(rs.interval), wf_time_to_s(o->end_time));
+  if (o->end_time / rs.interval > WF_MAX_SAMPLES)
+    return wf_error_set(err,
+                        "sample interval %.9g s gives %llu samples over %.9g s (at most %d: "
+                        "choose a longer interval)",
+                        wf_time_to_s(rs.interval), (unsigned long long)(o->end_time / rs.interval),
+                        wf_time_to_s(o->end_time), WF_MAX_SAMPLES);
   rs.next_sample = rs.interval;
   rs.t0 = wall_now();
   rs.next_progress = rs.t0 + (o->progress_every_s > 0 ? o->progress_every_s : 0.5);
   if (setup_ranks(eng, err) != 0) return -1;
-  if (wf_metrics_begin(eng, err) != 0 || wf_records_begin(eng, err) != 0) return -1;
+  /* Trace errors happen on rank 0 alone: every rank must learn of them before the first
+   * exchange, or the others would wait for it there. */
+  int rc = wf_metrics_begin(eng, err) != 0 || wf_records_begin(eng, err) != 0 ? -1 : 0;
+  if (agree(eng, rc, err) != 0) return -1;
   init_lps(eng, o->seed);
-  if (choose_queue(eng, o->queue, err) != 0) return -1;
+  if (agree(eng, choose_queue(eng, o->queue, err), err) != 0) return -1;
 
-  int rc = eng->nranks == 1 ? run_one_rank(eng, &rs, st, err) : run_windows(eng, &rs, st, err);
+  /* An event limit on one rank runs the same windows as several ranks would, so the run stops
+   * at the same point on any rank count (with a lookahead of 0 it stops exactly). */
+  eng->windowed = eng->nranks > 1 || (o->max_events && eng->lookahead > 0);
+  rc = eng->windowed ? run_windows(eng, &rs, st, err) : run_one_rank(eng, &rs, st, err);
+  if (rc == 0 && !eng->failed && sample_end(eng, &rs, st, err) != 0) eng->failed = 1;
   st->events = eng->events;
   st->wall_s = wall_now() - rs.t0;
   if (rc != 0 || eng->failed) {
@@ -579,7 +630,10 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
     return -1;
   }
 
+  /* finish sees the time the run reached, the same on every rank, not the time of whatever
+   * event this rank happened to handle last. */
   eng->phase = 2;
+  eng->now = st->sim_time;
   for (uint32_t i = 0; i < eng->nlps && !eng->failed; i++) {
     wf_lp *lp = &eng->lps[i];
     eng->current_lp = lp;
@@ -587,7 +641,8 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
     if (lp->type->finish && is_local(eng, i)) lp->type->finish(lp, lp->state);
   }
   if (fail_agree(eng, err) != 0) return -1;
-  if (wf_metrics_end(eng, err) != 0 || wf_records_end(eng, err) != 0) return -1;
+  rc = wf_metrics_end(eng, err) != 0 || wf_records_end(eng, err) != 0 ? -1 : 0;
+  if (agree(eng, rc, err) != 0) return -1; /* rank 0's writes may fail; all must know */
   st->cross_rank = eng->cross_sent;
   st->sent = 0;
   for (uint32_t i = 0; i < eng->nlps; i++) st->sent += eng->lps[i].sent;

@@ -74,7 +74,8 @@ struct wf_engine {
   uint64_t events;
   uint64_t *counters;
   int64_t *gauges;
-  int nranks; /* > 1: cross-rank sends go to the outboxes */
+  int nranks;   /* > 1: cross-rank sends go to the outboxes */
+  int windowed; /* running in windows: no collectives inside event_loop */
   int rank;
   uint32_t *rank_of;
   wf_outbox *outbox; /* per destination rank */
@@ -119,6 +120,8 @@ int wf_metrics_begin(wf_engine *eng, wf_error *err);
 /* Takes one sample at time t of every counter and gauge; buffers, sums over ranks and writes
  * to the trace in blocks. */
 int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err);
+/* Between windows: writes the buffered samples once a block is full (a collective). */
+int wf_metrics_window_end(wf_engine *eng, wf_error *err);
 int wf_metrics_end(wf_engine *eng, wf_error *err);
 void wf_metrics_free(wf_engine *eng);
 double wf_hist_quantile(const wf_hist *h, double q);

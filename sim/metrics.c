@@ -143,12 +143,11 @@ double wf_hist_quantile(const wf_hist *h, double q) {
  * so the series do not depend on how LPs were placed. */
 
 typedef struct sample_buf {
-  uint64_t *raw;  /* [SAMPLE_BLOCK][nmetrics] */
-  wf_time *t;     /* [SAMPLE_BLOCK] sample times */
-  double *values; /* [nmetrics + 1][SAMPLE_BLOCK] what is written; row 0 is time_s */
+  uint64_t *raw; /* [cap][nmetrics] */
+  wf_time *t;    /* [cap] sample times */
+  size_t n, cap;
   uint64_t *prev; /* summed counter totals at the previous sample */
   wf_time prev_t;
-  size_t n;
   int time_series;
 } sample_buf;
 
@@ -160,13 +159,13 @@ int wf_metrics_begin(wf_engine *eng, wf_error *err) {
   size_t m = eng->nmetrics;
   sample_buf *b = calloc(1, sizeof *b);
   if (b) {
+    b->cap = SAMPLE_BLOCK;
     b->raw = calloc(SAMPLE_BLOCK * m, sizeof *b->raw);
     b->t = calloc(SAMPLE_BLOCK, sizeof *b->t);
-    b->values = calloc((m + 1) * SAMPLE_BLOCK, sizeof *b->values);
     b->prev = calloc(m, sizeof *b->prev);
   }
   eng->sample_buf = b;
-  if (!b || !b->raw || !b->t || !b->values || !b->prev)
+  if (!b || !b->raw || !b->t || !b->prev)
     return wf_error_set(err, "out of memory for series buffers");
   if (!eng->trace) return 0;
   b->time_series = wf_trace_series_add(eng->trace, "time_s", "s",
@@ -182,43 +181,64 @@ int wf_metrics_begin(wf_engine *eng, wf_error *err) {
   return 0;
 }
 
-/* Sums the buffered block over ranks and, on the rank with the trace, writes it. Every rank
- * calls this at the same sample count, so the collective lines up. */
-static int flush_samples(wf_engine *eng, sample_buf *b, wf_error *err) {
-  size_t m = eng->nmetrics, n = b->n;
-  b->n = 0;
-  if (!n) return 0;
-  /* Gauges are int64 stored in uint64: wrapping sums are exact in two's complement. */
-  if (wf_sync_sum_u64(b->raw, n * m) != 0)
-    return wf_error_set(err, "summing samples over ranks failed");
-  if (!eng->trace) return 0;
+/* Rank 0's half of a flush: the summed integers become rates and levels in the trace. */
+static int write_samples(wf_engine *eng, sample_buf *b, size_t n, wf_error *err) {
+  size_t m = eng->nmetrics;
+  double *v = malloc((m + 1) * n * sizeof *v); /* row 0 is time_s */
+  if (!v) return wf_error_set(err, "out of memory writing series");
   for (size_t k = 0; k < n; k++) {
     double dt = wf_time_to_s(b->t[k] - b->prev_t);
-    b->values[k] = wf_time_to_s(b->t[k]);
+    v[k] = wf_time_to_s(b->t[k]);
     for (size_t i = 0; i < m; i++) {
-      uint64_t v = b->raw[k * m + i];
+      uint64_t x = b->raw[k * m + i];
       double out;
       if (eng->metrics[i].kind == WF_METRIC_COUNTER) {
-        out = dt > 0 ? (double)(v - b->prev[i]) / dt : 0;
-        b->prev[i] = v;
+        out = dt > 0 ? (double)(x - b->prev[i]) / dt : 0;
+        b->prev[i] = x;
       } else {
-        out = (double)(int64_t)v;
+        out = (double)(int64_t)x;
       }
-      b->values[(i + 1) * SAMPLE_BLOCK + k] = out;
+      v[(i + 1) * n + k] = out;
     }
     b->prev_t = b->t[k];
   }
-  if (wf_trace_series_append(eng->trace, b->time_series, b->values, n, err) != 0) return -1;
-  for (uint32_t i = 0; i < m; i++)
-    if (wf_trace_series_append(eng->trace, eng->metrics[i].series,
-                               b->values + (size_t)(i + 1) * SAMPLE_BLOCK, n, err) != 0)
-      return -1;
-  return 0;
+  int rc = wf_trace_series_append(eng->trace, b->time_series, v, n, err);
+  for (uint32_t i = 0; i < m && rc == 0; i++)
+    rc =
+        wf_trace_series_append(eng->trace, eng->metrics[i].series, v + (size_t)(i + 1) * n, n, err);
+  free(v);
+  return rc;
+}
+
+/* Sums the buffered samples over ranks and, on the rank with the trace, writes them. The sum
+ * is a collective: on several ranks it runs only between windows (wf_metrics_window_end), where
+ * every rank has taken the same samples and none can have stopped alone. */
+static int flush_samples(wf_engine *eng, sample_buf *b, wf_error *err) {
+  size_t n = b->n;
+  b->n = 0;
+  if (!n) return 0;
+  /* Gauges are int64 stored in uint64: wrapping sums are exact in two's complement. */
+  if (wf_sync_sum_u64(b->raw, n * eng->nmetrics) != 0)
+    return wf_error_set(err, "summing samples over ranks failed");
+  return eng->trace ? write_samples(eng, b, n, err) : 0;
 }
 
 int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
   sample_buf *b = buf_of(eng);
   size_t m = eng->nmetrics;
+  if (b->n == b->cap) {
+    if (!eng->windowed) {
+      if (flush_samples(eng, b, err) != 0) return -1;
+    } else { /* no flush inside a window: grow until it ends */
+      size_t cap = b->cap * 2;
+      uint64_t *raw = realloc(b->raw, cap * m * sizeof *raw);
+      if (raw) b->raw = raw;
+      wf_time *ts = realloc(b->t, cap * sizeof *ts);
+      if (ts) b->t = ts;
+      if (!raw || !ts) return wf_error_set(err, "out of memory for samples");
+      b->cap = cap;
+    }
+  }
   eng->counters[eng->m_events] = eng->events;
   /* Events waiting in outboxes are pending too: one rank would hold them in its queue. */
   eng->gauges[eng->m_pending] = (int64_t)(wf_pending(eng) + eng->outbox_n);
@@ -226,9 +246,13 @@ int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
   for (size_t i = 0; i < m; i++)
     row[i] =
         eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
-  b->t[b->n] = t;
-  if (++b->n == SAMPLE_BLOCK) return flush_samples(eng, b, err);
+  b->t[b->n++] = t;
   return 0;
+}
+
+int wf_metrics_window_end(wf_engine *eng, wf_error *err) {
+  sample_buf *b = buf_of(eng);
+  return b->n >= SAMPLE_BLOCK ? flush_samples(eng, b, err) : 0;
 }
 
 typedef struct hist_row {
@@ -319,7 +343,6 @@ void wf_metrics_free(wf_engine *eng) {
   if (b) {
     free(b->raw);
     free(b->t);
-    free(b->values);
     free(b->prev);
     free(b);
   }

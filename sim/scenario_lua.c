@@ -515,7 +515,11 @@ static int run_script(lua_State *L, binding *b, size_t len, wf_error *err) {
   }
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
-    return wf_error_set(err, "%s", msg ? msg : "scenario error (no message)");
+    if (!msg) msg = "scenario error (no message)";
+    /* Errors raised outside a script line (memory, the instruction limit) get the file name. */
+    if (strncmp(msg, b->in->path, strlen(b->in->path)) != 0 && !strstr(msg, ".lua:"))
+      return wf_error_set(err, "%s: %s", b->in->path, msg);
+    return wf_error_set(err, "%s", msg);
   }
   if (!b->run_called)
     return wf_error_set(err, "%s: the scenario never calls weft.run{end_time = ...}", b->in->path);
@@ -533,9 +537,15 @@ int wf_scenario_load(const wf_scenario_in *in, wf_engine *eng, wf_scenario_out *
                      wf_error *err) {
   memset(out, 0, sizeof *out);
   out->seed = in->seed_given ? in->seed : 1;
-  for (size_t i = 0; i < in->nsets; i++)
+  for (size_t i = 0; i < in->nsets; i++) {
     if (!strchr(in->sets[i], '=') || in->sets[i][0] == '=')
       return wf_error_set(err, "--set %s: expected key=value", in->sets[i]);
+    size_t klen = (size_t)(strchr(in->sets[i], '=') - in->sets[i]);
+    for (size_t j = 0; j < i; j++)
+      if (!strncmp(in->sets[j], in->sets[i], klen + 1))
+        return wf_error_set(err, "--set %.*s given twice (%s, %s)", (int)klen, in->sets[i],
+                            in->sets[j], in->sets[i]);
+  }
   size_t len;
   out->text = read_file(in->path, &len, err);
   if (!out->text) return -1;

@@ -97,6 +97,9 @@ static void set_errors(void **s) {
   expect_error("weft.params{lps = 8}\n" OK_WORLD, badnum, 1, "parameter 'lps' takes a number");
   const char *noparams[] = {"lps=3"};
   expect_error(OK_WORLD, noparams, 1, "declares no parameters");
+  const char *twice[] = {"lps=10", "lps=20"};
+  expect_error("weft.params{lps = 8}\n" OK_WORLD, twice, 2,
+               "--set lps given twice (lps=10, lps=20)");
   const char *noeq[] = {"lps"};
   expect_error(OK_WORLD, noeq, 1, "expected key=value");
 }
