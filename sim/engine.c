@@ -508,7 +508,7 @@ static int run_windows(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error
       limit = eng->end_time + 1;
       break;
     }
-    limit = all.min_ts > WF_TIME_MAX - eng->lookahead ? WF_TIME_MAX : all.min_ts + eng->lookahead;
+    limit = all.min_ts > WF_TIME_MAX - eng->window ? WF_TIME_MAX : all.min_ts + eng->window;
     event_loop(eng, rs, st, limit, err);
     uint32_t flags = rs->o->stop && *rs->o->stop ? WF_WIN_STOP : 0;
     if (exchange(eng, rs, flags, &all, err) != 0) return -1;
@@ -620,6 +620,11 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   /* An event limit on one rank runs the same windows as several ranks would, so the run stops
    * at the same point on any rank count (with a lookahead of 0 it stops exactly). */
   eng->windowed = eng->nranks > 1 || (o->max_events && eng->lookahead > 0);
+  /* Shorter windows than the lookahead are safe but only add exchanges; the knob exists so
+   * that this can be measured (cluster/SCALING.md). */
+  double f = o->window_fraction > 0 && o->window_fraction < 1 ? o->window_fraction : 1;
+  eng->window = f < 1 ? (wf_time)((double)eng->lookahead * f) : eng->lookahead;
+  if (eng->window == 0) eng->window = 1;
   rc = eng->windowed ? run_windows(eng, &rs, st, err) : run_one_rank(eng, &rs, st, err);
   if (rc == 0 && !eng->failed && sample_end(eng, &rs, st, err) != 0) eng->failed = 1;
   st->events = eng->events;

@@ -86,8 +86,9 @@ typedef struct wf_run_opts {
   uint64_t max_events; /* 0 = no limit */
   wf_time sample;      /* series sampling interval; 0 = end_time / 100 */
   uint64_t seed;
-  wf_trace *trace;     /* NULL: run without output */
-  wf_queue_kind queue; /* the pending set: a 4-ary heap (default) or a ladder queue */
+  wf_trace *trace;        /* NULL: run without output */
+  wf_queue_kind queue;    /* the pending set: a 4-ary heap (default) or a ladder queue */
+  double window_fraction; /* window = this x lookahead, in (0, 1]; 0 means 1 (the safe maximum) */
   /* Called about every progress_every_s of wall time when set. */
   void (*progress)(void *ud, wf_time now, wf_time end, uint64_t events, double wall_s);
   void *progress_ud;

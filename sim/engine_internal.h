@@ -82,7 +82,8 @@ struct wf_engine {
   size_t outbox_n;   /* events in all outboxes: pending, for the gauge */
   uint64_t cross_sent;
   double sync_s;     /* wall time in window exchanges, waiting for the slowest rank included */
-  wf_time lookahead; /* least min_delay of the types: the window length between ranks */
+  wf_time lookahead; /* least min_delay of the types: the longest safe window */
+  wf_time window;    /* the window used: the lookahead unless --window-fraction says less */
   int phase;         /* 0 init, 1 events, 2 finish: for record row keys */
   const wf_lp *current_lp; /* in init and finish */
   const wf_event *current; /* the event being handled: record rows are keyed by it */

@@ -151,9 +151,14 @@ static int merge_rows(wf_engine *eng, wf_record *r, wf_error *err) {
   if (!all) return eng->rank == 0 ? -1 : 0;
   size_t n = total / stride;
   qsort(all, n, stride, entry_cmp);
+  /* Rows without their keys, a block at a time: one HDF5 append per block, not per row. */
   int rc = 0;
-  for (size_t i = 0; i < n && rc == 0 && r->table; i++)
-    rc = wf_trace_table_append(r->table, all + i * stride + sizeof(wf_row_key), 1, err);
+  for (size_t i = 0; i < n && rc == 0 && r->table; i += RECORD_BLOCK) {
+    size_t m = n - i < RECORD_BLOCK ? n - i : RECORD_BLOCK;
+    for (size_t k = 0; k < m; k++)
+      memcpy(r->rows + k * r->row_size, all + (i + k) * stride + sizeof(wf_row_key), r->row_size);
+    rc = wf_trace_table_append(r->table, r->rows, m, err);
+  }
   free(all);
   r->nrows = 0;
   return rc;

@@ -14,7 +14,19 @@
 #include "scenario.h"
 #include "sync.h"
 
-enum { O_SET, O_SEED, O_OUT, O_FORCE, O_JSON, O_QUIET, O_REPORT, O_NO_TRACE, O_BUILDERS, O_QUEUE };
+enum {
+  O_SET,
+  O_SEED,
+  O_OUT,
+  O_FORCE,
+  O_JSON,
+  O_QUIET,
+  O_REPORT,
+  O_NO_TRACE,
+  O_BUILDERS,
+  O_QUEUE,
+  O_WINDOW
+};
 
 static const wf_opt run_opts[] = {
     {"set", 0, "KEY=VALUE",
@@ -32,7 +44,10 @@ static const wf_opt run_opts[] = {
     {"list-builders", 0, NULL, "list weft.run and every builder's keys, types and defaults"},
     {"queue", 0, "KIND",
      "pending-event set: heap (default, a 4-ary heap) or ladder (a ladder\n"
-     "queue: faster with many events per LP); results are identical"},
+     "queue); results are identical, only speed differs"},
+    {"window-fraction", 0, "F",
+     "under mpirun: windows of F x the lookahead, 0 < F <= 1 (default 1, the\n"
+     "longest safe window; smaller only adds exchanges: for measurement)"},
 };
 #define NOPTS (sizeof run_opts / sizeof *run_opts)
 
@@ -43,6 +58,7 @@ typedef struct run_args {
   uint64_t seed;
   int seed_given, force, json, quiet, report, no_trace, help, builders;
   wf_queue_kind queue;
+  double window_fraction;
 } run_args;
 
 static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
@@ -91,6 +107,13 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
     else
       return wf_error_set(err, "--queue %s: expected heap or ladder", v);
     break;
+  case O_WINDOW:
+    a->window_fraction = strtod(v, &end);
+    if (*end || !(a->window_fraction > 0 && a->window_fraction <= 1))
+      return wf_error_set(err, "--window-fraction %s: expected a number in (0, 1]", v);
+    break;
+  default: /* an option in the table without a case here: a bug, never ignored silently */
+    return wf_error_set(err, "internal error: option %d is not handled", idx);
   }
   return 0;
 }
@@ -372,6 +395,7 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                     .seed = c.sc.seed,
                     .trace = c.trace,
                     .queue = c.a.queue,
+                    .window_fraction = c.a.window_fraction,
                     .progress = tty ? progress : NULL,
                     .progress_every_s = 0.25,
                     .stop = &stop_flag};

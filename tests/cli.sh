@@ -60,6 +60,7 @@ expect_error no-scenario 2 "no scenario given" -- run
 expect_error unknown-option 2 "unknown option '--frobnicate'" -- run good.lua --frobnicate
 expect_error unknown-command 2 "unknown command 'rnu'" -- rnu
 expect_error bad-queue 2 "--queue fast: expected heap or ladder" -- run good.lua --queue fast
+expect_error bad-window 2 "--window-fraction 2: expected a number in (0, 1]" -- run good.lua --window-fraction 2
 expect_error unwritable 1 "cannot write output '/nonexistent/dir/x.h5'" -- run good.lua -o /nonexistent/dir/x.h5
 expect_error report-missing 1 "nope.h5" -- report nope.h5 -o out/r
 printf 'not an hdf5 file\n' >garbage.h5
@@ -107,7 +108,7 @@ rc=$?
 h5dump -a /status out/long.h5 2>/dev/null | grep -qF '"interrupted"' && ok || bad "interrupted trace lacks status"
 
 # Help texts explain every option.
-for opt in --set --seed --output --force --json --quiet --report --no-trace --queue --list-builders; do
+for opt in --set --seed --output --force --json --quiet --report --no-trace --queue --window-fraction --list-builders; do
   "$WEFT" run --help | grep -qF -- "$opt" && ok || bad "run --help lacks $opt"
 done
 "$WEFT" --help | grep -qF "report" && ok || bad "weft --help lacks report"
