@@ -20,4 +20,4 @@ local world = weft.phold {
 print(("quickstart: %d PHOLD LPs (ids %d..%d), %s simulated"):format(
   world.count, world.first, world.first + world.count - 1, p.duration))
 
-weft.run { end_time = p.duration, sample = "5s", seed = 42 }
+weft.run { end_time = p.duration, sample = weft.duration(p.duration) / 120, seed = 42 }

@@ -24,4 +24,5 @@ weft.phold {
   mean = p.mean,
 }
 
-weft.run { end_time = p["end"], sample = "100s" }
+-- 200 samples whatever the end time, so --set end=... never conflicts with the interval.
+weft.run { end_time = p["end"], sample = weft.duration(p["end"]) / 200 }
