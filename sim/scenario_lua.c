@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "lua_common.h"
 
 #define DEFAULT_INSTR_LIMIT 2000000000ull
-#define HOOK_EVERY 100000
 
 typedef struct binding {
   const wf_scenario_in *in;
@@ -21,21 +21,8 @@ typedef struct binding {
   char *dir; /* the scenario's directory, for require */
   unsigned char *set_used;
   int params_called, run_called;
-  unsigned long long hooks;
   wf_json params; /* resolved parameters, built by weft.params */
 } binding;
-
-/* luaL_error with printf formats (lua_pushfstring knows only a few): prefixed with the
- * calling script's file and line. */
-static int lerror(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int lerror(lua_State *L, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return luaL_error(L, "%s", msg);
-}
 
 static binding *get_binding(lua_State *L) {
   return (binding *)lua_touserdata(L, lua_upvalueindex(1));
@@ -95,11 +82,11 @@ static void apply_override(lua_State *L, binding *b, const char *key) {
   switch (lua_type(L, -1)) {
   case LUA_TNUMBER:
     if (!lua_stringtonumber(L, text))
-      lerror(L, "--set %s=%s: parameter '%s' takes a number", key, text, key);
+      wf_lua_error(L, "--set %s=%s: parameter '%s' takes a number", key, text, key);
     break;
   case LUA_TBOOLEAN:
     if (strcmp(text, "true") && strcmp(text, "false") && strcmp(text, "1") && strcmp(text, "0"))
-      lerror(L, "--set %s=%s: parameter '%s' takes true or false", key, text, key);
+      wf_lua_error(L, "--set %s=%s: parameter '%s' takes true or false", key, text, key);
     lua_pushboolean(L, text[0] == 't' || text[0] == '1');
     break;
   default:
@@ -115,7 +102,7 @@ static int cmp_str(const void *a, const void *b) {
 static int l_params(lua_State *L) {
   binding *b = get_binding(L);
   luaL_checktype(L, 1, LUA_TTABLE);
-  if (b->params_called) return lerror(L, "weft.params: called twice (declare all at once)");
+  if (b->params_called) return wf_lua_error(L, "weft.params: called twice (declare all at once)");
   b->params_called = 1;
   /* Collect and sort keys so the resolved table and its JSON do not depend on hash order. */
   const char *keys[512];
@@ -123,12 +110,12 @@ static int l_params(lua_State *L) {
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING)
-      return lerror(L, "weft.params: keys must be names (got a %s)", luaL_typename(L, -2));
+      return wf_lua_error(L, "weft.params: keys must be names (got a %s)", luaL_typename(L, -2));
     int t = lua_type(L, -1);
     if (t != LUA_TNUMBER && t != LUA_TSTRING && t != LUA_TBOOLEAN)
-      return lerror(L, "weft.params: default of '%s' must be a number, string or boolean",
-                    lua_tostring(L, -2));
-    if (nk == sizeof keys / sizeof keys[0]) return lerror(L, "weft.params: too many keys");
+      return wf_lua_error(L, "weft.params: default of '%s' must be a number, string or boolean",
+                          lua_tostring(L, -2));
+    if (nk == sizeof keys / sizeof keys[0]) return wf_lua_error(L, "weft.params: too many keys");
     keys[nk++] = lua_tostring(L, -2);
     lua_pop(L, 1);
   }
@@ -154,8 +141,8 @@ static int l_params(lua_State *L) {
     if (b->set_used[i]) continue;
     const char *s = b->in->sets[i];
     const char *eq = strchr(s, '=');
-    return lerror(L, "--set %s: the scenario declares no parameter '%.*s'", s,
-                  (int)(eq ? eq - s : (long)strlen(s)), s);
+    return wf_lua_error(L, "--set %s: the scenario declares no parameter '%.*s'", s,
+                        (int)(eq ? eq - s : (long)strlen(s)), s);
   }
   return 1;
 }
@@ -177,12 +164,12 @@ static int unknown_key(lua_State *L, const char *what, const wf_arg_spec *spec, 
     luaL_addstring(&buf, spec[i].name);
   }
   luaL_pushresult(&buf);
-  return lerror(L, "%s: unknown key '%s' (known keys: %s)", what, key, lua_tostring(L, -1));
+  return wf_lua_error(L, "%s: unknown key '%s' (known keys: %s)", what, key, lua_tostring(L, -1));
 }
 
 static void check_bounds(lua_State *L, const char *what, const wf_arg_spec *s, double v) {
   if (s->min <= s->max && (v < s->min || v > s->max))
-    lerror(L, "%s: '%s' = %g is outside [%g, %g]", what, s->name, v, s->min, s->max);
+    wf_lua_error(L, "%s: '%s' = %g is outside [%g, %g]", what, s->name, v, s->min, s->max);
 }
 
 /* Converts the value at the top of the stack (or the default text when it is nil) into
@@ -190,14 +177,14 @@ static void check_bounds(lua_State *L, const char *what, const wf_arg_spec *s, d
 static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf_args *out,
                         unsigned i) {
   if (lua_isnil(L, -1)) {
-    if (!s->def) lerror(L, "%s: missing required key '%s' (%s)", what, s->name, s->help);
+    if (!s->def) wf_lua_error(L, "%s: missing required key '%s' (%s)", what, s->name, s->help);
     lua_pop(L, 1);
     if (s->type == WF_ARG_BOOL)
       lua_pushboolean(L, strcmp(s->def, "true") == 0);
     else if (s->type == WF_ARG_STR || s->type == WF_ARG_DURATION)
       lua_pushstring(L, s->def);
     else if (!lua_stringtonumber(L, s->def))
-      lerror(L, "%s: bad default for '%s'", what, s->name);
+      wf_lua_error(L, "%s: bad default for '%s'", what, s->name);
   }
   wf_error e = {0};
   switch (s->type) {
@@ -206,8 +193,8 @@ static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf
       lua_Number d = lua_tonumber(L, -1);
       if (lua_type(L, -1) != LUA_TNUMBER || d != (lua_Number)(lua_Integer)d) {
         const char *type = luaL_typename(L, -1); /* before tolstring pushes its result */
-        lerror(L, "%s: '%s' must be an integer, got %s '%s'", what, s->name, type,
-               luaL_tolstring(L, -1, NULL));
+        wf_lua_error(L, "%s: '%s' must be an integer, got %s '%s'", what, s->name, type,
+                     luaL_tolstring(L, -1, NULL));
       }
     }
     out->v[i].i = (int64_t)lua_tonumber(L, -1);
@@ -215,7 +202,7 @@ static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf
     break;
   case WF_ARG_NUM:
     if (lua_type(L, -1) != LUA_TNUMBER)
-      lerror(L, "%s: '%s' must be a number, got %s", what, s->name, luaL_typename(L, -1));
+      wf_lua_error(L, "%s: '%s' must be a number, got %s", what, s->name, luaL_typename(L, -1));
     out->v[i].d = lua_tonumber(L, -1);
     check_bounds(L, what, s, out->v[i].d);
     break;
@@ -226,17 +213,18 @@ static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf
       wf_duration_parse(lua_tostring(L, -1), &out->v[i].t, &e);
     else
       wf_error_set(&e, "expected a duration such as \"250ms\", got %s", luaL_typename(L, -1));
-    if (e.set) lerror(L, "%s: '%s': %s", what, s->name, e.msg);
+    if (e.set) wf_lua_error(L, "%s: '%s': %s", what, s->name, e.msg);
     check_bounds(L, what, s, wf_time_to_s(out->v[i].t));
     break;
   case WF_ARG_STR:
     if (lua_type(L, -1) != LUA_TSTRING)
-      lerror(L, "%s: '%s' must be a string, got %s", what, s->name, luaL_typename(L, -1));
+      wf_lua_error(L, "%s: '%s' must be a string, got %s", what, s->name, luaL_typename(L, -1));
     out->v[i].s = lua_tostring(L, -1);
     break;
   case WF_ARG_BOOL:
     if (!lua_isboolean(L, -1))
-      lerror(L, "%s: '%s' must be true or false, got %s", what, s->name, luaL_typename(L, -1));
+      wf_lua_error(L, "%s: '%s' must be true or false, got %s", what, s->name,
+                   luaL_typename(L, -1));
     out->v[i].b = lua_toboolean(L, -1);
     break;
   }
@@ -252,7 +240,7 @@ static void check_args(lua_State *L, const char *what, const wf_arg_spec *spec, 
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) lerror(L, "%s: keys must be names", what);
+    if (lua_type(L, -1) != LUA_TSTRING) wf_lua_error(L, "%s: keys must be names", what);
     if (spec_index(spec, n, lua_tostring(L, -1)) < 0)
       unknown_key(L, what, spec, n, lua_tostring(L, -1));
   }
@@ -301,7 +289,7 @@ static const wf_arg_spec run_spec[] = {
 
 static int l_run(lua_State *L) {
   binding *b = get_binding(L);
-  if (b->run_called) return lerror(L, "weft.run: called twice");
+  if (b->run_called) return wf_lua_error(L, "weft.run: called twice");
   wf_args a;
   check_args(L, "weft.run", run_spec, sizeof run_spec / sizeof *run_spec, &a);
   b->run_called = 1;
@@ -309,7 +297,7 @@ static int l_run(lua_State *L) {
   b->out->sample = a.v[1].t;
   if (!b->in->seed_given) b->out->seed = (uint64_t)a.v[2].i;
   b->out->max_events = (uint64_t)a.v[3].i;
-  if (b->out->end_time == 0) return lerror(L, "weft.run: 'end_time' must be positive");
+  if (b->out->end_time == 0) return wf_lua_error(L, "weft.run: 'end_time' must be positive");
   return 0;
 }
 
@@ -325,7 +313,7 @@ static int l_build(lua_State *L) {
   wf_built built = {WF_LP_NONE, 0};
   wf_error e = {0};
   if (bl->build(b->eng, &a, &built, &e) != 0)
-    return lerror(L, "%s: %s", what, e.set ? e.msg : "failed");
+    return wf_lua_error(L, "%s: %s", what, e.set ? e.msg : "failed");
   lua_createtable(L, 0, 2);
   lua_pushinteger(L, built.first);
   lua_setfield(L, -2, "first");
@@ -343,7 +331,7 @@ static int l_duration(lua_State *L) {
     wf_duration_from_seconds(lua_tonumber(L, 1), &t, &e);
   else
     wf_duration_parse(luaL_checkstring(L, 1), &t, &e);
-  if (e.set) return lerror(L, "weft.duration: %s", e.msg);
+  if (e.set) return wf_lua_error(L, "weft.duration: %s", e.msg);
   lua_pushnumber(L, wf_time_to_s(t));
   return 1;
 }
@@ -353,19 +341,6 @@ static int l_lp_count(lua_State *L) {
   return 1;
 }
 
-/* print and weft.log write to stderr: stdout is reserved for --json. */
-static int l_print(lua_State *L) {
-  if (get_binding(L)->in->quiet) return 0;
-  int n = lua_gettop(L);
-  lua_Debug ar;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
-    fprintf(stderr, "%s:%d: ", ar.short_src, ar.currentline);
-  for (int i = 1; i <= n; i++)
-    fprintf(stderr, "%s%s", i > 1 ? "\t" : "", luaL_tolstring(L, i, NULL));
-  fputc('\n', stderr);
-  return 0;
-}
-
 /* require: Lua files next to the scenario, in its lib/ folder, or in weft's scenarios/lib. */
 static int l_require(lua_State *L) {
   binding *b = get_binding(L);
@@ -373,7 +348,7 @@ static int l_require(lua_State *L) {
   for (const char *p = name; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '_' || *p == '.'))
-      return lerror(L, "require: bad module name '%s'", name);
+      return wf_lua_error(L, "require: bad module name '%s'", name);
   lua_getfield(L, LUA_REGISTRYINDEX, "weft.loaded");
   if (lua_getfield(L, -1, name) != LUA_TNIL) return 1;
   lua_pop(L, 1);
@@ -391,8 +366,8 @@ static int l_require(lua_State *L) {
     f = fopen(path, "rb");
   }
   if (!f)
-    return lerror(L, "require: module '%s' not found in %s, %s or %s", name, dirs[0], dirs[1],
-                  dirs[2]);
+    return wf_lua_error(L, "require: module '%s' not found in %s, %s or %s", name, dirs[0], dirs[1],
+                        dirs[2]);
   fclose(f);
   if (luaL_loadfilex(L, path, "t") != LUA_OK) return lua_error(L);
   lua_call(L, 0, 1);
@@ -405,43 +380,16 @@ static int l_require(lua_State *L) {
   return 1;
 }
 
-static void count_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  binding *b;
-  lua_getfield(L, LUA_REGISTRYINDEX, "weft.binding");
-  b = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  uint64_t limit = b->in->instr_limit ? b->in->instr_limit : DEFAULT_INSTR_LIMIT;
-  if (++b->hooks * HOOK_EVERY >= limit)
-    lerror(L, "scenario ran %llu Lua instructions without finishing (an endless loop?)",
-           (unsigned long long)limit);
-}
-
 /* ---- the sandbox ---- */
 
 static void open_sandbox(lua_State *L, binding *b) {
-  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
-                                  {LUA_TABLIBNAME, luaopen_table},
-                                  {LUA_STRLIBNAME, luaopen_string},
-                                  {LUA_MATHLIBNAME, luaopen_math},
-                                  {LUA_UTF8LIBNAME, luaopen_utf8}};
-  for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
-    luaL_requiref(L, libs[i].name, libs[i].func, 1);
-    lua_pop(L, 1);
-  }
-  /* No file, process or bytecode access: a scenario only builds the world. */
-  static const char *removed[] = {"dofile", "loadfile", "load", "collectgarbage"};
-  for (size_t i = 0; i < sizeof removed / sizeof *removed; i++) {
-    lua_pushnil(L);
-    lua_setglobal(L, removed[i]);
-  }
+  /* No file, process or bytecode access: a scenario only builds the world. print and weft.log
+   * write to stderr (stdout is reserved for --json); every rank but 0 stays quiet. */
+  wf_lua_sandbox(L, b->in->quiet);
   lua_pushlightuserdata(L, b);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.binding");
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.loaded");
-  lua_pushlightuserdata(L, b);
-  lua_pushcclosure(L, l_print, 1);
-  lua_setglobal(L, "print");
   lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, l_require, 1);
   lua_setglobal(L, "require");
@@ -454,9 +402,11 @@ static void open_sandbox(lua_State *L, binding *b) {
 }
 
 static void open_weft(lua_State *L, binding *b) {
-  static const luaL_Reg fns[] = {{"params", l_params},     {"run", l_run},
-                                 {"duration", l_duration}, {"lp_count", l_lp_count},
-                                 {"log", l_print},         {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"params", l_params},
+                                 {"run", l_run},
+                                 {"duration", l_duration},
+                                 {"lp_count", l_lp_count},
+                                 {NULL, NULL}};
   lua_newtable(L);
   lua_pushlightuserdata(L, b);
   luaL_setfuncs(L, fns, 1);
@@ -469,6 +419,9 @@ static void open_weft(lua_State *L, binding *b) {
       lua_setfield(L, -2, model->builders[i].name);
     }
   }
+  lua_pushboolean(L, b->in->quiet);
+  lua_pushcclosure(L, wf_lua_print, 1);
+  lua_setfield(L, -2, "log");
   lua_pushstring(L, WEFT_VERSION);
   lua_setfield(L, -2, "version");
   lua_pushvalue(L, -1);
@@ -479,40 +432,13 @@ static void open_weft(lua_State *L, binding *b) {
   lua_pop(L, 2);
 }
 
-static char *dir_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
-  size_t n = (size_t)(slash - path);
-  char *d = malloc(n + 2);
-  if (d) {
-    memcpy(d, path, n ? n : 1);
-    d[n ? n : 1] = 0;
-  }
-  return d;
-}
-
-static char *stem_of(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  size_t n = strlen(base);
-  if (n > 4 && strcmp(base + n - 4, ".lua") == 0) n -= 4;
-  char *s = malloc(n + 1);
-  if (s) {
-    memcpy(s, base, n);
-    s[n] = 0;
-  }
-  return s;
-}
-
 static int run_script(lua_State *L, binding *b, size_t len, wf_error *err) {
   char chunk[1100];
   snprintf(chunk, sizeof chunk, "@%s", b->in->path);
   int rc = luaL_loadbufferx(L, b->out->text, len, chunk, "t");
-  if (rc == LUA_OK) {
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    rc = lua_pcall(L, 0, 0, 0);
-    lua_sethook(L, NULL, 0, 0);
-  }
+  if (rc == LUA_OK)
+    rc = wf_lua_run_limited(L, b->in->instr_limit ? b->in->instr_limit : DEFAULT_INSTR_LIMIT,
+                            "scenario");
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     if (!msg) msg = "scenario error (no message)";
@@ -549,9 +475,9 @@ int wf_scenario_load(const wf_scenario_in *in, wf_engine *eng, wf_scenario_out *
   size_t len;
   out->text = read_file(in->path, &len, err);
   if (!out->text) return -1;
-  out->name = stem_of(in->path);
+  out->name = wf_path_stem(in->path);
   binding b = {.in = in, .eng = eng, .out = out};
-  b.dir = dir_of(in->path);
+  b.dir = wf_path_dir(in->path);
   b.set_used = calloc(in->nsets + 1, 1);
   wf_json_init(&b.params);
   lua_State *L = luaL_newstate();

@@ -9,37 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lua_common.h"
 #include "sweep.h"
 
 /* A sweep file only lists values; a few million instructions is already generous. */
 #define INSTR_LIMIT 200000000ull
-#define HOOK_EVERY 100000
 
 typedef struct binding {
   const char *path;
   char *dir; /* the sweep file's folder: the scenario path is relative to it */
   wf_sweep *out;
   int called;
-  unsigned long long hooks;
 } binding;
 
 static const char *const keys_known[] = {"scenario", "grid", "seeds", "ranks"};
 #define KNOWN_KEYS "scenario, grid, seeds, ranks"
 
-/* luaL_error with printf formats, prefixed with the sweep file's name and line. */
-static int lerror(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int lerror(lua_State *L, const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return luaL_error(L, "%s", msg);
-}
-
 /* Allocation failures become Lua errors so that the one error path frees everything. */
 static void *checked(lua_State *L, void *p) {
-  if (!p) lerror(L, "weft.sweep: out of memory");
+  if (!p) wf_lua_error(L, "weft.sweep: out of memory");
   return p;
 }
 
@@ -79,7 +67,7 @@ static void number_text(lua_State *L, const char *what, char *buf, size_t size) 
     return;
   }
   double d = lua_tonumber(L, -1);
-  if (!isfinite(d)) lerror(L, "weft.sweep: %s must be a finite number", what);
+  if (!isfinite(d)) wf_lua_error(L, "weft.sweep: %s must be a finite number", what);
   for (int prec = 1; prec <= 17; prec++) {
     snprintf(buf, size, "%.*g", prec, d);
     if (strtod(buf, NULL) == d) break;
@@ -98,11 +86,11 @@ static char *value_text(lua_State *L, const char *what) {
   case LUA_TSTRING:
     for (const char *p = lua_tostring(L, -1); *p; p++)
       if ((unsigned char)*p < 0x20)
-        lerror(L, "weft.sweep: %s: strings may not hold control characters", what);
+        wf_lua_error(L, "weft.sweep: %s: strings may not hold control characters", what);
     return dup_str(L, lua_tostring(L, -1));
   default:
-    lerror(L, "weft.sweep: %s must be a number, string or boolean, got %s", what,
-           luaL_typename(L, -1));
+    wf_lua_error(L, "weft.sweep: %s must be a number, string or boolean, got %s", what,
+                 luaL_typename(L, -1));
     return NULL;
   }
 }
@@ -116,17 +104,18 @@ static void check_unique(lua_State *L, const char *key, char **values, size_t n)
   for (size_t i = 1; i < n && !dup; i++)
     if (strcmp(sorted[i - 1], sorted[i]) == 0) dup = sorted[i];
   free(sorted);
-  if (dup) lerror(L, "weft.sweep: %s: value %s appears twice", key, dup);
+  if (dup) wf_lua_error(L, "weft.sweep: %s: value %s appears twice", key, dup);
 }
 
 /* ---- the fields of weft.sweep{...} ---- */
 
 static void read_scenario(lua_State *L, binding *b) {
   if (lua_getfield(L, 1, "scenario") == LUA_TNIL)
-    lerror(L, "weft.sweep: missing required key 'scenario' (the scenario file each point runs, "
-              "relative to the sweep file)");
+    wf_lua_error(L,
+                 "weft.sweep: missing required key 'scenario' (the scenario file each point runs, "
+                 "relative to the sweep file)");
   if (lua_type(L, -1) != LUA_TSTRING || !*lua_tostring(L, -1))
-    lerror(L, "weft.sweep: 'scenario' must be a file name, got %s", luaL_typename(L, -1));
+    wf_lua_error(L, "weft.sweep: 'scenario' must be a file name, got %s", luaL_typename(L, -1));
   const char *s = lua_tostring(L, -1);
   size_t n = strlen(b->dir) + strlen(s) + 2;
   b->out->scenario = checked(L, malloc(n));
@@ -135,8 +124,8 @@ static void read_scenario(lua_State *L, binding *b) {
   else
     snprintf(b->out->scenario, n, "%s/%s", b->dir, s);
   if (access(b->out->scenario, R_OK) != 0)
-    lerror(L, "weft.sweep: 'scenario' = '%s': cannot read %s: %s", s, b->out->scenario,
-           strerror(errno));
+    wf_lua_error(L, "weft.sweep: 'scenario' = '%s': cannot read %s: %s", s, b->out->scenario,
+                 strerror(errno));
   lua_pop(L, 1);
 }
 
@@ -150,11 +139,11 @@ static void check_key_name(lua_State *L, const char *k) {
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '_' || *p == '.' || *p == '-'))
       ok = 0;
-  if (!ok) lerror(L, "weft.sweep: grid: bad parameter name '%s' (letters, digits, _ . -)", k);
+  if (!ok) wf_lua_error(L, "weft.sweep: grid: bad parameter name '%s' (letters, digits, _ . -)", k);
   for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
     if (strcmp(k, reserved[i]) == 0)
-      lerror(L, "weft.sweep: grid: '%s' is an index.csv column, not a parameter name%s", k,
-             strcmp(k, "seed") == 0 ? " (list run seeds in seeds = {...})" : "");
+      wf_lua_error(L, "weft.sweep: grid: '%s' is an index.csv column, not a parameter name%s", k,
+                   strcmp(k, "seed") == 0 ? " (list run seeds in seeds = {...})" : "");
 }
 
 static void read_key_values(lua_State *L, wf_sweep_key *key) {
@@ -162,8 +151,9 @@ static void read_key_values(lua_State *L, wf_sweep_key *key) {
   snprintf(what, sizeof what, "grid.%s", key->name);
   size_t n = array_len(L, -1);
   if (n == 0)
-    lerror(L, "weft.sweep: %s must be a non-empty array of values, e.g. {1, 2}, got %s", what,
-           lua_istable(L, -1) ? "an empty table or one with non-array keys" : luaL_typename(L, -1));
+    wf_lua_error(L, "weft.sweep: %s must be a non-empty array of values, e.g. {1, 2}, got %s", what,
+                 lua_istable(L, -1) ? "an empty table or one with non-array keys"
+                                    : luaL_typename(L, -1));
   key->values = checked(L, calloc(n, sizeof *key->values));
   for (size_t i = 0; i < n; i++) {
     char item[200];
@@ -184,14 +174,15 @@ static void read_grid(lua_State *L, binding *b) {
     return;
   }
   if (t != LUA_TTABLE)
-    lerror(L, "weft.sweep: 'grid' must be a table {name = {values...}}, got %s",
-           luaL_typename(L, -1));
+    wf_lua_error(L, "weft.sweep: 'grid' must be a table {name = {values...}}, got %s",
+                 luaL_typename(L, -1));
   size_t n = 0;
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING)
-      lerror(L, "weft.sweep: grid: keys must be parameter names, got a %s", luaL_typename(L, -1));
+      wf_lua_error(L, "weft.sweep: grid: keys must be parameter names, got a %s",
+                   luaL_typename(L, -1));
     check_key_name(L, lua_tostring(L, -1));
     n++;
   }
@@ -219,16 +210,17 @@ static int cmp_u64(const void *a, const void *b) {
 /* The value at the top of the stack is not what `what` takes. */
 static void bad_value(lua_State *L, const char *what, const char *takes) {
   const char *type = luaL_typename(L, -1); /* before luaL_tolstring pushes a string */
-  lerror(L, "weft.sweep: %s must be %s, got %s '%s'", what, takes, type,
-         luaL_tolstring(L, -1, NULL));
+  wf_lua_error(L, "weft.sweep: %s must be %s, got %s '%s'", what, takes, type,
+               luaL_tolstring(L, -1, NULL));
 }
 
 static void read_seeds(lua_State *L, wf_sweep *s) {
   int t = lua_getfield(L, 1, "seeds");
   size_t n = t == LUA_TNIL ? 1 : array_len(L, -1);
   if (n == 0)
-    lerror(L, "weft.sweep: 'seeds' must be a non-empty array of integers, e.g. {1, 2, 3}, got %s",
-           t == LUA_TTABLE ? "an empty table or one with non-array keys" : luaL_typename(L, -1));
+    wf_lua_error(
+        L, "weft.sweep: 'seeds' must be a non-empty array of integers, e.g. {1, 2, 3}, got %s",
+        t == LUA_TTABLE ? "an empty table or one with non-array keys" : luaL_typename(L, -1));
   s->seeds = checked(L, calloc(n, sizeof *s->seeds));
   s->nseeds = n;
   if (t == LUA_TNIL) s->seeds[0] = 1;
@@ -252,7 +244,7 @@ static void read_seeds(lua_State *L, wf_sweep *s) {
   while (i < n && sorted[i - 1] != sorted[i]) i++;
   uint64_t dup = i < n ? sorted[i] : 0;
   free(sorted);
-  if (i < n) lerror(L, "weft.sweep: seeds: %llu appears twice", (unsigned long long)dup);
+  if (i < n) wf_lua_error(L, "weft.sweep: seeds: %llu appears twice", (unsigned long long)dup);
 }
 
 static void read_ranks(lua_State *L, wf_sweep *s) {
@@ -270,9 +262,9 @@ static void read_ranks(lua_State *L, wf_sweep *s) {
 static int l_sweep(lua_State *L) {
   binding *b = lua_touserdata(L, lua_upvalueindex(1));
   if (!lua_istable(L, 1))
-    return lerror(L, "weft.sweep: expected a table {scenario = ..., grid = {...}}, got %s",
-                  luaL_typename(L, 1));
-  if (b->called) return lerror(L, "weft.sweep: called twice (one sweep per file)");
+    return wf_lua_error(L, "weft.sweep: expected a table {scenario = ..., grid = {...}}, got %s",
+                        luaL_typename(L, 1));
+  if (b->called) return wf_lua_error(L, "weft.sweep: called twice (one sweep per file)");
   b->called = 1;
   lua_settop(L, 1);
   lua_pushnil(L);
@@ -282,8 +274,8 @@ static int l_sweep(lua_State *L) {
     size_t i = 0;
     while (i < sizeof keys_known / sizeof *keys_known && strcmp(k, keys_known[i])) i++;
     if (i == sizeof keys_known / sizeof *keys_known)
-      return lerror(L, "weft.sweep: unknown key '%s' (known keys: " KNOWN_KEYS ")",
-                    luaL_tolstring(L, -1, NULL));
+      return wf_lua_error(L, "weft.sweep: unknown key '%s' (known keys: " KNOWN_KEYS ")",
+                          luaL_tolstring(L, -1, NULL));
   }
   read_scenario(L, b);
   read_grid(L, b);
@@ -293,8 +285,8 @@ static int l_sweep(lua_State *L) {
   for (size_t i = 0; i < b->out->nkeys; i++) {
     points *= b->out->keys[i].nvalues;
     if (points > WF_SWEEP_MAX_POINTS)
-      return lerror(L, "weft.sweep: the grid has more than %d points (split the sweep)",
-                    WF_SWEEP_MAX_POINTS);
+      return wf_lua_error(L, "weft.sweep: the grid has more than %d points (split the sweep)",
+                          WF_SWEEP_MAX_POINTS);
   }
   b->out->npoints = points;
   return 1; /* the table itself: `return weft.sweep{...}` reads naturally */
@@ -302,45 +294,9 @@ static int l_sweep(lua_State *L) {
 
 /* ---- the sandbox ---- */
 
-static int l_print(lua_State *L) {
-  int n = lua_gettop(L);
-  lua_Debug ar;
-  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
-    fprintf(stderr, "%s:%d: ", ar.short_src, ar.currentline);
-  for (int i = 1; i <= n; i++)
-    fprintf(stderr, "%s%s", i > 1 ? "\t" : "", luaL_tolstring(L, i, NULL));
-  fputc('\n', stderr);
-  return 0;
-}
-
-static void count_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  lua_getfield(L, LUA_REGISTRYINDEX, "weft.sweep");
-  binding *b = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  if (++b->hooks * HOOK_EVERY >= INSTR_LIMIT)
-    lerror(L, "sweep file ran %llu Lua instructions without finishing (an endless loop?)",
-           INSTR_LIMIT);
-}
-
 /* The same sandbox as a scenario's: no files, processes or bytecode. */
 static void open_sandbox(lua_State *L, binding *b) {
-  static const luaL_Reg libs[] = {{LUA_GNAME, luaopen_base},
-                                  {LUA_TABLIBNAME, luaopen_table},
-                                  {LUA_STRLIBNAME, luaopen_string},
-                                  {LUA_MATHLIBNAME, luaopen_math},
-                                  {LUA_UTF8LIBNAME, luaopen_utf8}};
-  for (size_t i = 0; i < sizeof libs / sizeof *libs; i++) {
-    luaL_requiref(L, libs[i].name, libs[i].func, 1);
-    lua_pop(L, 1);
-  }
-  static const char *removed[] = {"dofile", "loadfile", "load", "collectgarbage"};
-  for (size_t i = 0; i < sizeof removed / sizeof *removed; i++) {
-    lua_pushnil(L);
-    lua_setglobal(L, removed[i]);
-  }
-  lua_pushcfunction(L, l_print);
-  lua_setglobal(L, "print");
+  wf_lua_sandbox(L, 0);
   lua_pushlightuserdata(L, b);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.sweep");
   lua_newtable(L);
@@ -354,41 +310,12 @@ static void open_sandbox(lua_State *L, binding *b) {
 
 /* ---- loading ---- */
 
-static char *dir_of(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
-  size_t n = slash == path ? 1 : (size_t)(slash - path);
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, path, n);
-    d[n] = 0;
-  }
-  return d;
-}
-
-static char *stem_of(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  size_t n = strlen(base);
-  if (n > 4 && strcmp(base + n - 4, ".lua") == 0) n -= 4;
-  char *s = malloc(n + 1);
-  if (s) {
-    memcpy(s, base, n);
-    s[n] = 0;
-  }
-  return s;
-}
-
 static int run_file(lua_State *L, binding *b, wf_error *err) {
   FILE *f = fopen(b->path, "rb");
   if (!f) return wf_error_set(err, "cannot open sweep file '%s': %s", b->path, strerror(errno));
   fclose(f);
   int rc = luaL_loadfilex(L, b->path, "t");
-  if (rc == LUA_OK) {
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    rc = lua_pcall(L, 0, 0, 0);
-    lua_sethook(L, NULL, 0, 0);
-  }
+  if (rc == LUA_OK) rc = wf_lua_run_limited(L, INSTR_LIMIT, "sweep file");
   if (rc != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     return wf_error_set(err, "%s", msg ? msg : "sweep file error (no message)");
@@ -402,9 +329,9 @@ static int run_file(lua_State *L, binding *b, wf_error *err) {
 int wf_sweep_load(const char *path, wf_sweep *out, wf_error *err) {
   memset(out, 0, sizeof *out);
   binding b = {.path = path, .out = out};
-  b.dir = dir_of(path);
+  b.dir = wf_path_dir(path);
   out->path = strdup(path);
-  out->name = stem_of(path);
+  out->name = wf_path_stem(path);
   lua_State *L = luaL_newstate();
   int rc = -1;
   if (!L || !b.dir || !out->path || !out->name) {
