@@ -37,7 +37,9 @@ wf_engine *wf_engine_new(wf_error *err) {
     return NULL;
   }
   eng->m_events = wf_counter_define(eng, "events", "events", "events processed", err);
-  eng->m_pending = wf_gauge_define(eng, "pending", "events", "events waiting in the queue", err);
+  eng->m_pending =
+      wf_gauge_define(eng, "pending", "events",
+                      "events scheduled, not yet handled (also those due after the end)", err);
   if (eng->m_events == WF_METRIC_NONE || eng->m_pending == WF_METRIC_NONE) {
     wf_engine_free(eng);
     return NULL;

@@ -240,8 +240,10 @@ int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
     }
   }
   eng->counters[eng->m_events] = eng->events;
-  /* Events waiting in outboxes are pending too: one rank would hold them in its queue. */
-  eng->gauges[eng->m_pending] = (int64_t)(wf_pending(eng) + eng->outbox_n);
+  /* Scheduled and not yet handled: the queue, the outboxes (one rank would hold those in its
+   * queue) and the events due after the end time, which are dropped at send but are no less
+   * pending in the model's eyes. */
+  eng->gauges[eng->m_pending] = (int64_t)(wf_pending(eng) + eng->outbox_n + eng->dropped_after_end);
   uint64_t *row = b->raw + b->n * m;
   for (size_t i = 0; i < m; i++)
     row[i] =
