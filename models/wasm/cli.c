@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../sim/opts.h"
 #include "wbin.h"
 
 #ifndef WF_WASM_ZOO_DIR
@@ -17,107 +18,146 @@ void wf_wasm_zoo_path(const char *name, const char *ext, char *out, size_t cap) 
   snprintf(out, cap, "%s/%s%s", WF_WASM_ZOO_DIR, name, ext);
 }
 
-enum { A_NONE, A_STR, A_U64, A_I32, A_LONG };
-
-static const struct option {
-  const char *name;
-  int arg;
-  unsigned used_by;
-  const char *help;
-} options[] = {
-    {"--engine", A_STR, WF_CMD_RUN, "E           engine: interp (libwabt) or aot (wasm2c + cc)"},
-    {"--engines", A_STR, WF_CMD_CHECK, "E1,E2      engines to compare (default interp,aot)"},
-    {"--input", A_STR, WF_CMD_RUN, "FILE         raw input bytes (little-endian, as declared)"},
-    {"--random", A_U64, WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH,
-     "SEED        seeded random input (run: default 1)"},
-    {"--inputs", A_LONG, WF_CMD_CHECK, "N           number of seeded inputs (default 16)"},
-    {"--param", A_I32, WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH,
-     "N            infer's parameter (default: the module's)"},
-    {"--gas-limit", A_U64, WF_CMD_RUN | WF_CMD_CHECK,
-     "G        CosmWasm gas limit (default 100000000000)"},
-    {"--iters", A_LONG, WF_CMD_BENCH,
-     "N            calls per round, best of 5 rounds (default: ~40 ms a round)"},
-    {"--cache", A_STR, WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH,
-     "DIR          aot cache (default $WEFT_CACHE_DIR or ~/.cache/weft)"},
-    {"--op-cost", A_U64, WF_CMD_RUN | WF_CMD_CHECK, "N          gas per operation (default 115)"},
-    {"--branch-cost", A_U64, WF_CMD_RUN | WF_CMD_CHECK,
-     "N      gas per branching operation (default 1610)"},
-    {"--page-cost", A_U64, WF_CMD_RUN | WF_CMD_CHECK,
-     "N        gas per 64 KiB page grown (default 6553600)"},
-    {"--max-pages", A_U64, WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH,
-     "N        memory limit in 64 KiB pages (default 256)"},
-    {"--max-depth", A_U64, WF_CMD_RUN | WF_CMD_CHECK, "N        call depth limit (default 256)"},
-    {"--json", A_NONE, WF_CMD_INSPECT | WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH,
-     "                 machine-readable output"},
-    {"--help", A_NONE, ~0u, "                 this text"},
+/* Every option of every subcommand, once; used_by says which subcommands take it. Parsing and
+ * --help both see only the rows of the running subcommand, so an option another subcommand
+ * takes is unknown here, and each --help lists exactly what its subcommand accepts. */
+enum {
+  O_ENGINE,
+  O_ENGINES,
+  O_INPUT,
+  O_RANDOM,
+  O_INPUTS,
+  O_PARAM,
+  O_GAS_LIMIT,
+  O_ITERS,
+  O_CACHE,
+  O_OP_COST,
+  O_BRANCH_COST,
+  O_PAGE_COST,
+  O_MAX_PAGES,
+  O_MAX_DEPTH,
+  O_JSON,
+  NOPTIONS
 };
-#define NOPTIONS (sizeof options / sizeof *options)
 
-static void usage(FILE *f, unsigned cmd, const char *synopsis) {
-  fprintf(f, "usage: %s\n\noptions:\n", synopsis);
-  for (size_t i = 0; i < NOPTIONS; i++)
-    if (options[i].used_by & cmd) fprintf(f, "  %s %s\n", options[i].name, options[i].help);
-}
+enum { ALL = WF_CMD_INSPECT | WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH };
 
-static int set_option(wf_wasm_cli *c, const char *name, const char *v) {
+static const struct {
+  wf_opt opt;
+  unsigned used_by;
+} options[NOPTIONS] = {
+    [O_ENGINE] = {{"engine", 0, "E", "engine: interp (libwabt) or aot (wasm2c + cc)"}, WF_CMD_RUN},
+    [O_ENGINES] = {{"engines", 0, "E1,E2", "engines to compare (default interp,aot)"},
+                   WF_CMD_CHECK},
+    [O_INPUT] = {{"input", 0, "FILE", "raw input bytes (little-endian, as declared)"}, WF_CMD_RUN},
+    [O_RANDOM] = {{"random", 0, "SEED", "seeded random input (run: default 1)"},
+                  WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH},
+    [O_INPUTS] = {{"inputs", 0, "N", "number of seeded inputs (default 16)"}, WF_CMD_CHECK},
+    [O_PARAM] = {{"param", 0, "N", "infer's parameter (default: the module's)"},
+                 WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH},
+    [O_GAS_LIMIT] = {{"gas-limit", 0, "G", "CosmWasm gas limit (default 100000000000)"},
+                     WF_CMD_RUN | WF_CMD_CHECK},
+    [O_ITERS] = {{"iters", 0, "N", "calls per round, best of 5 rounds (default: ~40 ms a round)"},
+                 WF_CMD_BENCH},
+    [O_CACHE] = {{"cache", 0, "DIR", "aot cache (default $WEFT_CACHE_DIR or ~/.cache/weft)"},
+                 WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH},
+    [O_OP_COST] = {{"op-cost", 0, "N", "gas per operation (default 115)"},
+                   WF_CMD_RUN | WF_CMD_CHECK},
+    [O_BRANCH_COST] = {{"branch-cost", 0, "N", "gas per branching operation (default 1610)"},
+                       WF_CMD_RUN | WF_CMD_CHECK},
+    [O_PAGE_COST] = {{"page-cost", 0, "N", "gas per 64 KiB page grown (default 6553600)"},
+                     WF_CMD_RUN | WF_CMD_CHECK},
+    [O_MAX_PAGES] = {{"max-pages", 0, "N", "memory limit in 64 KiB pages (default 256)"},
+                     WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH},
+    [O_MAX_DEPTH] = {{"max-depth", 0, "N", "call depth limit (default 256)"},
+                     WF_CMD_RUN | WF_CMD_CHECK},
+    [O_JSON] = {{"json", 0, NULL, "machine-readable output"}, ALL},
+};
+
+/* The running subcommand's options (opts) and, for each, its row in options[] (id). */
+typedef struct parse_state {
+  wf_wasm_cli *c;
+  wf_opt opts[NOPTIONS];
+  int id[NOPTIONS];
+  size_t n;
+  int help;
+} parse_state;
+
+static int set_option(wf_wasm_cli *c, int id, const char *v) {
   char *end = NULL;
   uint64_t u = v ? strtoull(v, &end, 0) : 0;
   int num_ok = v && *v && end && !*end;
   wf_gas_schedule *s = &c->opts.schedule;
-  if (!strcmp(name, "--engine")) return wf_wasm_engine_parse(v, &c->opts.engine);
-  if (!strcmp(name, "--engines")) return c->engines = v, 0;
-  if (!strcmp(name, "--input")) return c->input_file = v, 0;
-  if (!strcmp(name, "--cache")) return c->opts.cache_dir = v, 0;
-  if (!strcmp(name, "--json")) return c->json = 1, 0;
-  if (!strcmp(name, "--param")) {
-    long p = v ? strtol(v, &end, 0) : 0;
-    return (v && *v && !*end) ? (c->param = (int32_t)p, c->have_param = 1, 0) : -1;
+  switch (id) {
+  case O_ENGINE:
+    return wf_wasm_engine_parse(v, &c->opts.engine);
+  case O_ENGINES:
+    return c->engines = v, 0;
+  case O_INPUT:
+    return c->input_file = v, 0;
+  case O_CACHE:
+    return c->opts.cache_dir = v, 0;
+  case O_JSON:
+    return c->json = 1, 0;
+  case O_PARAM: {
+    long p = strtol(v, &end, 0);
+    return (*v && !*end) ? (c->param = (int32_t)p, c->have_param = 1, 0) : -1;
+  }
   }
   if (!num_ok) return -1;
-  if (!strcmp(name, "--random")) c->seed = u, c->have_seed = 1;
-  if (!strcmp(name, "--inputs")) c->inputs = (long)u;
-  if (!strcmp(name, "--iters")) c->iters = (long)u;
-  if (!strcmp(name, "--gas-limit")) c->gas_limit = u;
-  if (!strcmp(name, "--op-cost")) s->op = u;
-  if (!strcmp(name, "--branch-cost")) s->branch = u;
-  if (!strcmp(name, "--page-cost")) s->page = u;
-  if (!strcmp(name, "--max-pages")) s->max_pages = (uint32_t)u;
-  if (!strcmp(name, "--max-depth")) s->max_depth = (uint32_t)u;
+  switch (id) {
+  case O_RANDOM:
+    return c->seed = u, c->have_seed = 1, 0;
+  case O_INPUTS:
+    return c->inputs = (long)u, 0;
+  case O_ITERS:
+    return c->iters = (long)u, 0;
+  case O_GAS_LIMIT:
+    return c->gas_limit = u, 0;
+  case O_OP_COST:
+    return s->op = u, 0;
+  case O_BRANCH_COST:
+    return s->branch = u, 0;
+  case O_PAGE_COST:
+    return s->page = u, 0;
+  case O_MAX_PAGES:
+    return s->max_pages = (uint32_t)u, 0;
+  case O_MAX_DEPTH:
+    return s->max_depth = (uint32_t)u, 0;
+  }
+  return -1; /* a row without a case here: a bug, never ignored silently */
+}
+
+static int on_opt(void *ud, int index, const char *value, wf_error *err) {
+  parse_state *p = ud;
+  if (index < 0) return p->help = 1, -1; /* --help wins where it stands: stop parsing */
+  if (set_option(p->c, p->id[index], value))
+    return wf_error_set(err, "bad value for option '--%s': %s (see --help)", p->opts[index].name,
+                        value ? value : "");
   return 0;
 }
 
-static const struct option *find_option(const char *name, unsigned cmd) {
-  for (size_t i = 0; i < NOPTIONS; i++)
-    if (!strcmp(options[i].name, name) && (options[i].used_by & cmd)) return &options[i];
-  return NULL;
+static int on_arg(void *ud, const char *text, wf_error *err) {
+  wf_wasm_cli *c = ((parse_state *)ud)->c;
+  if (c->module) return wf_error_set(err, "one module at a time ('%s' and '%s')", c->module, text);
+  c->module = text;
+  return 0;
 }
 
-int wf_wasm_cli_parse(int argc, char **argv, unsigned cmd, const char *synopsis, wf_wasm_cli *c) {
+int wf_wasm_cli_parse(int argc, char **argv, unsigned cmd, const char *synopsis, const char *about,
+                      wf_wasm_cli *c) {
   memset(c, 0, sizeof *c);
   c->cmd = argv[0];
   wf_wasm_options_default(&c->opts);
   c->gas_limit = WF_WASM_DEFAULT_GAS_LIMIT;
   c->inputs = 16;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-      return usage(stdout, cmd, synopsis), 1;
-    if (argv[i][0] != '-' || !argv[i][1]) {
-      if (c->module) {
-        fprintf(stderr, "weft wasm %s: one module at a time ('%s' and '%s')\n", c->cmd, c->module,
-                argv[i]);
-        return 2;
-      }
-      c->module = argv[i];
-      continue;
-    }
-    const struct option *o = find_option(argv[i], cmd);
-    const char *v = o && o->arg != A_NONE ? (i + 1 < argc ? argv[++i] : NULL) : NULL;
-    if (!o || (o->arg != A_NONE && !v) || set_option(c, o->name, v)) {
-      fprintf(stderr, "weft wasm %s: %s option '%s'%s%s (see --help)\n", c->cmd,
-              o ? "bad value for" : "unknown", argv[i - (v != NULL)], v ? ": " : "", v ? v : "");
-      return 2;
-    }
-  }
+  parse_state p = {.c = c};
+  for (int i = 0; i < NOPTIONS; i++)
+    if (options[i].used_by & cmd) p.opts[p.n] = options[i].opt, p.id[p.n++] = i;
+  wf_error err = {0};
+  int rc = wf_opts_parse(argc, argv, p.opts, p.n, on_opt, on_arg, &p, &err);
+  if (p.help) return wf_opts_help(stdout, synopsis, about, p.opts, p.n), 1;
+  if (rc) return fprintf(stderr, "weft wasm %s: %s\n", c->cmd, err.msg), 2;
   return 0;
 }
 

@@ -1,5 +1,6 @@
 /* `weft wasm`: the command-line face of models/wasm (inspect, run, check, bench). One option
- * table serves every subcommand, so each --help lists exactly the options it takes. */
+ * table, filtered per subcommand, goes through sim/opts.h: each --help lists exactly the
+ * options its subcommand takes. */
 #ifndef WF_WASM_CLI_H
 #define WF_WASM_CLI_H
 
@@ -26,9 +27,10 @@ typedef struct wf_wasm_cli {
 
 #define WF_WASM_DEFAULT_GAS_LIMIT 100000000000ull /* 0.1 s at 1 Tgas/s, ~714k SDK gas */
 
-/* Parses argv[1..] for subcommand `cmd`. Returns 0 to go on, 1 after printing --help, 2 after
- * printing a usage error. */
-int wf_wasm_cli_parse(int argc, char **argv, unsigned cmd, const char *synopsis, wf_wasm_cli *c);
+/* Parses argv[1..] for subcommand `cmd`. Returns 0 to go on, 1 after printing --help (synopsis,
+ * about and the subcommand's options), 2 after printing a usage error. */
+int wf_wasm_cli_parse(int argc, char **argv, unsigned cmd, const char *synopsis, const char *about,
+                      wf_wasm_cli *c);
 
 int wf_wasm_cmd_inspect(int argc, char **argv);
 int wf_wasm_cmd_run(int argc, char **argv);

@@ -210,10 +210,11 @@ static void print_api_cost(const bench_row *t) {
 
 int wf_wasm_cmd_bench(int argc, char **argv) {
   wf_wasm_cli c;
-  int rc = wf_wasm_cli_parse(argc, argv, WF_CMD_BENCH,
-                             "weft wasm bench [MODULE.wasm] [--iters N] [--json]\n"
-                             "       (no module: the whole zoo and the trivial module)",
-                             &c);
+  int rc = wf_wasm_cli_parse(
+      argc, argv, WF_CMD_BENCH, "weft wasm bench [MODULE.wasm] [--iters N] [--json]",
+      "Time per inference: native vs aot vs interp, and the metering overhead.\n"
+      "Without a module: the whole zoo and the trivial module.",
+      &c);
   if (rc) return rc == 1 ? 0 : rc;
   char path[1024];
   int failed = 0, first = 1;

@@ -145,10 +145,13 @@ static void check_print(const wf_wasm_cli *c, const char *path, const wf_wasm_ch
 
 int wf_wasm_cmd_check(int argc, char **argv) {
   wf_wasm_cli c;
-  int rc = wf_wasm_cli_parse(argc, argv, WF_CMD_CHECK,
-                             "weft wasm check [MODULE.wasm] --engines interp,aot --inputs N "
-                             "[--json]\n       (no module: the whole zoo)",
-                             &c);
+  int rc =
+      wf_wasm_cli_parse(argc, argv, WF_CMD_CHECK,
+                        "weft wasm check [MODULE.wasm] --engines interp,aot --inputs N [--json]",
+                        "Runs the same seeded inputs on several engines (and the first one twice)\n"
+                        "and checks that status, output bytes and gas are identical.\n"
+                        "Without a module: the whole zoo.",
+                        &c);
   if (rc) return rc == 1 ? 0 : rc;
   wf_wasm_engine engines[4];
   int n;

@@ -115,7 +115,10 @@ static uint8_t *slurp(const char *path, size_t *len, wf_error *err) {
 int wf_wasm_cmd_inspect(int argc, char **argv) {
   wf_wasm_cli c;
   int rc =
-      wf_wasm_cli_parse(argc, argv, WF_CMD_INSPECT, "weft wasm inspect MODULE.wasm [--json]", &c);
+      wf_wasm_cli_parse(argc, argv, WF_CMD_INSPECT, "weft wasm inspect MODULE.wasm [--json]",
+                        "Imports, exports, memory, size and functions of a module, and whether it\n"
+                        "fits the inference ABI (a real load on the interpreter).",
+                        &c);
   if (rc) return rc == 1 ? 0 : rc;
   if (!c.module) return fprintf(stderr, "weft wasm inspect: which module? (see --help)\n"), 2;
   wf_error err = {0};
@@ -198,7 +201,7 @@ int wf_wasm_cmd_run(int argc, char **argv) {
   int rc = wf_wasm_cli_parse(argc, argv, WF_CMD_RUN,
                              "weft wasm run MODULE.wasm --engine E [--input FILE | --random SEED] "
                              "[--gas-limit G] [--param N] [--json]",
-                             &c);
+                             "Runs a module once on one engine: output, gas and wall time.", &c);
   if (rc) return rc == 1 ? 0 : rc;
   if (!c.module) return fprintf(stderr, "weft wasm run: which module? (see --help)\n"), 2;
   if (c.input_file && c.have_seed)
