@@ -173,7 +173,8 @@ static inline void pool_put(wf_engine *eng, wf_event *ev) {
  * A 4-ary heap by default, a ladder queue on request (--queue ladder). Under the bare hold
  * model (`weft bench queue`) the ladder wins from 10^4 pending events up (2.4x at 10^6), but in
  * PHOLD, where every event also touches an event and an LP, the heap with the fused
- * pop-and-push was as fast or faster at 1024x1, 16384x1, 1024x16 and 65536x1. */
+ * pop-and-push was faster at 1024x1, 16384x1 and 1024x16 (1.1x to 1.3x) and within 3% at
+ * 65536x1. */
 
 static inline const wf_qentry *pq_top(wf_engine *eng) {
   if (eng->use_ladder) return wf_ladder_top(&eng->ladder);
