@@ -2,6 +2,8 @@
  * gnuplot script, runs gnuplot once, and has report_html.c write the page. Also the
  * subcommand's command line. */
 #include "report.h"
+
+#include "path.h"
 #include "report_internal.h"
 
 #include <errno.h>
@@ -15,26 +17,6 @@ int wf_report_path(char *buf, size_t cap, const char *dir, const char *file) {
   size_t len = strlen(dir);
   int n = snprintf(buf, cap, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", file);
   return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-/* mkdir -p: results/x-20261121/ may be the first thing in a fresh results/. */
-static int make_dirs(const char *dir, wf_error *err) {
-  char p[4096];
-  if (!*dir || snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-    return wf_error_set(err, "bad output directory '%s'", dir);
-  for (char *s = p + 1;; s++) {
-    if (*s != '/' && *s) continue;
-    char c = *s;
-    *s = 0;
-    if (mkdir(p, 0777) != 0 && errno != EEXIST)
-      return wf_error_set(err, "cannot create directory '%s': %s", p, strerror(errno));
-    *s = c;
-    if (!c) break;
-  }
-  struct stat st;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-    return wf_error_set(err, "'%s' exists and is not a directory", dir);
-  return 0;
 }
 
 static int file_char_ok(char c) {
@@ -193,7 +175,7 @@ int wf_report_write(const char *h5path, const char *outdir, wf_error *err) {
     free(dflt);
     return -1;
   }
-  int rc = make_dirs(outdir, err);
+  int rc = wf_mkdirs(outdir, err);
   if (rc == 0) rc = write_data(&rp, err);
   if (rc == 0) draw(&rp);
   if (rc == 0) rc = wf_report_html(&rp, err);

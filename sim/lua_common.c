@@ -74,28 +74,3 @@ int wf_lua_run_limited(lua_State *L, uint64_t limit, const char *what) {
   lua_sethook(L, NULL, 0, 0);
   return rc;
 }
-
-char *wf_path_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  if (!slash) return strdup(".");
-  size_t n = slash == path ? 1 : (size_t)(slash - path);
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, path, n);
-    d[n] = 0;
-  }
-  return d;
-}
-
-char *wf_path_stem(const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  size_t n = strlen(base);
-  if (n > 4 && strcmp(base + n - 4, ".lua") == 0) n -= 4;
-  char *s = malloc(n + 1);
-  if (s) {
-    memcpy(s, base, n);
-    s[n] = 0;
-  }
-  return s;
-}

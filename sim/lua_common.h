@@ -7,6 +7,8 @@
 #include <lua.h>
 #include <stdint.h>
 
+#include "path.h"
+
 /* luaL_error with printf formats (lua_pushfstring knows only a few), prefixed with the calling
  * script's file and line. Does not return. */
 int wf_lua_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -21,9 +23,5 @@ int wf_lua_print(lua_State *L);
 /* Runs the loaded chunk at the top of the stack with at most `limit` instructions (what names
  * the script in the error: "scenario", "sweep file"). Returns lua_pcall's status. */
 int wf_lua_run_limited(lua_State *L, uint64_t limit, const char *what);
-
-/* The directory part of path ("." when none) and the file name without ".lua"; malloc'd. */
-char *wf_path_dir(const char *path);
-char *wf_path_stem(const char *path);
 
 #endif

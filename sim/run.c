@@ -11,6 +11,7 @@
 
 #include "json.h"
 #include "opts.h"
+#include "path.h"
 #include "scenario.h"
 #include "sync.h"
 
@@ -153,8 +154,7 @@ static void on_sigint(int sig) {
 /* ---- output path ---- */
 
 static int default_output(const char *name, char *out, size_t size, wf_error *err) {
-  if (mkdir("results", 0777) != 0 && errno != EEXIST)
-    return wf_error_set(err, "cannot create directory 'results': %s", strerror(errno));
+  if (wf_mkdirs("results", err) != 0) return -1;
   char stamp[32];
   time_t now = time(NULL);
   struct tm tm;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "opts.h"
+#include "path.h"
 #include "sweep_index.h"
 
 /* ---- points ---- */
@@ -179,24 +180,6 @@ static void maybe_write_index(sweep_ctx *c, int force) {
 
 /* ---- the output folder ---- */
 
-static int mkdir_p(const char *path, wf_error *err) {
-  char p[2048];
-  snprintf(p, sizeof p, "%s", path);
-  for (char *s = p + 1;; s++) {
-    if (*s != '/' && *s) continue;
-    char keep = *s;
-    *s = 0;
-    if (mkdir(p, 0777) != 0 && errno != EEXIST)
-      return wf_error_set(err, "cannot create folder '%s': %s", p, strerror(errno));
-    *s = keep;
-    if (!keep) break;
-  }
-  struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-    return wf_error_set(err, "output '%s' is not a folder", path);
-  return 0;
-}
-
 static int dir_is_empty(const char *path) {
   DIR *d = opendir(path);
   if (!d) return 1;
@@ -223,7 +206,7 @@ static int prepare_dir(sweep_ctx *c, wf_error *err) {
   /* Tasks of a job array share the folder, so --point accepts one that others filled. */
   if (c->a.point < 0 && !c->a.force && !dir_is_empty(c->dir))
     return wf_error_set(err, "output folder '%s' is not empty (use --force to reuse it)", c->dir);
-  return mkdir_p(c->dir, err);
+  return wf_mkdirs(c->dir, err);
 }
 
 /* ---- running one point ---- */

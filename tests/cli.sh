@@ -5,17 +5,7 @@
 set -u
 WEFT=$(realpath "$1")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-pass=0
-failed=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # expect_error NAME EXIT_CODE NEEDLE -- ARGS...: runs weft ARGS, wants the exit code, exactly
 # one line on stderr containing NEEDLE, and no trace file in out/.
@@ -113,5 +103,4 @@ for opt in --set --seed --output --force --json --quiet --report --no-trace --qu
 done
 "$WEFT" --help | grep -qF "report" && ok || bad "weft --help lacks report"
 
-echo "$pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

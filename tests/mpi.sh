@@ -5,20 +5,11 @@
 # all ranks at the same window and keeps the trace. Usage: mpi.sh path/to/weft
 set -u
 WEFT=$(realpath "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 # OpenMPI's own allocations show up as leaks under LeakSanitizer; weft's are checked elsewhere.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
-pass=0
-failed=0
-ok() { pass=$((pass + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 run() { timeout 300 mpirun -np "$1" "${@:2}"; }
 
 # 1. Determinism across rank counts, with a histogram, several metrics and uneven placement
@@ -109,5 +100,4 @@ rc=$?
 [ $rc -eq 130 ] && ok || bad "SIGUSR1: exit $rc, wanted 130: $(head -3 usr1.out)"
 h5dump -a /status usr1.h5 2>/dev/null | grep -q '"interrupted"' && ok || bad "SIGUSR1: trace not marked interrupted"
 
-echo "$pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,17 +7,7 @@ set -u
 WEFT=$(realpath "$1")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 GRID=$SRC/scenarios/sweeps/phold_grid.lua
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-cd "$T"
-pass=0
-failed=0
-
-ok() { pass=$((pass + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check() { # check DESCRIPTION COMMAND...: passes when the command succeeds
   local what=$1
   shift
@@ -153,5 +143,4 @@ for opt in --output --jobs --list --point --force --quiet; do
 done
 check "weft --help lacks sweep" sh -c "'$WEFT' --help | grep -qF sweep"
 
-echo "$pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
