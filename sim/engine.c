@@ -271,6 +271,7 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
     return;
   }
   uint64_t seq = lp->sent++;
+  eng->sends++;
   wf_time ts = eng->now + delay;
   if (ts > eng->end_time || ts < eng->now) { /* never processed: skip the queue entirely */
     eng->dropped_after_end++;

@@ -72,6 +72,7 @@ struct wf_engine {
   int top_pending; /* the event being handled is still at the top of the queue */
   uint64_t budget; /* events until the next slow-path check */
   uint64_t events;
+  uint64_t sends; /* events this rank's LPs scheduled (also those dropped past the end) */
   uint64_t *counters;
   int64_t *gauges;
   int nranks;   /* > 1: cross-rank sends go to the outboxes */
@@ -79,7 +80,7 @@ struct wf_engine {
   int rank;
   uint32_t *rank_of;
   wf_outbox *outbox; /* per destination rank */
-  size_t outbox_n;   /* events in all outboxes: pending, for the gauge */
+  size_t outbox_n;   /* events in all outboxes */
   uint64_t cross_sent;
   double sync_s;     /* wall time in window exchanges, waiting for the slowest rank included */
   wf_time lookahead; /* least min_delay of the types: the longest safe window */

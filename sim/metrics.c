@@ -240,10 +240,11 @@ int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
     }
   }
   eng->counters[eng->m_events] = eng->events;
-  /* Scheduled and not yet handled: the queue, the outboxes (one rank would hold those in its
-   * queue) and the events due after the end time, which are dropped at send but are no less
-   * pending in the model's eyes. */
-  eng->gauges[eng->m_pending] = (int64_t)(wf_pending(eng) + eng->outbox_n + eng->dropped_after_end);
+  /* Scheduled and not yet handled, counted as sent minus handled: an event on its way
+   * between ranks is counted once, by its sender, and the sum over ranks is the world's
+   * however the events are placed or delivered. Events due after the end time are dropped at
+   * send but are no less pending in the model's eyes. */
+  eng->gauges[eng->m_pending] = (int64_t)(eng->sends - eng->events);
   uint64_t *row = b->raw + b->n * m;
   for (size_t i = 0; i < m; i++)
     row[i] =
