@@ -11,7 +11,8 @@
 
 static const wf_opt opts[] = {
     {"windows", 0, "N", "exchanges per measurement (default 200000)"},
-    {"events", 0, "LIST", "events per peer per window, comma-separated (default 0,8,64)"},
+    {"events", 0, "LIST",
+     "events per peer per window, comma-separated, at most 16 (default 0,8,64)"},
 };
 
 typedef struct args {
@@ -59,17 +60,38 @@ int wf_bench_sync_main(int argc, char **argv) {
       wf_opts_help(a.help ? stdout : stderr, "mpirun -np N weft bench sync [options]",
                    "Times the window exchange of distributed runs: every rank sends one message\n"
                    "to every other per window (header + events) and receives one from each.\n"
-                   "Prints microseconds per window for each outbox size. Needs 2+ ranks.",
+                   "Prints microseconds per window for each outbox size, over MPI messages and\n"
+                   "over the shared-memory rings that ranks on one machine use. Needs 2+ ranks.",
                    opts, sizeof opts / sizeof *opts);
     return a.help ? 0 : 2;
   }
   wf_outbox *out = calloc((size_t)size, sizeof *out);
   if (rank == 0)
     printf("ranks=%d  windows=%ld  (events without payload: %zu bytes each on the wire)\n"
-           "%16s %14s %14s\n",
-           size, a.windows, offsetof(wf_event, data), "events/peer", "us/window", "MB/s/rank");
+           "channel: shm = shared-memory rings between ranks on one machine (what runs use),\n"
+           "         mpi = MPI point-to-point messages (what ranks on other machines use)\n"
+           "%8s %16s %14s %14s\n",
+           size, a.windows, offsetof(wf_event, data), "channel", "events/peer", "us/window",
+           "MB/s/rank");
+  size_t sizes[16], nsizes = 0;
   for (char *tok = strtok(a.events, ","); tok; tok = strtok(NULL, ",")) {
-    size_t n = (size_t)atol(tok);
+    char *end;
+    long v = strtol(tok, &end, 10);
+    if (*end || v < 0 || v > 1000000 || nsizes == 16) {
+      if (rank == 0)
+        fprintf(stderr,
+                "weft bench sync: --events: '%s' is not a count from 0 to 1000000, "
+                "or more than 16 were given\n",
+                tok);
+      free(out);
+      return 2;
+    }
+    sizes[nsizes++] = (size_t)v;
+  }
+  for (int k = 0; k < (int)(2 * nsizes); k++) {
+    int shm = k >= (int)nsizes;
+    size_t n = sizes[k % (int)nsizes];
+    wf_sync_use_shared_memory(shm);
     for (int r = 0; r < size; r++) {
       out[r].ev = realloc(out[r].ev, (n ? n : 1) * sizeof(wf_event));
       memset(out[r].ev, 0, (n ? n : 1) * sizeof(wf_event));
@@ -90,7 +112,7 @@ int wf_bench_sync_main(int argc, char **argv) {
     uint64_t worst = (uint64_t)(us * 1000);
     wf_sync_max_u64(&worst, 1); /* the slowest rank sets the pace */
     if (rank == 0)
-      printf("%16zu %14.3f %14.1f\n", n, (double)worst / 1000,
+      printf("%8s %16zu %14.3f %14.1f\n", shm ? "shm" : "mpi", n, (double)worst / 1000,
              (double)(n * (size_t)(size - 1) * offsetof(wf_event, data)) / ((double)worst / 1000));
   }
   for (int r = 0; r < size; r++) free(out[r].ev);

@@ -44,6 +44,10 @@ int wf_sync_exchange(const wf_window_msg *mine, wf_outbox *outbox,
                      void (*deliver)(void *ud, const wf_event *ev), void *ud, wf_window_msg *all,
                      wf_error *err);
 
+/* Whether ranks on one machine exchange windows through shared memory (the default) or as
+ * MPI messages; set before the first exchange. For measurement (weft bench sync). */
+void wf_sync_use_shared_memory(int on);
+
 /* Element-wise sums (and min / max) over ranks, in place, the result on every rank. Integer
  * only: floating-point sums would depend on the order of ranks. */
 int wf_sync_sum_u64(uint64_t *v, size_t n);

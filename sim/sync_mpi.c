@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <mpi.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ typedef struct bytes {
 static bytes *g_send; /* one per peer */
 static bytes g_recv;
 static MPI_Request *g_req;
+static void shm_free(void);
 
 /* Launchers leave their mark in the environment; without one we stay a plain process, so a
  * one-rank run needs no MPI runtime at all. */
@@ -38,7 +40,10 @@ void wf_sync_finalize(void) {
     for (int r = 0; r < g_size; r++) free(g_send[r].p);
   free(g_send), free(g_req), free(g_recv.p);
   g_send = NULL, g_req = NULL, g_recv = (bytes){0};
-  if (g_mpi) MPI_Finalize();
+  if (g_mpi) {
+    shm_free();
+    MPI_Finalize();
+  }
   g_mpi = 0;
 }
 
@@ -86,14 +91,229 @@ static size_t unpack(wf_event *ev, const unsigned char *from) {
   return EV_HEADER + ev->len;
 }
 
-/* One point-to-point round: every rank sends one message (header, then its events for that
- * peer) to every other and receives one from each. Each rank's minimum travels in every
- * message, so the next window's bound needs no separate collective. Messages between a pair
- * keep their order (MPI's non-overtaking rule), so one tag serves every window. */
+/* A message: the sender's header, with the count of events for this receiver, then the
+ * events. Returns its length, or 0 when out of memory. */
+static size_t pack_msg(bytes *b, const wf_window_msg *mine, const wf_outbox *o) {
+  if (reserve(b, sizeof *mine + o->n * sizeof(wf_event)) != 0) return 0;
+  wf_window_msg h = *mine;
+  h.nevents = (uint32_t)o->n;
+  memcpy(b->p, &h, sizeof h);
+  size_t len = sizeof h;
+  for (size_t i = 0; i < o->n; i++) len += pack(b->p + len, &o->ev[i]);
+  return len;
+}
+
+/* Receives, point-to-point, the next message from rank `from` into g_recv. */
+static int recv_mpi(int from, int tag, wf_error *err) {
+  MPI_Status st;
+  int len;
+  MPI_Probe(from, tag, MPI_COMM_WORLD, &st);
+  MPI_Get_count(&st, MPI_BYTE, &len);
+  if (reserve(&g_recv, (size_t)len) != 0) {
+    MPI_Recv(NULL, 0, MPI_BYTE, from, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    return wf_error_set(err, "out of memory receiving %d bytes from rank %d", len, from);
+  }
+  MPI_Recv(g_recv.p, len, MPI_BYTE, from, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  return 0;
+}
+
+/* ---- node-local channels ----
+ * Ranks on one machine exchange windows through MPI-3 shared memory instead of MPI messages:
+ * one single-producer, single-consumer byte ring per ordered pair of ranks, in the receiver's
+ * segment of a window from MPI_Win_allocate_shared. A window's message then costs a copy and
+ * a cache line or two changing hands instead of a trip through the MPI library, which on this
+ * kind of machine is most of the cost of a window (weft bench sync prints both). Ranks on
+ * other machines, and messages too large for a ring, go point-to-point; a large message
+ * leaves a marker in the ring so that the order of messages between two ranks is kept.
+ *
+ * In the window protocol a ring never holds more than two messages: a rank writes its message
+ * of window k + 2 only after it has received the peer's message of window k + 1, which the
+ * peer sent after it had read this rank's message of window k. So a message of at most half a
+ * ring always finds room, and no writer waits for a reader. */
+
+#define RING_BYTES (64u * 1024u)
+#define RING_BIG (1u << 31) /* in a length word: this message comes point-to-point */
+enum { TAG = 7, TAG_BIG = 9 };
+
+/* A message in a ring is a length word, then its bytes, padded to 8. The word carries the
+ * message's sequence number beside the length and is written last, so the reader waits on the
+ * very line that holds the start of the message and needs no separate flag: one cache line
+ * changes hands where a head index would have cost another. */
+typedef struct ring {
+  uint64_t tail; /* bytes the reader has consumed, for the writer's flow control */
+  unsigned char pad[64 - sizeof(uint64_t)];
+  uint64_t data[RING_BYTES / sizeof(uint64_t)];
+} ring;
+
+/* The writer's and the reader's own bookkeeping of one ring, in private memory. */
+typedef struct ring_end {
+  ring *rg;
+  uint64_t pos;  /* bytes written (writer) or read (reader) */
+  uint64_t room; /* writer: the reader's tail when last looked at */
+  uint32_t seq;  /* the sequence number of the next message, never 0 */
+} ring_end;
+
+static int g_shm_state; /* 0: not set up yet, 1: in use, -1: off */
+static MPI_Win g_win = MPI_WIN_NULL;
+static MPI_Comm g_node = MPI_COMM_NULL;
+static ring_end *g_out; /* per world rank: my ring in its segment (rg NULL: another machine) */
+static ring_end *g_in;  /* per world rank: its ring in my segment */
+
+void wf_sync_use_shared_memory(int on) {
+  if (!on)
+    g_shm_state = -1;
+  else if (g_shm_state == -1)
+    g_shm_state = g_out ? 1 : 0;
+}
+
+/* Collective over all ranks, at the first exchange. Without shared memory (one rank per
+ * machine, or no support) every peer is reached point-to-point. */
+static void shm_setup(void) {
+  g_shm_state = 1;
+  g_out = calloc((size_t)g_size, sizeof *g_out);
+  g_in = calloc((size_t)g_size, sizeof *g_in);
+  int nsize = 1, nrank = 0, *world = NULL;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_node) !=
+      MPI_SUCCESS)
+    return;
+  MPI_Comm_size(g_node, &nsize);
+  MPI_Comm_rank(g_node, &nrank);
+  if (g_out && g_in) world = malloc(2 * (size_t)nsize * sizeof *world);
+  int ok = world != NULL; /* every rank of the machine goes ahead, or none does */
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g_node);
+  if (nsize == 1 || !ok) {
+    free(world);
+    return;
+  }
+  MPI_Group wg, ng;
+  MPI_Comm_group(MPI_COMM_WORLD, &wg);
+  MPI_Comm_group(g_node, &ng);
+  for (int i = 0; i < nsize; i++) world[nsize + i] = i;
+  MPI_Group_translate_ranks(ng, nsize, world + nsize, wg, world);
+  MPI_Group_free(&wg);
+  MPI_Group_free(&ng);
+  MPI_Info info;
+  MPI_Info_create(&info);
+  MPI_Info_set(info, "alloc_shared_noncontig", "true");
+  ring *mine = NULL;
+  int rc = MPI_Win_allocate_shared((MPI_Aint)nsize * (MPI_Aint)sizeof(ring), 1, info, g_node, &mine,
+                                   &g_win);
+  MPI_Info_free(&info);
+  ok = rc == MPI_SUCCESS;
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g_node);
+  if (!ok) {
+    if (rc == MPI_SUCCESS) MPI_Win_free(&g_win);
+    g_win = MPI_WIN_NULL;
+    free(world);
+    return;
+  }
+  memset(mine, 0, (size_t)nsize * sizeof(ring)); /* no length word looks like a message */
+  for (int i = 0; i < nsize; i++) {
+    if (world[i] == g_rank) continue;
+    MPI_Aint sz;
+    int unit;
+    ring *theirs;
+    MPI_Win_shared_query(g_win, i, &sz, &unit, &theirs);
+    g_out[world[i]] = (ring_end){&theirs[nrank], 0, 0, 1};
+    g_in[world[i]] = (ring_end){&mine[i], 0, 0, 1};
+  }
+  free(world);
+  MPI_Barrier(g_node); /* every ring is initialised before anyone writes */
+}
+
+static void shm_free(void) {
+  if (g_win != MPI_WIN_NULL) MPI_Win_free(&g_win);
+  if (g_node != MPI_COMM_NULL) MPI_Comm_free(&g_node);
+  free(g_out), free(g_in);
+  g_out = g_in = NULL;
+  g_shm_state = 0;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+/* Waits a moment: spins first, then gives the core away (ranks may outnumber cores), and
+ * keeps MPI's own sends moving, which a rank on another machine may be waiting for. */
+static void backoff(unsigned *spins, int nreq, MPI_Request *req) {
+  if (++*spins < 128) {
+    cpu_relax();
+    return;
+  }
+  *spins = 0;
+  int done;
+  if (nreq) MPI_Testall(nreq, req, &done, MPI_STATUSES_IGNORE);
+  sched_yield();
+}
+
+static void ring_copy_in(ring *rg, uint64_t pos, const void *src, size_t n) {
+  unsigned char *d = (unsigned char *)rg->data;
+  size_t off = (size_t)(pos % RING_BYTES), first = n < RING_BYTES - off ? n : RING_BYTES - off;
+  memcpy(d + off, src, first);
+  memcpy(d, (const unsigned char *)src + first, n - first);
+}
+
+static void ring_copy_out(const ring *rg, uint64_t pos, void *dst, size_t n) {
+  const unsigned char *d = (const unsigned char *)rg->data;
+  size_t off = (size_t)(pos % RING_BYTES), first = n < RING_BYTES - off ? n : RING_BYTES - off;
+  memcpy(dst, d + off, first);
+  memcpy((unsigned char *)dst + first, d, n - first);
+}
+
+static uint64_t ring_span(uint64_t len) {
+  return sizeof(uint64_t) + ((len + 7) & ~7ull);
+}
+
+static uint32_t next_seq(uint32_t s) {
+  return s == UINT32_MAX ? 1 : s + 1;
+}
+
+/* Writes len bytes (flags: RING_BIG or 0), then the word that shows them to the reader. */
+static void ring_put(ring_end *w, uint32_t flags, const void *p, size_t len, int nreq,
+                     MPI_Request *req) {
+  uint64_t need = ring_span(len);
+  unsigned spins = 0;
+  while (RING_BYTES - (w->pos - w->room) < need) { /* never in the window protocol */
+    w->room = __atomic_load_n(&w->rg->tail, __ATOMIC_ACQUIRE);
+    if (RING_BYTES - (w->pos - w->room) < need) backoff(&spins, nreq, req);
+  }
+  if (len) ring_copy_in(w->rg, w->pos + sizeof(uint64_t), p, len);
+  uint64_t word = (uint64_t)w->seq << 32 | flags | (uint32_t)len;
+  __atomic_store_n(&w->rg->data[(w->pos % RING_BYTES) / sizeof(uint64_t)], word, __ATOMIC_RELEASE);
+  w->pos += need;
+  w->seq = next_seq(w->seq);
+}
+
+/* Receives the next message from rank `from` through its ring into g_recv. */
+static int ring_get(ring_end *r, int from, int nreq, MPI_Request *req, wf_error *err) {
+  const uint64_t *at = &r->rg->data[(r->pos % RING_BYTES) / sizeof(uint64_t)];
+  uint64_t word;
+  unsigned spins = 0;
+  while ((uint32_t)((word = __atomic_load_n(at, __ATOMIC_ACQUIRE)) >> 32) != r->seq)
+    backoff(&spins, nreq, req);
+  uint32_t len = (uint32_t)word & ~RING_BIG;
+  int big = ((uint32_t)word & RING_BIG) != 0;
+  int rc = big ? 0 : reserve(&g_recv, len);
+  if (!big && rc == 0) ring_copy_out(r->rg, r->pos + sizeof word, g_recv.p, len);
+  r->pos += ring_span(big ? 0 : len);
+  r->seq = next_seq(r->seq);
+  __atomic_store_n(&r->rg->tail, r->pos, __ATOMIC_RELEASE);
+  if (big) return recv_mpi(from, TAG_BIG, err);
+  return rc ? wf_error_set(err, "out of memory receiving %u bytes from rank %d", len, from) : 0;
+}
+
+/* One round: every rank sends one message (header, then its events for that peer) to every
+ * other and receives one from each. Each rank's minimum travels in every message, so the next
+ * window's bound needs no separate collective. Messages between a pair keep their order (a
+ * ring is FIFO, and so is MPI between two ranks), so nothing needs to say which window a
+ * message belongs to. */
 int wf_sync_exchange(const wf_window_msg *mine, wf_outbox *outbox,
                      void (*deliver)(void *ud, const wf_event *ev), void *ud, wf_window_msg *all,
                      wf_error *err) {
-  enum { TAG = 7 };
   *all = *mine;
   all->nevents = 0;
   if (g_size == 1) return 0;
@@ -102,31 +322,30 @@ int wf_sync_exchange(const wf_window_msg *mine, wf_outbox *outbox,
     g_req = calloc((size_t)g_size, sizeof *g_req);
     if (!g_send || !g_req) return wf_error_set(err, "out of memory in the window exchange");
   }
-  int nreq = 0;
+  if (g_shm_state == 0) shm_setup();
+  int shm = g_shm_state == 1, nreq = 0;
   for (int r = 0; r < g_size; r++) {
     if (r == g_rank) continue;
-    if (reserve(&g_send[r], sizeof *mine + outbox[r].n * sizeof(wf_event)) != 0)
+    size_t len = pack_msg(&g_send[r], mine, &outbox[r]);
+    if (!len)
       return wf_error_set(err, "out of memory sending %zu events to rank %d", outbox[r].n, r);
-    wf_window_msg h = *mine;
-    h.nevents = (uint32_t)outbox[r].n;
-    memcpy(g_send[r].p, &h, sizeof h);
-    size_t len = sizeof h;
-    for (size_t i = 0; i < outbox[r].n; i++) len += pack(g_send[r].p + len, &outbox[r].ev[i]);
-    MPI_Isend(g_send[r].p, (int)len, MPI_BYTE, r, TAG, MPI_COMM_WORLD, &g_req[nreq++]);
+    ring_end *out = shm && g_out[r].rg ? &g_out[r] : NULL;
+    if (out && len <= RING_BYTES / 2 - sizeof(uint64_t)) {
+      ring_put(out, 0, g_send[r].p, len, nreq, g_req);
+      continue;
+    }
+    if (out) ring_put(out, RING_BIG | (uint32_t)len, NULL, 0, nreq, g_req);
+    MPI_Isend(g_send[r].p, (int)len, MPI_BYTE, r, out ? TAG_BIG : TAG, MPI_COMM_WORLD,
+              &g_req[nreq++]);
   }
   int rc = 0;
   for (int r = 0; r < g_size; r++) {
     if (r == g_rank) continue;
-    MPI_Status st;
-    int len;
-    MPI_Probe(r, TAG, MPI_COMM_WORLD, &st);
-    MPI_Get_count(&st, MPI_BYTE, &len);
-    if (reserve(&g_recv, (size_t)len) != 0) {
-      rc = wf_error_set(err, "out of memory receiving %d bytes from rank %d", len, r);
-      MPI_Recv(NULL, 0, MPI_BYTE, r, TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    ring_end *in = shm && g_in[r].rg ? &g_in[r] : NULL;
+    if ((in ? ring_get(in, r, nreq, g_req, err) : recv_mpi(r, TAG, err)) != 0) {
+      rc = -1;
       continue;
     }
-    MPI_Recv(g_recv.p, len, MPI_BYTE, r, TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     wf_window_msg m;
     memcpy(&m, g_recv.p, sizeof m);
     combine(all, &m);

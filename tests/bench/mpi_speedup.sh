@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# PHOLD weak scaling under mpirun: 1,024 LPs per rank (lookahead 0.1 s, mean 0.9 s), events/s
+# of N ranks against one rank, both measured in this sitting, for remote = 0.1 and 1.0. Also
+# the windows per simulated second and the share of wall time spent in window exchanges
+# (waiting for the slowest rank included). Prints figures; asserts nothing.
+#   usage: tests/bench/mpi_speedup.sh [ranks] [repeats] [end]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+np=${1:-2}
+reps=${2:-5}
+end=${3:-10000s}
+weft=$top/build/weft
+[ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+over=()
+[ "$np" -gt "$(nproc)" ] && over=(--oversubscribe)
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
+
+printf '%-8s %6s %12s %12s %8s %12s %10s\n' remote ranks "1-rank Mev/s" "N-rank Mev/s" speedup "windows/s_sim" "sync %"
+for remote in 0.1 1.0; do
+  one=() many=() sync=() wps=()
+  for _ in $(seq "$reps"); do
+    one+=("$("$weft" run "$top/scenarios/bench/phold.lua" --set lps=1024 --set remote=$remote \
+      --set end="$end" --no-trace --json --quiet | field events_per_s)")
+    j=$(mpirun -np "$np" "${over[@]}" --bind-to core "$weft" run "$top/scenarios/bench/phold.lua" \
+      --set lps=$((1024 * np)) --set remote=$remote --set end="$end" --no-trace --json --quiet)
+    many+=("$(field events_per_s <<<"$j")")
+    w=$(field wall_s <<<"$j") s=$(field sync_s <<<"$j") n=$(field windows <<<"$j")
+    t=$(field sim_time_s <<<"$j")
+    sync+=("$(awk -v s="$s" -v w="$w" 'BEGIN{print 100*s/w}')")
+    wps+=("$(awk -v n="$n" -v t="$t" 'BEGIN{print n/t}')")
+  done
+  o=$(printf '%s\n' "${one[@]}" | median)
+  m=$(printf '%s\n' "${many[@]}" | median)
+  s=$(printf '%s\n' "${sync[@]}" | median)
+  w=$(printf '%s\n' "${wps[@]}" | median)
+  awk -v r="$remote" -v np="$np" -v o="$o" -v m="$m" -v s="$s" -v w="$w" 'BEGIN {
+    printf "%-8s %6d %12.2f %12.2f %8.2f %12.2f %9.1f%%\n", r, np, o / 1e6, m / 1e6, m / o, w, s }'
+done
