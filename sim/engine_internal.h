@@ -133,6 +133,19 @@ unsigned wf_hist_bucket(uint64_t v);
 /* record.c */
 int wf_records_begin(wf_engine *eng, wf_error *err);
 int wf_records_end(wf_engine *eng, wf_error *err);
+/* Gathers the n (wf_row_key, row) entries of every rank to rank 0, sorts them by key and
+ * appends the rows to table there (table NULL elsewhere). How a run writes a record table on
+ * several ranks; also measured by weft bench output. */
+int wf_records_merge_write(const unsigned char *mine, size_t n, size_t row_size,
+                           wf_trace_table *table, wf_error *err);
+/* Collective: the same table as wf_records_merge_write, written by every rank with parallel
+ * HDF5 (table from wf_trace_create_parallel on every rank). Measured by weft bench output. */
+int wf_records_write_parallel(const unsigned char *mine, size_t n, size_t row_size,
+                              wf_trace_table *table, wf_error *err);
+/* Merges the sorted runs in n (wf_row_key, row) entries into key order, writing the rows
+ * without keys to out (n * row_size bytes). */
+int wf_records_merge_runs(const unsigned char *in, size_t n, size_t row_size, unsigned char *out,
+                          wf_error *err);
 void wf_records_free(wf_engine *eng);
 
 char *wf_strdup(const char *s);

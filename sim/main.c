@@ -6,6 +6,7 @@
 #include "../analysis/report.h"
 #include "../models/phold.h"
 #include "../models/wasm/cli.h"
+#include "bench_output.h"
 #include "bench_queue.h"
 #include "bench_sync.h"
 #include "run.h"
@@ -34,21 +35,26 @@ static const struct command {
     {"sweep", wf_sweep_main, "run a parameter sweep: one weft run per grid point, an index.csv"},
     {"report", wf_report_main, "turn a trace into gnuplot plots and an HTML page"},
     {"wasm", wf_wasm_main, "WebAssembly inference modules: inspect, run, check, bench"},
-    {"bench", cmd_bench, "engine benchmarks (weft bench queue)"},
+    {"bench", cmd_bench, "engine benchmarks (weft bench queue|sync|output)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
 static int cmd_bench(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "queue") == 0) return wf_bench_queue_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "sync") == 0) return wf_bench_sync_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "output") == 0)
+    return wf_bench_output_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
-    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync)\n", argv[1]);
+    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync, output)\n",
+            argv[1]);
     return 2;
   }
   printf("usage: weft bench queue [options]\n\n"
          "  queue   the pending-event set: 4-ary heap vs binary heap vs ladder queue under the\n"
          "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n"
-         "  sync    the window exchange between ranks, under mpirun (weft bench sync --help)\n\n"
+         "  sync    the window exchange between ranks, under mpirun (weft bench sync --help)\n"
+         "  output  a record table from N ranks to one HDF5 file: rank-0 gather vs parallel\n"
+         "          HDF5, under mpirun (weft bench output --help)\n\n"
          "The PHOLD engine benchmark is a scenario: weft run scenarios/bench/phold.lua --json\n");
   return argc >= 2 ? 0 : 2;
 }

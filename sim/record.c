@@ -137,29 +137,154 @@ static int entry_cmp(const void *a, const void *b) {
   return key_cmp(a, b);
 }
 
-/* Rank 0 gathers every rank's (key, row) pairs, sorts them by key and writes the rows. */
+/* Merges sorted runs of (key, row) entries: each rank appends its rows in key order, so what
+ * arrives from k ranks is k sorted runs (found here as maximal ascending stretches), and a
+ * merge costs n log k where a sort would cost n log n. Writes the rows without their keys to
+ * out (rows_out entries). */
+int wf_records_merge_runs(const unsigned char *in, size_t n, size_t row_size, unsigned char *out,
+                          wf_error *err) {
+  size_t stride = sizeof(wf_row_key) + row_size, k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || key_cmp((const wf_row_key *)(in + i * stride),
+                          (const wf_row_key *)(in + (i - 1) * stride)) < 0)
+      k++;
+  size_t *at = malloc((2 * k + 1) * sizeof *at), *heap = at + k + 1, nh = 0;
+  if (!at) return wf_error_set(err, "out of memory merging %zu rows", n);
+  for (size_t i = 0, r = 0; i < n; i++) /* at[r]: where run r goes on; at[k] = n */
+    if (i == 0 || key_cmp((const wf_row_key *)(in + i * stride),
+                          (const wf_row_key *)(in + (i - 1) * stride)) < 0)
+      at[r++] = i;
+  at[k] = n;
+  size_t *end = malloc((k + 1) * sizeof *end);
+  if (!end) {
+    free(at);
+    return wf_error_set(err, "out of memory merging %zu rows", n);
+  }
+  for (size_t r = 0; r < k; r++) end[r] = at[r + 1];
+#define HEAD(r) ((const wf_row_key *)(in + at[r] * stride))
+  /* A binary heap of runs ordered by their next entry. */
+  for (size_t r = 0; r < k; r++) {
+    size_t c = nh++;
+    while (c && key_cmp(HEAD(r), HEAD(heap[(c - 1) / 2])) < 0)
+      heap[c] = heap[(c - 1) / 2], c = (c - 1) / 2;
+    heap[c] = r;
+  }
+  for (size_t o = 0; o < n; o++) {
+    size_t r = heap[0];
+    memcpy(out + o * row_size, in + at[r] * stride + sizeof(wf_row_key), row_size);
+    if (++at[r] == end[r]) r = heap[--nh];
+    size_t c = 0;
+    for (;;) { /* sift r down from the root */
+      size_t l = 2 * c + 1, m = l;
+      if (l >= nh) break;
+      if (l + 1 < nh && key_cmp(HEAD(heap[l + 1]), HEAD(heap[l])) < 0) m = l + 1;
+      if (key_cmp(HEAD(heap[m]), HEAD(r)) >= 0) break;
+      heap[c] = heap[m];
+      c = m;
+    }
+    if (nh) heap[c] = r;
+  }
+#undef HEAD
+  free(at);
+  free(end);
+  return 0;
+}
+
+/* Rank 0 gathers every rank's (key, row) entries, merges them into key order and appends the
+ * rows. */
+int wf_records_merge_write(const unsigned char *mine, size_t n, size_t row_size,
+                           wf_trace_table *table, wf_error *err) {
+  size_t stride = sizeof(wf_row_key) + row_size, total;
+  unsigned char *all = wf_sync_gather_bytes(mine, n * stride, &total, err);
+  if (!all) return wf_sync_rank() == 0 ? -1 : 0;
+  size_t rows = total / stride;
+  unsigned char *merged = table ? malloc(rows * row_size + 1) : NULL;
+  int rc = table && !merged ? wf_error_set(err, "out of memory merging %zu rows", rows) : 0;
+  if (rc == 0 && table) rc = wf_records_merge_runs(all, rows, row_size, merged, err);
+  free(all);
+  if (rc == 0 && table) rc = wf_trace_table_append(table, merged, rows, err);
+  free(merged);
+  return rc;
+}
+
+/* The parallel writer: the ranks split the key range among themselves at splitters drawn
+ * from every rank's rows, send each row to the rank that owns its key (one all-to-all), merge
+ * what they receive, and each writes its contiguous slab of the table with parallel HDF5. The
+ * table is the one the gather writes, row for row. */
+enum { SAMPLES_PER_RANK = 16 };
+
+int wf_records_write_parallel(const unsigned char *mine, size_t n, size_t row_size,
+                              wf_trace_table *table, wf_error *err) {
+  size_t stride = sizeof(wf_row_key) + row_size, P = (size_t)wf_sync_size(),
+         me = (size_t)wf_sync_rank(), ns = P * SAMPLES_PER_RANK, kw = sizeof(wf_row_key) / 8;
+  /* Every rank's samples, everywhere: zeros but for one's own, summed. */
+  uint64_t *samples = calloc(ns * kw + 2 * P, sizeof *samples), *offs = samples + ns * kw;
+  size_t *counts = calloc(P, sizeof *counts);
+  int rc = samples && counts ? 0 : wf_error_set(err, "out of memory splitting %zu rows", n);
+  if (rc == 0) {
+    for (size_t i = 0; i < SAMPLES_PER_RANK && n; i++)
+      memcpy(samples + (me * SAMPLES_PER_RANK + i) * kw,
+             mine + (n * (2 * i + 1) / (2 * SAMPLES_PER_RANK)) * stride, sizeof(wf_row_key));
+    for (size_t i = 0; i < SAMPLES_PER_RANK && !n; i++) /* nothing to sample: sorts last */
+      memset(samples + (me * SAMPLES_PER_RANK + i) * kw, 0xFF, sizeof(wf_row_key));
+  }
+  if (wf_sync_agree(err) != 0 || wf_sync_sum_u64(samples, ns * kw) != 0) {
+    free(samples), free(counts);
+    return err->set ? -1 : wf_error_set(err, "sharing split keys failed");
+  }
+  qsort(samples, ns, sizeof(wf_row_key), entry_cmp);
+  /* Rank d takes the keys from splitter d - 1 (exclusive) to splitter d (inclusive). */
+  size_t from = 0;
+  for (size_t d = 0; d < P; d++) {
+    size_t to = n;
+    if (d + 1 < P) {
+      const wf_row_key *split =
+          (const wf_row_key *)(samples + (d + 1) * SAMPLES_PER_RANK * kw - kw);
+      size_t lo = from, hi = n; /* first entry above the splitter */
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp((const wf_row_key *)(mine + mid * stride), split) <= 0)
+          lo = mid + 1;
+        else
+          hi = mid;
+      }
+      to = lo;
+    }
+    counts[d] = (to - from) * stride;
+    from = to;
+  }
+  size_t got;
+  unsigned char *in = wf_sync_alltoall_bytes(mine, counts, &got, err);
+  free(counts);
+  size_t rows = got / stride;
+  unsigned char *merged = in ? malloc(rows * row_size + 1) : NULL;
+  rc = !in ? -1 : !merged ? wf_error_set(err, "out of memory merging %zu rows", rows) : 0;
+  if (rc == 0) rc = wf_records_merge_runs(in, rows, row_size, merged, err);
+  free(in);
+  offs[me] = rows; /* where this rank's slab starts: the rows of the ranks before it */
+  if (wf_sync_agree(err) != 0 || wf_sync_sum_u64(offs, P) != 0) {
+    free(samples), free(merged);
+    return -1;
+  }
+  uint64_t start = 0, total = 0;
+  for (size_t r = 0; r < P; r++) start += r < me ? offs[r] : 0, total += offs[r];
+  free(samples);
+  rc = wf_trace_table_write_at(table, merged, rows, start, total, err);
+  free(merged);
+  return rc;
+}
+
 static int merge_rows(wf_engine *eng, wf_record *r, wf_error *err) {
-  size_t stride = sizeof(wf_row_key) + r->row_size, total;
+  size_t stride = sizeof(wf_row_key) + r->row_size;
   unsigned char *mine = malloc(r->nrows * stride + 1);
   if (!mine) return wf_error_set(err, "out of memory merging '%s'", r->name);
   for (size_t i = 0; i < r->nrows; i++) {
     memcpy(mine + i * stride, &r->keys[i], sizeof(wf_row_key));
     memcpy(mine + i * stride + sizeof(wf_row_key), r->rows + i * r->row_size, r->row_size);
   }
-  unsigned char *all = wf_sync_gather_bytes(mine, r->nrows * stride, &total, err);
+  int rc =
+      wf_records_merge_write(mine, r->nrows, r->row_size, eng->rank == 0 ? r->table : NULL, err);
   free(mine);
-  if (!all) return eng->rank == 0 ? -1 : 0;
-  size_t n = total / stride;
-  qsort(all, n, stride, entry_cmp);
-  /* Rows without their keys, a block at a time: one HDF5 append per block, not per row. */
-  int rc = 0;
-  for (size_t i = 0; i < n && rc == 0 && r->table; i += RECORD_BLOCK) {
-    size_t m = n - i < RECORD_BLOCK ? n - i : RECORD_BLOCK;
-    for (size_t k = 0; k < m; k++)
-      memcpy(r->rows + k * r->row_size, all + (i + k) * stride + sizeof(wf_row_key), r->row_size);
-    rc = wf_trace_table_append(r->table, r->rows, m, err);
-  }
-  free(all);
   r->nrows = 0;
   return rc;
 }

@@ -58,6 +58,12 @@ int wf_sync_max_u64(uint64_t *v, size_t n);
  * ranks get NULL. */
 void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error *err);
 
+/* Collective: this rank sends counts[r] bytes to each rank r (consecutive in buf, in rank
+ * order) and receives what every rank sent it, concatenated in rank order (malloc'd, *total
+ * set). NULL with err set on every rank when any rank lacks memory. */
+void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total,
+                             wf_error *err);
+
 /* Agreement after a step that may fail on some ranks only: returns 0 when every rank succeeded;
  * otherwise -1 on every rank, with err holding the message of the lowest failing rank. */
 int wf_sync_agree(wf_error *err);

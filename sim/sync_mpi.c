@@ -411,6 +411,45 @@ void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error
   return all;
 }
 
+void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total, wf_error *err) {
+  *total = 0;
+  if (g_size == 1) {
+    void *copy = malloc(counts[0] ? counts[0] : 1);
+    if (!copy) return wf_error_set(err, "out of memory exchanging %zu bytes", counts[0]), NULL;
+    memcpy(copy, buf, counts[0]);
+    *total = counts[0];
+    return copy;
+  }
+  int *sc = calloc(4 * (size_t)g_size, sizeof *sc), *sd = sc + g_size, *rcnt = sd + g_size,
+      *rd = rcnt + g_size, ok = sc != NULL;
+  size_t sum = 0;
+  for (int r = 0; ok && r < g_size; r++) {
+    if (counts[r] > (size_t)INT32_MAX || sum > (size_t)INT32_MAX - counts[r])
+      ok = 0;
+    else
+      sc[r] = (int)counts[r], sd[r] = (int)sum, sum += counts[r];
+  }
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (!ok) {
+    free(sc);
+    return wf_error_set(err, "more than 2 GiB to exchange between ranks at once"), NULL;
+  }
+  MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, MPI_COMM_WORLD);
+  sum = 0;
+  for (int r = 0; r < g_size; r++) rd[r] = (int)sum, sum += (size_t)rcnt[r];
+  char *in = sum <= (size_t)INT32_MAX ? malloc(sum ? sum : 1) : NULL;
+  ok = in != NULL;
+  MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (ok) MPI_Alltoallv(buf, sc, sd, MPI_BYTE, in, rcnt, rd, MPI_BYTE, MPI_COMM_WORLD);
+  free(sc);
+  if (!ok) {
+    free(in);
+    return wf_error_set(err, "out of memory receiving %zu bytes from other ranks", sum), NULL;
+  }
+  *total = sum;
+  return in;
+}
+
 int wf_sync_agree(wf_error *err) {
   if (g_size == 1) return err->set ? -1 : 0;
   int first = err->set ? g_rank : g_size;

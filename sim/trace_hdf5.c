@@ -123,6 +123,7 @@ struct wf_trace_table {
 struct wf_trace {
   char *path;
   hid_t file;
+  int parallel; /* opened by every rank with MPI-IO: every call is collective */
   hid_t groups[NGROUPS];
   series *series;
   size_t nseries, cap;
@@ -133,17 +134,18 @@ static int valid_name(const char *name) {
   return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0;
 }
 
-static hid_t new_file(const char *path) {
+static hid_t new_file(const char *path, int parallel) {
   hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
   /* Creation order lets the reader list root attributes as the engine wrote them; no
    * timestamps in object headers keeps equal runs byte-identical; the 1.8 format keeps the
    * file readable by every HDF5 from 1.8 on. */
-  if (fcpl >= 0 && fapl >= 0 &&
-      H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
-      H5Pset_obj_track_times(fcpl, 0) >= 0 &&
-      H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
-      H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
-    f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+  int ok = fcpl >= 0 && fapl >= 0 &&
+           H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
+           H5Pset_obj_track_times(fcpl, 0) >= 0 &&
+           H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
+           H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
+  if (ok && parallel) ok = H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0;
+  if (ok) f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
   hid_t saved = keep_errors(f < 0);
   if (fcpl >= 0) H5Pclose(fcpl);
   if (fapl >= 0) H5Pclose(fapl);
@@ -161,7 +163,7 @@ static hid_t new_group(hid_t file, const char *name) {
   return g;
 }
 
-wf_trace *wf_trace_create(const char *path, wf_error *err) {
+static wf_trace *create(const char *path, int parallel, wf_error *err) {
   silence_hdf5();
   wf_trace *t = calloc(1, sizeof *t);
   if (!t || !(t->path = dup_str(path))) {
@@ -170,7 +172,8 @@ wf_trace *wf_trace_create(const char *path, wf_error *err) {
     return NULL;
   }
   for (int g = 0; g < NGROUPS; g++) t->groups[g] = -1;
-  t->file = new_file(path);
+  t->parallel = parallel;
+  t->file = new_file(path, parallel);
   if (t->file < 0) {
     h5_fail(err, path, "cannot create the file");
     wf_trace_close(t, NULL);
@@ -185,6 +188,14 @@ wf_trace *wf_trace_create(const char *path, wf_error *err) {
     }
   }
   return t;
+}
+
+wf_trace *wf_trace_create(const char *path, wf_error *err) {
+  return create(path, 0, err);
+}
+
+wf_trace *wf_trace_create_parallel(const char *path, wf_error *err) {
+  return create(path, 1, err);
 }
 
 /* ---- attributes ---- */
@@ -590,6 +601,49 @@ int wf_trace_table_append(wf_trace_table *tab, const void *rows, size_t n, wf_er
       return -1;
     done += k;
   }
+  return 0;
+}
+
+int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uint64_t offset,
+                            uint64_t total, wf_error *err) {
+  if (!tab) return wf_error_set(err, "trace: write to a table that was never added");
+  if (!tab->t->parallel)
+    return wf_error_set(err, "trace '%s': '%s' written at an offset, but the file is not parallel",
+                        tab->t->path, tab->path);
+  if (offset + n > total || total < tab->nrows)
+    return wf_error_set(err, "trace '%s': rows %llu..%llu of '%s' fall outside its %llu rows",
+                        tab->t->path, (unsigned long long)offset,
+                        (unsigned long long)(offset + n), tab->path, (unsigned long long)total);
+  const unsigned char *buf = rows;
+  unsigned char *packed = NULL;
+  if (!tab->direct && n) { /* one packed copy of the whole slab: one collective write */
+    packed = malloc(n * tab->packed_size);
+    if (!packed) return wf_error_set(err, "trace '%s': out of memory writing '%s'", tab->t->path,
+                                     tab->path);
+    unsigned char *scratch = tab->scratch;
+    tab->scratch = packed;
+    pack_rows(tab, rows, n);
+    tab->scratch = scratch;
+    buf = packed;
+  }
+  hsize_t dims = total, start = offset, count = n;
+  hid_t fspace = -1, mspace = -1, dxpl = H5Pcreate(H5P_DATASET_XFER);
+  int ok = dxpl >= 0 && H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) >= 0 &&
+           H5Dset_extent(tab->dset, &dims) >= 0 && (fspace = H5Dget_space(tab->dset)) >= 0 &&
+           (mspace = H5Screate_simple(1, &count, NULL)) >= 0;
+  if (ok && n)
+    ok = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0;
+  else if (ok)
+    ok = H5Sselect_none(fspace) >= 0 && H5Sselect_none(mspace) >= 0;
+  if (ok) ok = H5Dwrite(tab->dset, tab->mtype, mspace, fspace, dxpl, n ? (const void *)buf : (const void *)tab) >= 0;
+  hid_t saved = keep_errors(!ok);
+  if (fspace >= 0) H5Sclose(fspace);
+  if (mspace >= 0) H5Sclose(mspace);
+  if (dxpl >= 0) H5Pclose(dxpl);
+  restore_errors(saved);
+  free(packed);
+  if (!ok) return h5_fail(err, tab->t->path, "writing rows of '%s' in parallel", tab->path);
+  tab->nrows = total;
   return 0;
 }
 
