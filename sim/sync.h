@@ -64,6 +64,9 @@ void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error
 void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total,
                              wf_error *err);
 
+/* Rank 0's len bytes of buf to every rank. */
+void wf_sync_bcast(void *buf, size_t len);
+
 /* Agreement after a step that may fail on some ranks only: returns 0 when every rank succeeded;
  * otherwise -1 on every rank, with err holding the message of the lowest failing rank. */
 int wf_sync_agree(wf_error *err);

@@ -450,6 +450,10 @@ void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *tota
   return in;
 }
 
+void wf_sync_bcast(void *buf, size_t len) {
+  if (g_size > 1) MPI_Bcast(buf, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
 int wf_sync_agree(wf_error *err) {
   if (g_size == 1) return err->set ? -1 : 0;
   int first = err->set ? g_rank : g_size;

@@ -58,6 +58,15 @@ wf_trace *wf_trace_create_parallel(const char *path, wf_error *err);
 /* Collective: the table becomes `total` rows long, and this rank's n rows land at `offset`. */
 int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uint64_t offset,
                             uint64_t total, wf_error *err);
+/* Collective, on several ranks: rank 0 lends its open trace t (others pass NULL) to every
+ * rank. It closes its own handles, keeping t and what refers to it, and every rank opens the
+ * file with MPI-IO; then tables are made on every rank (wf_trace_table_add, collective) and
+ * written with wf_trace_table_write_at. Returns each rank's handle (t itself on rank 0), or NULL on
+ * every rank with err set. */
+wf_trace *wf_trace_share(wf_trace *t, wf_error *err);
+/* Collective: ends the loan. Every rank closes the shared file, rank 0 reopens it alone and
+ * its trace is as before, series and tables included; other ranks' handles are freed. */
+int wf_trace_unshare(wf_trace *shared, wf_error *err);
 /* Flushes and closes everything; frees t (also on error). */
 int wf_trace_close(wf_trace *t, wf_error *err);
 

@@ -2,6 +2,8 @@
  * The layout it writes is specified in analysis/SCHEMA.md; keep the two in step. */
 #include "trace.h"
 
+#include "sync.h"
+
 #include <hdf5.h>
 
 #include <errno.h>
@@ -612,14 +614,14 @@ int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uin
                         tab->t->path, tab->path);
   if (offset + n > total || total < tab->nrows)
     return wf_error_set(err, "trace '%s': rows %llu..%llu of '%s' fall outside its %llu rows",
-                        tab->t->path, (unsigned long long)offset,
-                        (unsigned long long)(offset + n), tab->path, (unsigned long long)total);
+                        tab->t->path, (unsigned long long)offset, (unsigned long long)(offset + n),
+                        tab->path, (unsigned long long)total);
   const unsigned char *buf = rows;
   unsigned char *packed = NULL;
   if (!tab->direct && n) { /* one packed copy of the whole slab: one collective write */
     packed = malloc(n * tab->packed_size);
-    if (!packed) return wf_error_set(err, "trace '%s': out of memory writing '%s'", tab->t->path,
-                                     tab->path);
+    if (!packed)
+      return wf_error_set(err, "trace '%s': out of memory writing '%s'", tab->t->path, tab->path);
     unsigned char *scratch = tab->scratch;
     tab->scratch = packed;
     pack_rows(tab, rows, n);
@@ -635,7 +637,9 @@ int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uin
     ok = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0;
   else if (ok)
     ok = H5Sselect_none(fspace) >= 0 && H5Sselect_none(mspace) >= 0;
-  if (ok) ok = H5Dwrite(tab->dset, tab->mtype, mspace, fspace, dxpl, n ? (const void *)buf : (const void *)tab) >= 0;
+  if (ok)
+    ok = H5Dwrite(tab->dset, tab->mtype, mspace, fspace, dxpl,
+                  n ? (const void *)buf : (const void *)tab) >= 0;
   hid_t saved = keep_errors(!ok);
   if (fspace >= 0) H5Sclose(fspace);
   if (mspace >= 0) H5Sclose(mspace);
@@ -645,6 +649,95 @@ int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uin
   if (!ok) return h5_fail(err, tab->t->path, "writing rows of '%s' in parallel", tab->path);
   tab->nrows = total;
   return 0;
+}
+
+/* ---- sharing the file between ranks ---- */
+
+/* Closes every HDF5 handle of t, keeping t and everything that refers to it. */
+static int close_handles(wf_trace *t, wf_error *err) {
+  int rc = 0;
+  for (wf_trace_table *tab = t->tables; tab; tab = tab->next) {
+    if (tab->dset >= 0 && H5Dclose(tab->dset) < 0)
+      rc = h5_fail(err, t->path, "closing '%s'", tab->path);
+    tab->dset = -1;
+  }
+  for (size_t i = 0; i < t->nseries; i++) {
+    if (t->series[i].dset >= 0 && H5Dclose(t->series[i].dset) < 0)
+      rc = h5_fail(err, t->path, "closing '%s'", t->series[i].path);
+    t->series[i].dset = -1;
+  }
+  for (int g = 0; g < NGROUPS; g++) {
+    if (t->groups[g] >= 0) H5Gclose(t->groups[g]);
+    t->groups[g] = -1;
+  }
+  if (t->file >= 0 && H5Fclose(t->file) < 0) rc = h5_fail(err, t->path, "closing the file");
+  t->file = -1;
+  return rc;
+}
+
+/* Opens t's file again, with its groups; alone, also every series and table it had open
+ * (shared, every rank makes the tables it writes with wf_trace_table_add). */
+static int open_handles(wf_trace *t, int parallel, wf_error *err) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  int ok = fapl >= 0 && H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0 &&
+           (!parallel || H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0);
+  if (ok) t->file = H5Fopen(t->path, H5F_ACC_RDWR, fapl);
+  hid_t saved = keep_errors(t->file < 0);
+  if (fapl >= 0) H5Pclose(fapl);
+  restore_errors(saved);
+  if (t->file < 0)
+    return h5_fail(err, t->path, "reopening the file%s", parallel ? " on every rank" : "");
+  t->parallel = parallel;
+  for (int g = 0; g < NGROUPS; g++)
+    if ((t->groups[g] = H5Gopen2(t->file, group_names[g], H5P_DEFAULT)) < 0)
+      return h5_fail(err, t->path, "reopening group '/%s'", group_names[g]);
+  if (parallel) return 0;
+  for (size_t i = 0; i < t->nseries; i++)
+    if ((t->series[i].dset = H5Dopen2(t->file, t->series[i].path, H5P_DEFAULT)) < 0)
+      return h5_fail(err, t->path, "reopening '%s'", t->series[i].path);
+  for (wf_trace_table *tab = t->tables; tab; tab = tab->next)
+    if ((tab->dset = H5Dopen2(t->file, tab->path, H5P_DEFAULT)) < 0)
+      return h5_fail(err, t->path, "reopening '%s'", tab->path);
+  return 0;
+}
+
+wf_trace *wf_trace_share(wf_trace *t, wf_error *err) {
+  char path[4096] = {0};
+  if (wf_sync_rank() == 0) {
+    if (strlen(t->path) >= sizeof path)
+      wf_error_set(err, "trace '%s': path too long to share", t->path);
+    else
+      snprintf(path, sizeof path, "%s", t->path);
+    if (!err->set) close_handles(t, err);
+  }
+  if (wf_sync_agree(err) != 0) return NULL;
+  wf_sync_bcast(path, sizeof path);
+  wf_trace *s = wf_sync_rank() == 0 ? t : calloc(1, sizeof *s);
+  if (s && s != t) {
+    s->file = -1;
+    for (int g = 0; g < NGROUPS; g++) s->groups[g] = -1;
+    if (!(s->path = dup_str(path))) free(s), s = NULL;
+  }
+  if (!s)
+    wf_error_set(err, "trace '%s': out of memory sharing it", path);
+  else
+    open_handles(s, 1, err);
+  if (wf_sync_agree(err) == 0) return s;
+  if (s && s != t)
+    wf_trace_close(s, NULL);
+  else if (s)
+    close_handles(s, NULL);
+  return NULL;
+}
+
+int wf_trace_unshare(wf_trace *s, wf_error *err) {
+  int rc = close_handles(s, err);
+  if (wf_sync_rank() != 0) {
+    wf_trace_close(s, NULL);
+  } else if (rc == 0) {
+    rc = open_handles(s, 0, err);
+  }
+  return wf_sync_agree(err) != 0 || rc ? -1 : 0;
 }
 
 /* Closing datasets flushes their chunk caches, so a full disk shows up here: report it. */
