@@ -140,16 +140,17 @@ int wf_bench_output_main(int argc, char **argv) {
     if (rank == 0) fprintf(stderr, "weft bench output: %s\n", err.msg);
     return 2;
   }
-  if (a.help) {
+  if (a.help || size < 2) {
     if (rank == 0)
-      wf_opts_help(stdout, "mpirun -np N weft bench output [options]",
+      wf_opts_help(a.help ? stdout : stderr, "mpirun -np N weft bench output [options]",
                    "Times the two ways a record table written by N ranks can reach one HDF5\n"
                    "file: gather (rank 0 gathers every row, merges them into the one-rank\n"
                    "order and writes alone) and parallel (the ranks split the key range,\n"
                    "exchange rows, merge, and each writes its slab with parallel HDF5).\n"
-                   "Prints the median seconds of each and checks the two tables are equal.",
+                   "Prints the median seconds of each and checks the two tables are equal.\n"
+                   "Needs 2+ ranks.",
                    opts, sizeof opts / sizeof *opts);
-    return 0;
+    return a.help ? 0 : 2;
   }
   char ga[4096], pa[4096];
   snprintf(ga, sizeof ga, "%s/bench-output-gather.h5", a.dir);

@@ -42,14 +42,13 @@ static const struct command {
 static int cmd_bench(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "queue") == 0) return wf_bench_queue_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "sync") == 0) return wf_bench_sync_main(argc - 1, argv + 1);
-  if (argc >= 2 && strcmp(argv[1], "output") == 0)
-    return wf_bench_output_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "output") == 0) return wf_bench_output_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
     fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync, output)\n",
             argv[1]);
     return 2;
   }
-  printf("usage: weft bench queue [options]\n\n"
+  printf("usage: weft bench BENCHMARK [options]\n\n"
          "  queue   the pending-event set: 4-ary heap vs binary heap vs ladder queue under the\n"
          "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n"
          "  sync    the window exchange between ranks, under mpirun (weft bench sync --help)\n"

@@ -61,8 +61,7 @@ void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error
 /* Collective: this rank sends counts[r] bytes to each rank r (consecutive in buf, in rank
  * order) and receives what every rank sent it, concatenated in rank order (malloc'd, *total
  * set). NULL with err set on every rank when any rank lacks memory. */
-void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total,
-                             wf_error *err);
+void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total, wf_error *err);
 
 /* Rank 0's len bytes of buf to every rank. */
 void wf_sync_bcast(void *buf, size_t len);

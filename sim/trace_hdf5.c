@@ -196,8 +196,15 @@ wf_trace *wf_trace_create(const char *path, wf_error *err) {
   return create(path, 0, err);
 }
 
+/* MPI-IO needs MPI, which a run without a launcher never starts. */
+static int mpi_ready(const char *path, wf_error *err) {
+  int up = 0;
+  MPI_Initialized(&up);
+  return up ? 0 : wf_error_set(err, "trace '%s': parallel HDF5 needs a run under mpirun", path);
+}
+
 wf_trace *wf_trace_create_parallel(const char *path, wf_error *err) {
-  return create(path, 1, err);
+  return mpi_ready(path, err) ? NULL : create(path, 1, err);
 }
 
 /* ---- attributes ---- */
@@ -703,6 +710,11 @@ static int open_handles(wf_trace *t, int parallel, wf_error *err) {
 
 wf_trace *wf_trace_share(wf_trace *t, wf_error *err) {
   char path[4096] = {0};
+  if (wf_sync_size() == 1) {
+    wf_error_set(err, "trace '%s': shared by one rank alone (a run under mpirun needs 2+)",
+                 t ? t->path : "?");
+    return NULL;
+  }
   if (wf_sync_rank() == 0) {
     if (strlen(t->path) >= sizeof path)
       wf_error_set(err, "trace '%s': path too long to share", t->path);
