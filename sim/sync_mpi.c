@@ -129,7 +129,8 @@ static int recv_mpi(int from, int tag, wf_error *err) {
  * In the window protocol a ring never holds more than two messages: a rank writes its message
  * of window k + 2 only after it has received the peer's message of window k + 1, which the
  * peer sent after it had read this rank's message of window k. So a message of at most half a
- * ring always finds room, and no writer waits for a reader. */
+ * ring, less the word a writer clears ahead of itself, always finds room, and no writer waits
+ * for a reader. */
 
 #define RING_BYTES (64u * 1024u)
 #define RING_BIG (1u << 31) /* in a length word: this message comes point-to-point */
@@ -272,16 +273,22 @@ static uint32_t next_seq(uint32_t s) {
   return s == UINT32_MAX ? 1 : s + 1;
 }
 
-/* Writes len bytes (flags: RING_BIG or 0), then the word that shows them to the reader. */
+/* Writes len bytes (flags: RING_BIG or 0), then the word that shows them to the reader.
+ * Before that word, the next message's word is cleared: after a lap the reader would
+ * otherwise find there whatever bytes the previous lap left (a payload word whose top half
+ * happens to equal the sequence number it waits for would pass for a message). Published by
+ * the release store below, the cleared word is what the reader sees until the next message. */
 static void ring_put(ring_end *w, uint32_t flags, const void *p, size_t len, int nreq,
                      MPI_Request *req) {
-  uint64_t need = ring_span(len);
+  uint64_t need = ring_span(len), room = need + sizeof(uint64_t);
   unsigned spins = 0;
-  while (RING_BYTES - (w->pos - w->room) < need) { /* never in the window protocol */
+  while (RING_BYTES - (w->pos - w->room) < room) { /* never in the window protocol */
     w->room = __atomic_load_n(&w->rg->tail, __ATOMIC_ACQUIRE);
-    if (RING_BYTES - (w->pos - w->room) < need) backoff(&spins, nreq, req);
+    if (RING_BYTES - (w->pos - w->room) < room) backoff(&spins, nreq, req);
   }
   if (len) ring_copy_in(w->rg, w->pos + sizeof(uint64_t), p, len);
+  __atomic_store_n(&w->rg->data[((w->pos + need) % RING_BYTES) / sizeof(uint64_t)], 0,
+                   __ATOMIC_RELAXED);
   uint64_t word = (uint64_t)w->seq << 32 | flags | (uint32_t)len;
   __atomic_store_n(&w->rg->data[(w->pos % RING_BYTES) / sizeof(uint64_t)], word, __ATOMIC_RELEASE);
   w->pos += need;
@@ -330,7 +337,7 @@ int wf_sync_exchange(const wf_window_msg *mine, wf_outbox *outbox,
     if (!len)
       return wf_error_set(err, "out of memory sending %zu events to rank %d", outbox[r].n, r);
     ring_end *out = shm && g_out[r].rg ? &g_out[r] : NULL;
-    if (out && len <= RING_BYTES / 2 - sizeof(uint64_t)) {
+    if (out && len <= RING_BYTES / 2 - 2 * sizeof(uint64_t)) {
       ring_put(out, 0, g_send[r].p, len, nreq, g_req);
       continue;
     }
