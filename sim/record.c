@@ -342,6 +342,22 @@ static int write_parallel(wf_trace *shared, wf_record *r, wf_error *err) {
   return wf_sync_agree(err) != 0 || rc ? -1 : 0;
 }
 
+/* Through rank 0: the tables whose row counts (rows[i], over all ranks) are on the asked side
+ * of PARALLEL_ROWS. Rank 0 makes them, every rank learns whether it could, then the rows are
+ * gathered and merged. */
+static int gather_tables(wf_engine *eng, const uint64_t *rows, int big, wf_error *err) {
+  size_t i = 0;
+  for (wf_record *t = eng->records; t && eng->rank == 0 && !err->set; t = t->next)
+    if (t != eng->lp_events && (rows[i++] >= PARALLEL_ROWS) == big)
+      t->table = add_table(eng->trace, t, err);
+  if (wf_sync_agree(err) != 0) return -1;
+  i = 0;
+  for (wf_record *t = eng->records; t; t = t->next)
+    if (t != eng->lp_events && (rows[i++] >= PARALLEL_ROWS) == big && merge_rows(eng, t, err))
+      return -1;
+  return 0;
+}
+
 /* The model tables of a run on several ranks, in one order on every rank. */
 static int merge_tables(wf_engine *eng, wf_error *err) {
   size_t n = 0;
@@ -355,22 +371,22 @@ static int merge_tables(wf_engine *eng, wf_error *err) {
   int rc = wf_sync_sum_u64(rows, n + 1) ? wf_error_set(err, "counting record rows failed") : 0;
   int big = 0;
   for (i = 0; i < n; i++) big |= rows[i] >= PARALLEL_ROWS;
-  i = 0;
-  for (wf_record *t = eng->records; t && rc == 0 && rows[n] && eng->rank == 0; t = t->next)
-    if (t != eng->lp_events && rows[i++] < PARALLEL_ROWS &&
-        !(t->table = add_table(eng->trace, t, err)))
-      rc = -1;
-  if (wf_sync_agree(err) != 0) rc = -1;
-  i = 0;
-  for (wf_record *t = eng->records; t && rc == 0 && rows[n]; t = t->next)
-    if (t != eng->lp_events && rows[i++] < PARALLEL_ROWS) rc = merge_rows(eng, t, err);
+  if (rc == 0 && rows[n]) rc = gather_tables(eng, rows, 0, err);
   if (rc == 0 && rows[n] && big) {
     wf_trace *shared = wf_trace_share(eng->rank == 0 ? eng->trace : NULL, err);
-    if (!shared) rc = -1;
-    i = 0;
-    for (wf_record *t = eng->records; t && rc == 0; t = t->next)
-      if (t != eng->lp_events && rows[i++] >= PARALLEL_ROWS) rc = write_parallel(shared, t, err);
-    if (shared && wf_trace_unshare(shared, err) != 0) rc = -1;
+    if (!shared) {
+      /* No parallel HDF5 here (say, ranks on machines that do not share the output's file
+       * system): rank 0 has its trace back and writes these tables too. */
+      if (eng->rank == 0)
+        fprintf(stderr, "weft: writing record tables through rank 0: %s\n", err->msg);
+      wf_error_clear(err);
+      rc = gather_tables(eng, rows, 1, err);
+    } else {
+      i = 0;
+      for (wf_record *t = eng->records; t && rc == 0; t = t->next)
+        if (t != eng->lp_events && rows[i++] >= PARALLEL_ROWS) rc = write_parallel(shared, t, err);
+      if (wf_trace_unshare(shared, err) != 0) rc = -1;
+    }
   }
   free(rows);
   return rc;

@@ -175,14 +175,17 @@ static void shm_setup(void) {
   g_in = calloc((size_t)g_size, sizeof *g_in);
   int nsize = 1, nrank = 0, *world = NULL;
   if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &g_node) !=
-      MPI_SUCCESS)
+      MPI_SUCCESS) {
+    g_shm_state = -1; /* every peer point-to-point */
     return;
+  }
   MPI_Comm_size(g_node, &nsize);
   MPI_Comm_rank(g_node, &nrank);
   if (g_out && g_in) world = malloc(2 * (size_t)nsize * sizeof *world);
   int ok = world != NULL; /* every rank of the machine goes ahead, or none does */
   MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g_node);
   if (nsize == 1 || !ok) {
+    if (!ok) g_shm_state = -1; /* on every rank of this machine alike */
     free(world);
     return;
   }
@@ -330,22 +333,30 @@ int wf_sync_exchange(const wf_window_msg *mine, wf_outbox *outbox,
     if (!g_send || !g_req) return wf_error_set(err, "out of memory in the window exchange");
   }
   if (g_shm_state == 0) shm_setup();
-  int shm = g_shm_state == 1, nreq = 0;
+  int shm = g_shm_state == 1, nreq = 0, rc = 0;
+  /* Sent instead of a message that could not be packed: the peers must hear from this rank
+   * in every window, or they would wait for it forever; the flag ends the run everywhere. */
+  static wf_window_msg failed;
   for (int r = 0; r < g_size; r++) {
     if (r == g_rank) continue;
     size_t len = pack_msg(&g_send[r], mine, &outbox[r]);
-    if (!len)
-      return wf_error_set(err, "out of memory sending %zu events to rank %d", outbox[r].n, r);
+    const void *msg = g_send[r].p; /* after packing, which may move it */
+    if (!len) {
+      rc = wf_error_set(err, "out of memory sending %zu events to rank %d", outbox[r].n, r);
+      failed = *mine;
+      failed.flags |= WF_WIN_FAILED;
+      failed.nevents = 0;
+      msg = &failed;
+      len = sizeof failed;
+    }
     ring_end *out = shm && g_out[r].rg ? &g_out[r] : NULL;
     if (out && len <= RING_BYTES / 2 - 2 * sizeof(uint64_t)) {
-      ring_put(out, 0, g_send[r].p, len, nreq, g_req);
+      ring_put(out, 0, msg, len, nreq, g_req);
       continue;
     }
     if (out) ring_put(out, RING_BIG | (uint32_t)len, NULL, 0, nreq, g_req);
-    MPI_Isend(g_send[r].p, (int)len, MPI_BYTE, r, out ? TAG_BIG : TAG, MPI_COMM_WORLD,
-              &g_req[nreq++]);
+    MPI_Isend(msg, (int)len, MPI_BYTE, r, out ? TAG_BIG : TAG, MPI_COMM_WORLD, &g_req[nreq++]);
   }
-  int rc = 0;
   for (int r = 0; r < g_size; r++) {
     if (r == g_rank) continue;
     ring_end *in = shm && g_in[r].rg ? &g_in[r] : NULL;

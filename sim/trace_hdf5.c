@@ -1,5 +1,6 @@
 /* HDF5 backend of the run trace (sim/trace.h): the only file in weft that includes hdf5.h.
  * The layout it writes is specified in analysis/SCHEMA.md; keep the two in step. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "trace.h"
 
 #include "sync.h"
@@ -615,20 +616,25 @@ int wf_trace_table_append(wf_trace_table *tab, const void *rows, size_t n, wf_er
 
 int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uint64_t offset,
                             uint64_t total, wf_error *err) {
-  if (!tab) return wf_error_set(err, "trace: write to a table that was never added");
-  if (!tab->t->parallel)
-    return wf_error_set(err, "trace '%s': '%s' written at an offset, but the file is not parallel",
-                        tab->t->path, tab->path);
-  if (offset + n > total || total < tab->nrows)
-    return wf_error_set(err, "trace '%s': rows %llu..%llu of '%s' fall outside its %llu rows",
-                        tab->t->path, (unsigned long long)offset, (unsigned long long)(offset + n),
-                        tab->path, (unsigned long long)total);
+  /* Everything that can fail on one rank alone is settled before the collective part. */
   const unsigned char *buf = rows;
   unsigned char *packed = NULL;
-  if (!tab->direct && n) { /* one packed copy of the whole slab: one collective write */
-    packed = malloc(n * tab->packed_size);
-    if (!packed)
-      return wf_error_set(err, "trace '%s': out of memory writing '%s'", tab->t->path, tab->path);
+  if (!tab)
+    wf_error_set(err, "trace: write to a table that was never added");
+  else if (!tab->t->parallel)
+    wf_error_set(err, "trace '%s': '%s' written at an offset, but the file is not parallel",
+                 tab->t->path, tab->path);
+  else if (offset + n > total || total < tab->nrows)
+    wf_error_set(err, "trace '%s': rows %llu..%llu of '%s' fall outside its %llu rows",
+                 tab->t->path, (unsigned long long)offset, (unsigned long long)(offset + n),
+                 tab->path, (unsigned long long)total);
+  else if (!tab->direct && n && !(packed = malloc(n * tab->packed_size)))
+    wf_error_set(err, "trace '%s': out of memory writing '%s'", tab->t->path, tab->path);
+  if (wf_sync_agree(err) != 0) {
+    free(packed);
+    return -1;
+  }
+  if (packed) { /* one packed copy of the whole slab: one collective write */
     unsigned char *scratch = tab->scratch;
     tab->scratch = packed;
     pack_rows(tab, rows, n);
@@ -708,6 +714,26 @@ static int open_handles(wf_trace *t, int parallel, wf_error *err) {
   return 0;
 }
 
+/* Whether every rank sees, at rank 0's absolute path, the very file rank 0 closed: same
+ * device, inode and size. Not so when ranks on other machines have no shared file system, or
+ * each its own working directory; MPI-IO would then hang or fail in the collective open. */
+static int visible_everywhere(const char *path, wf_error *err) {
+  struct stat st;
+  uint64_t id[3] = {0}, mine[3] = {0};
+  if (wf_sync_rank() == 0 && stat(path, &st) == 0)
+    id[0] = (uint64_t)st.st_dev, id[1] = (uint64_t)st.st_ino, id[2] = (uint64_t)st.st_size;
+  wf_sync_bcast(id, sizeof id);
+  if (stat(path, &st) == 0)
+    mine[0] = (uint64_t)st.st_dev, mine[1] = (uint64_t)st.st_ino, mine[2] = (uint64_t)st.st_size;
+  /* st_dev may differ between machines for one network file; inode and size may not. */
+  uint64_t first_bad =
+      mine[1] == id[1] && mine[2] == id[2] && id[1] ? UINT64_MAX : (uint64_t)wf_sync_rank();
+  wf_sync_min_u64(&first_bad, 1);
+  if (first_bad == UINT64_MAX) return 0;
+  return wf_error_set(err, "trace '%s' is not the same file on rank %llu as on rank 0", path,
+                      (unsigned long long)first_bad);
+}
+
 wf_trace *wf_trace_share(wf_trace *t, wf_error *err) {
   char path[4096] = {0};
   if (wf_sync_size() == 1) {
@@ -715,30 +741,38 @@ wf_trace *wf_trace_share(wf_trace *t, wf_error *err) {
                  t ? t->path : "?");
     return NULL;
   }
+  silence_hdf5(); /* every rank: failures are reported as one message, by rank 0 */
   if (wf_sync_rank() == 0) {
-    if (strlen(t->path) >= sizeof path)
-      wf_error_set(err, "trace '%s': path too long to share", t->path);
+    char *abs = realpath(t->path, NULL);
+    if (!abs || strlen(abs) >= sizeof path)
+      wf_error_set(err, "trace '%s': cannot resolve its path to share it", t->path);
     else
-      snprintf(path, sizeof path, "%s", t->path);
-    if (!err->set) close_handles(t, err);
+      snprintf(path, sizeof path, "%s", abs), close_handles(t, err);
+    free(abs);
   }
-  if (wf_sync_agree(err) != 0) return NULL;
+  if (wf_sync_agree(err) != 0) goto take_back;
   wf_sync_bcast(path, sizeof path);
+  if (visible_everywhere(path, err) != 0) goto take_back;
   wf_trace *s = wf_sync_rank() == 0 ? t : calloc(1, sizeof *s);
   if (s && s != t) {
     s->file = -1;
     for (int g = 0; g < NGROUPS; g++) s->groups[g] = -1;
     if (!(s->path = dup_str(path))) free(s), s = NULL;
   }
-  if (!s)
-    wf_error_set(err, "trace '%s': out of memory sharing it", path);
-  else
-    open_handles(s, 1, err);
+  if (!s) wf_error_set(err, "trace '%s': out of memory sharing it", path);
+  if (wf_sync_agree(err) != 0) { /* before the collective open, or the others would wait */
+    if (s && s != t) wf_trace_close(s, NULL);
+    goto take_back;
+  }
+  open_handles(s, 1, err);
   if (wf_sync_agree(err) == 0) return s;
-  if (s && s != t)
-    wf_trace_close(s, NULL);
-  else if (s)
-    close_handles(s, NULL);
+  close_handles(s, NULL);
+  if (s != t) wf_trace_close(s, NULL);
+take_back: /* rank 0 gets its trace back as it was, so the run can still write through it */
+  if (wf_sync_rank() == 0 && t->file < 0) {
+    wf_error e2 = {0};
+    if (open_handles(t, 0, &e2) != 0) wf_error_set(err, "%s; and then: %s", err->msg, e2.msg);
+  }
   return NULL;
 }
 
