@@ -157,6 +157,7 @@ typedef struct ring_end {
 static int g_shm_state; /* 0: not set up yet, 1: in use, -1: off */
 static MPI_Win g_win = MPI_WIN_NULL;
 static MPI_Comm g_node = MPI_COMM_NULL;
+static int g_locked;    /* the window's passive-target epoch is open */
 static ring_end *g_out; /* per world rank: my ring in its segment (rg NULL: another machine) */
 static ring_end *g_in;  /* per world rank: its ring in my segment */
 
@@ -203,11 +204,21 @@ static void shm_setup(void) {
   int rc = MPI_Win_allocate_shared((MPI_Aint)nsize * (MPI_Aint)sizeof(ring), 1, info, g_node, &mine,
                                    &g_win);
   MPI_Info_free(&info);
-  ok = rc == MPI_SUCCESS;
+  /* Loads and stores on the window are the channel, which MPI defines only in the unified
+   * memory model (every machine Open MPI runs on has it); a passive-target epoch for the
+   * window's lifetime makes direct access legal in it. */
+  int *model = NULL, has_model = 0;
+  if (rc == MPI_SUCCESS) MPI_Win_get_attr(g_win, MPI_WIN_MODEL, &model, &has_model);
+  ok = rc == MPI_SUCCESS && has_model && *model == MPI_WIN_UNIFIED &&
+       MPI_Win_lock_all(MPI_MODE_NOCHECK, g_win) == MPI_SUCCESS;
+  g_locked = ok;
   MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, g_node);
   if (!ok) {
+    if (g_locked) MPI_Win_unlock_all(g_win);
     if (rc == MPI_SUCCESS) MPI_Win_free(&g_win);
     g_win = MPI_WIN_NULL;
+    g_locked = 0;
+    g_shm_state = -1; /* on every rank of this machine alike */
     free(world);
     return;
   }
@@ -226,6 +237,8 @@ static void shm_setup(void) {
 }
 
 static void shm_free(void) {
+  if (g_locked) MPI_Win_unlock_all(g_win);
+  g_locked = 0;
   if (g_win != MPI_WIN_NULL) MPI_Win_free(&g_win);
   if (g_node != MPI_COMM_NULL) MPI_Comm_free(&g_node);
   free(g_out), free(g_in);
