@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "engine_internal.h"
 #include "opts.h"
 #include "path.h"
+#include "simtime.h"
 #include "trace.h"
 
 static const wf_opt opts[] = {
@@ -47,17 +47,6 @@ static int on_opt(void *ud, int i, const char *v, wf_error *err) {
     a->dir = v;
   }
   return 0;
-}
-
-static int on_arg(void *ud, const char *t, wf_error *err) {
-  (void)ud;
-  return wf_error_set(err, "unexpected argument '%s'", t);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 typedef struct row {
@@ -136,7 +125,8 @@ int wf_bench_output_main(int argc, char **argv) {
   args a = {.rows = 300000, .repeat = 3, .dir = "results/bench"};
   wf_error err = {0};
   int rank = wf_sync_rank(), size = wf_sync_size();
-  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, on_arg, &a, &err)) {
+  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, wf_opts_no_args, &a,
+                    &err)) {
     if (rank == 0) fprintf(stderr, "weft bench output: %s\n", err.msg);
     return 2;
   }
@@ -168,9 +158,9 @@ int wf_bench_output_main(int argc, char **argv) {
     for (int m = 0; m < 2 && rc == 0; m++) {
       uint64_t t0 = 0;
       wf_sync_max_u64(&t0, 1); /* a barrier */
-      double w = now_s();
+      double w = wf_wall_s();
       rc = write_table(m ? pa : ga, m, entries, a.rows, &err);
-      uint64_t ns = (uint64_t)((now_s() - w) * 1e9);
+      uint64_t ns = (uint64_t)((wf_wall_s() - w) * 1e9);
       wf_sync_max_u64(&ns, 1); /* done when the slowest rank is */
       times[m * a.repeat + k] = (double)ns * 1e-9;
     }

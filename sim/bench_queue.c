@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "opts.h"
 #include "queue.h"
 #include "queue_ladder.h"
+#include "simtime.h"
 
 enum { O_SIZES, O_OPS, O_DIST, O_SEED, O_REPS, O_TIME };
 
@@ -137,12 +137,6 @@ typedef struct result {
   uint64_t check; /* hash of the warm-up pops: equal across structures or one of them is wrong */
 } result;
 
-static double now_s(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static inline uint64_t check_step(uint64_t h, wf_qentry e, const wf_event *base) {
   return (h ^ (e.ts + 0x9E3779B97F4A7C15ull * (uint64_t)(e.ev - base))) * 0x100000001B3ull;
 }
@@ -234,13 +228,13 @@ static int measure(int s, size_t n, const bench_args *a, uint64_t *incr, wf_even
   r->check = 0;
   if (rc == 0) rc = holds(s, &q, warm, &t, &r->check, events);
   uint64_t done = 0;
-  double t0 = now_s(), el = 0;
+  double t0 = wf_wall_s(), el = 0;
   while (rc == 0) {
     size_t chunk = a->ops ? (size_t)(a->ops - done < 4096 ? a->ops - done : 4096) : 4096;
     if (chunk == 0) break;
     rc = holds(s, &q, chunk, &t, NULL, events);
     done += chunk;
-    el = now_s() - t0;
+    el = wf_wall_s() - t0;
     if (!a->ops && el >= a->time) break;
   }
   r->ns = done ? el * 1e9 / (double)done : 0;
@@ -333,11 +327,6 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
   return 0;
 }
 
-static int on_arg(void *ud, const char *text, wf_error *err) {
-  (void)ud;
-  return wf_error_set(err, "unexpected argument '%s' (see --help)", text);
-}
-
 /* ---- the table ---- */
 
 static int cmp_double(const void *x, const void *y) {
@@ -416,7 +405,7 @@ int wf_bench_queue_main(int argc, char **argv) {
                   .reps = 3,
                   .time = 0.25};
   wf_error err = {0};
-  if (wf_opts_parse(argc, argv, bench_opts, NOPTS, on_opt, on_arg, &a, &err) != 0) {
+  if (wf_opts_parse(argc, argv, bench_opts, NOPTS, on_opt, wf_opts_no_args, &a, &err) != 0) {
     fprintf(stderr, "weft bench queue: %s\n", err.msg);
     return 2;
   }

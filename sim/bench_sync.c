@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "opts.h"
+#include "simtime.h"
 #include "sync.h"
 
 static const wf_opt opts[] = {
@@ -31,17 +31,6 @@ static int on_opt(void *ud, int i, const char *v, wf_error *err) {
     snprintf(a->events, sizeof a->events, "%s", v);
   return 0;
 }
-static int on_arg(void *ud, const char *t, wf_error *err) {
-  (void)ud;
-  return wf_error_set(err, "unexpected argument '%s'", t);
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void drop(void *ud, const wf_event *ev) {
   (void)ev;
   ++*(uint64_t *)ud;
@@ -50,7 +39,8 @@ static void drop(void *ud, const wf_event *ev) {
 int wf_bench_sync_main(int argc, char **argv) {
   args a = {.windows = 200000, .events = "0,8,64"};
   wf_error err = {0};
-  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, on_arg, &a, &err)) {
+  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, wf_opts_no_args, &a,
+                    &err)) {
     fprintf(stderr, "weft bench sync: %s\n", err.msg);
     return 2;
   }
@@ -101,14 +91,14 @@ int wf_bench_sync_main(int argc, char **argv) {
     wf_window_msg mine = {1, 0, 0, 0}, all;
     double t0 = 0;
     for (long w = -a.windows / 10; w < a.windows; w++) { /* a tenth as warm-up */
-      if (w == 0) t0 = now_s();
+      if (w == 0) t0 = wf_wall_s();
       for (int r = 0; r < size; r++) out[r].n = r == rank ? 0 : n;
       if (wf_sync_exchange(&mine, out, drop, &got, &all, &err) != 0) {
         fprintf(stderr, "weft bench sync: %s\n", err.msg);
         return 1;
       }
     }
-    double dt = now_s() - t0, us = dt / (double)a.windows * 1e6;
+    double dt = wf_wall_s() - t0, us = dt / (double)a.windows * 1e6;
     uint64_t worst = (uint64_t)(us * 1000);
     wf_sync_max_u64(&worst, 1); /* the slowest rank sets the pace */
     if (rank == 0)

@@ -1,12 +1,12 @@
 #include "engine_internal.h"
 
 #include "partition.h"
+#include "simtime.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define POOL_BLOCK 4096
 /* Events between slow-path checks (progress, stop flag, event limit): rare enough to cost
@@ -21,12 +21,6 @@ char *wf_strdup(const char *s) {
   char *d = malloc(n);
   if (d) memcpy(d, s, n);
   return d;
-}
-
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 wf_engine *wf_engine_new(wf_error *err) {
@@ -375,7 +369,7 @@ static int slow_check(wf_engine *eng, run_state *rs, wf_run_stats *st) {
     return 1;
   }
   if (o->progress && eng->rank == 0) {
-    double w = wall_now();
+    double w = wf_wall_s();
     if (w >= rs->next_progress) {
       /* On several ranks only the totals of whole windows are known here. */
       uint64_t all = eng->nranks > 1 ? rs->global_events : eng->events;
@@ -460,9 +454,9 @@ static int exchange(wf_engine *eng, run_state *rs, uint32_t flags, wf_window_msg
   wf_window_msg mine = {
       local_min(eng), eng->events,
       flags | (eng->failed ? WF_WIN_FAILED : 0) | (eng->dropped_after_end ? WF_WIN_DROPPED : 0), 0};
-  double t0 = wall_now();
+  double t0 = wf_wall_s();
   int rc = wf_sync_exchange(&mine, eng->outbox, deliver, eng, all, err);
-  eng->sync_s += wall_now() - t0;
+  eng->sync_s += wf_wall_s() - t0;
   if (rc != 0) return -1;
   eng->outbox_n = 0;
   rs->global_events = all->events;
@@ -611,7 +605,7 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
                         wf_time_to_s(rs.interval), (unsigned long long)(o->end_time / rs.interval),
                         wf_time_to_s(o->end_time), WF_MAX_SAMPLES);
   rs.next_sample = rs.interval;
-  rs.t0 = wall_now();
+  rs.t0 = wf_wall_s();
   rs.next_progress = rs.t0 + (o->progress_every_s > 0 ? o->progress_every_s : 0.5);
   if (setup_ranks(eng, err) != 0) return -1;
   /* Trace errors happen on rank 0 alone: every rank must learn of them before the first
@@ -632,7 +626,7 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   rc = eng->windowed ? run_windows(eng, &rs, st, err) : run_one_rank(eng, &rs, st, err);
   if (rc == 0 && !eng->failed && sample_end(eng, &rs, st, err) != 0) eng->failed = 1;
   st->events = eng->events;
-  st->wall_s = wall_now() - rs.t0;
+  st->wall_s = wf_wall_s() - rs.t0;
   if (rc != 0 || eng->failed) {
     eng->failed = 1;
     fail_agree(eng, err); /* every rank learns the failing rank's message */
@@ -663,6 +657,6 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   st->sent = v[3];
   st->local_events = eng->events;
   st->sync_s = eng->sync_s;
-  st->wall_s = wall_now() - rs.t0;
+  st->wall_s = wf_wall_s() - rs.t0;
   return 0;
 }

@@ -72,3 +72,8 @@ void wf_opts_help(FILE *f, const char *usage, const char *about, const wf_opt *o
   }
   fprintf(f, "  %-26s %s\n", "-h, --help", "show this help and exit");
 }
+
+int wf_opts_no_args(void *ud, const char *text, wf_error *err) {
+  (void)ud;
+  return wf_error_set(err, "unexpected argument '%s' (see --help)", text);
+}

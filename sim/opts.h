@@ -23,6 +23,8 @@ int wf_opts_parse(int argc, char **argv, const wf_opt *opts, size_t n,
                   int (*on_opt)(void *ud, int index, const char *value, wf_error *err),
                   int (*on_arg)(void *ud, const char *text, wf_error *err), void *ud,
                   wf_error *err);
+/* An on_arg for commands that take no positional arguments: each one is an error. */
+int wf_opts_no_args(void *ud, const char *text, wf_error *err);
 void wf_opts_help(FILE *f, const char *usage, const char *about, const wf_opt *opts, size_t n);
 
 #endif

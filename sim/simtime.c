@@ -1,5 +1,7 @@
 #include "simtime.h"
 
+#include <time.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -87,4 +89,10 @@ void wf_duration_format(wf_time t, char *buf, unsigned long size) {
       return;
     }
   }
+}
+
+uint64_t wf_wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

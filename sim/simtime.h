@@ -28,4 +28,11 @@ static inline double wf_time_to_s(wf_time t) {
   return (double)t * 1e-9;
 }
 
+/* Wall-clock time, not simulated time: a monotonic clock in nanoseconds, and in seconds, for
+ * timing runs and benchmarks. */
+uint64_t wf_wall_ns(void);
+static inline double wf_wall_s(void) {
+  return (double)wf_wall_ns() * 1e-9;
+}
+
 #endif

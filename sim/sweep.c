@@ -17,6 +17,7 @@
 
 #include "opts.h"
 #include "path.h"
+#include "simtime.h"
 #include "sweep_index.h"
 
 /* ---- points ---- */
@@ -130,12 +131,6 @@ typedef struct sweep_ctx {
   double t0, last_write;
 } sweep_ctx;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void point_file(const sweep_ctx *c, size_t k, const char *ext, char *out, size_t size) {
   snprintf(out, size, "%s/point-%0*zu%s", c->dir, c->width, k, ext);
 }
@@ -143,7 +138,7 @@ static void point_file(const sweep_ctx *c, size_t k, const char *ext, char *out,
 static void progress(const sweep_ctx *c) {
   if (!c->tty) return;
   size_t total = c->a.point >= 0 ? 1 : c->s.npoints;
-  double t = now_s() - c->t0;
+  double t = wf_wall_s() - c->t0;
   char eta[32] = "";
   if (c->finished > 0 && c->finished < total) {
     double left = t * (double)(total - c->finished) / (double)c->finished;
@@ -170,7 +165,7 @@ static void say(const sweep_ctx *c, const char *fmt, ...) {
  * (the usual case) are rewritten at once, large ones at most twice a second. */
 static void maybe_write_index(sweep_ctx *c, int force) {
   if (!c->dirty) return;
-  double t = now_s();
+  double t = wf_wall_s();
   if (!force && c->s.npoints > 1000 && t - c->last_write < 0.5) return;
   wf_error err = {0};
   if (wf_sweep_index_write(&c->ix, c->a.point, &err) != 0) say(c, "weft sweep: %s", err.msg);
@@ -305,7 +300,7 @@ static int spawn(sweep_ctx *c, size_t k, long cpus) {
     goto out;
   }
   c->pids[k] = pid;
-  c->started[k] = now_s();
+  c->started[k] = wf_wall_s();
   c->running++;
   wf_sweep_index_set(&c->ix, k, "running", NULL, -1, -1, -1);
   c->dirty = 1;
@@ -377,7 +372,7 @@ static void reap(sweep_ctx *c, pid_t pid, int wstatus) {
   if (access(trace, F_OK) == 0) name = trace;
   if (!name && (strcat(trace, ".failed"), access(trace, F_OK) == 0)) name = trace;
   if (name) name = strrchr(name, '/') + 1;
-  wf_sweep_index_set(&c->ix, k, status, name, events, now_s() - c->started[k], code);
+  wf_sweep_index_set(&c->ix, k, status, name, events, wf_wall_s() - c->started[k], code);
   c->dirty = 1;
   if (code != 0) {
     c->failed++;
@@ -558,12 +553,12 @@ static int summary(sweep_ctx *c, size_t total) {
   if (c->finished < total) snprintf(not_run, sizeof not_run, ", %zu not run", total - c->finished);
   if (c->a.point >= 0 && (!c->a.quiet || c->failed || stop_count))
     fprintf(stderr, "weft sweep: point %ld %s in %.1f s; index %s/%s\n", c->a.point,
-            c->ix.rows[c->a.point].status, now_s() - c->t0, c->dir, WF_SWEEP_INDEX);
+            c->ix.rows[c->a.point].status, wf_wall_s() - c->t0, c->dir, WF_SWEEP_INDEX);
   else if (!c->a.quiet || c->failed || stop_count)
     fprintf(stderr,
             "weft sweep: %zu of %zu point%s completed, %zu failed%s%s in %.1f s; index %s/%s\n",
             c->finished - c->failed, total, total == 1 ? "" : "s", c->failed, not_run,
-            stop_count ? " (interrupted)" : "", now_s() - c->t0, c->dir, WF_SWEEP_INDEX);
+            stop_count ? " (interrupted)" : "", wf_wall_s() - c->t0, c->dir, WF_SWEEP_INDEX);
   return stop_count ? 130 : c->failed || c->finished < total ? 1 : 0;
 }
 
@@ -603,7 +598,7 @@ int wf_sweep_main(int argc, char **argv) {
   if (cpus < 1) cpus = 1;
   long jobs = c.a.jobs ? c.a.jobs : cpus / c.s.ranks > 1 ? cpus / c.s.ranks : 1;
   c.tty = isatty(fileno(stderr)) && !c.a.quiet;
-  c.t0 = c.last_write = now_s();
+  c.t0 = c.last_write = wf_wall_s();
   c.dirty = 1;
   stop_count = 0;
   if (c.a.point >= 0 && !c.a.force && point_done(&c, (size_t)c.a.point)) return finish(&c, 0);

@@ -3,11 +3,11 @@
  * figures, not tests (DESIGN.md rule 8). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aot_build.h"
 #include "cli.h"
 #include "native.h"
+#include "simtime.h"
 
 #ifndef WF_ZOO_BUILD_DESC
 #define WF_ZOO_BUILD_DESC "clang (flags unknown)"
@@ -31,12 +31,6 @@ typedef struct bench_row {
   timing aot, aot_raw, interp, interp_raw;
 } bench_row;
 
-static uint64_t now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int more(const wf_wasm_cli *c, long done, uint64_t elapsed) {
   if (c->iters > 0) return done < c->iters;
   return done < 3 || (elapsed < ROUND_NS && done < 200000);
@@ -56,11 +50,11 @@ static double time_native(const wf_wasm_cli *c, const char *so, const uint8_t *i
   for (int i = 0; i < 3; i++) wf_native_infer(n, in, len, param);
   for (int round = 0; round < ROUNDS; round++) {
     long k = 0;
-    uint64_t t0 = now(), t = t0;
+    uint64_t t0 = wf_wall_ns(), t = t0;
     while (more(c, k, t - t0)) {
       wf_native_infer(n, in, len, param);
       k++;
-      t = now();
+      t = wf_wall_ns();
     }
     best = lowest(best, (double)(t - t0) / (double)k);
   }

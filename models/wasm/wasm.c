@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "abi.h"
 #include "aot_build.h"
 #include "engine.h"
+#include "simtime.h"
 #include "wbin.h"
 
 /* Gas for the ABI getters at load time; they only return addresses. */
@@ -59,12 +59,6 @@ const char *wf_wasm_status_name(wf_wasm_status s) {
                                 "module error",
                                 "bad input"};
   return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len, wf_error *err) {
@@ -288,9 +282,9 @@ static int prepare_call(wf_wasm_module *m, const void *input, size_t len, wf_was
 int wf_wasm_call(wf_wasm_module *m, const void *input, size_t len, int32_t param,
                  uint64_t gas_limit, wf_wasm_result *r) {
   memset(r, 0, sizeof *r);
-  uint64_t t0 = now_ns();
+  uint64_t t0 = wf_wall_ns();
   int bad = prepare_call(m, input, len, r);
-  r->reset_ns = now_ns() - t0;
+  r->reset_ns = wf_wall_ns() - t0;
   if (!bad) {
     wf_engine_trap trap = {WF_WASM_OK, ""};
     int32_t ret = 0;
@@ -303,7 +297,7 @@ int wf_wasm_call(wf_wasm_module *m, const void *input, size_t len, int32_t param
     else
       take_output(m, ret, r);
   }
-  r->ns = now_ns() - t0;
+  r->ns = wf_wall_ns() - t0;
   estimate_add(&m->est, r);
   return r->status == WF_WASM_OK ? 0 : -1;
 }
