@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "engine_internal.h"
 #include "opts.h"
 #include "path.h"
@@ -100,11 +101,6 @@ static int write_table(const char *path, int parallel, const unsigned char *entr
   return wf_sync_agree(err) != 0 || rc ? -1 : 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* The two files must hold the same table, byte for byte. */
 static int same_table(const char *a, const char *b, wf_error *err) {
   wf_trace_reader *ra = wf_trace_open(a, err), *rb = ra ? wf_trace_open(b, err) : NULL;
@@ -125,23 +121,16 @@ int wf_bench_output_main(int argc, char **argv) {
   args a = {.rows = 300000, .repeat = 3, .dir = "results/bench"};
   wf_error err = {0};
   int rank = wf_sync_rank(), size = wf_sync_size();
-  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, wf_opts_no_args, &a,
-                    &err)) {
-    if (rank == 0) fprintf(stderr, "weft bench output: %s\n", err.msg);
-    return 2;
-  }
-  if (a.help || size < 2) {
-    if (rank == 0)
-      wf_opts_help(a.help ? stdout : stderr, "mpirun -np N weft bench output [options]",
-                   "Times the two ways a record table written by N ranks can reach one HDF5\n"
-                   "file: gather (rank 0 gathers every row, merges them into the one-rank\n"
-                   "order and writes alone) and parallel (the ranks split the key range,\n"
-                   "exchange rows, merge, and each writes its slab with parallel HDF5).\n"
-                   "Prints the median seconds of each and checks the two tables are equal.\n"
-                   "Needs 2+ ranks.",
-                   opts, sizeof opts / sizeof *opts);
-    return a.help ? 0 : 2;
-  }
+  int st =
+      wf_bench_mpi_start(argc, argv, "output",
+                         "Times the two ways a record table written by N ranks can reach one HDF5\n"
+                         "file: gather (rank 0 gathers every row, merges them into the one-rank\n"
+                         "order and writes alone) and parallel (the ranks split the key range,\n"
+                         "exchange rows, merge, and each writes its slab with parallel HDF5).\n"
+                         "Prints the median seconds of each and checks the two tables are equal.\n"
+                         "Needs 2+ ranks.",
+                         opts, sizeof opts / sizeof *opts, on_opt, &a, &a.help);
+  if (st >= 0) return st;
   char ga[4096], pa[4096];
   snprintf(ga, sizeof ga, "%s/bench-output-gather.h5", a.dir);
   snprintf(pa, sizeof pa, "%s/bench-output-parallel.h5", a.dir);
@@ -169,9 +158,8 @@ int wf_bench_output_main(int argc, char **argv) {
   if (wf_sync_agree(&err) != 0) {
     if (rank == 0) fprintf(stderr, "weft bench output: %s\n", err.msg);
   } else if (rank == 0) {
-    qsort(times, (size_t)a.repeat, sizeof *times, cmp_double);
-    qsort(times + a.repeat, (size_t)a.repeat, sizeof *times, cmp_double);
-    double g = times[a.repeat / 2], p = times[a.repeat + a.repeat / 2];
+    double g = wf_bench_median(times, (size_t)a.repeat);
+    double p = wf_bench_median(times + a.repeat, (size_t)a.repeat);
     double mb = (double)a.rows * size * 20 / 1e6; /* 20 bytes per row in the file's layout */
     printf("ranks=%d  rows=%ld per rank, %ld in all (%.1f MB before compression), median of %ld\n"
            "%-10s %10s %12s\n%-10s %10.3f %12.1f\n%-10s %10.3f %12.1f\n"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "error.h"
 #include "opts.h"
 #include "queue.h"
@@ -329,16 +330,6 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
 
 /* ---- the table ---- */
 
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* All repetitions of every structure at one size; prints its rows. */
 static int bench_size(size_t n, enum dist d, const bench_args *a, uint64_t *incr,
                       wf_event *events) {
@@ -362,9 +353,9 @@ static int bench_size(size_t n, enum dist d, const bench_args *a, uint64_t *incr
         return -1;
       }
   }
-  double base = median(ns[S_4ARY], a->reps);
+  double base = wf_bench_median(ns[S_4ARY], (size_t)a->reps);
   for (int s = 0; s < NSTRUCT; s++) {
-    double m = s == S_4ARY ? base : median(ns[s], a->reps);
+    double m = s == S_4ARY ? base : wf_bench_median(ns[s], (size_t)a->reps);
     printf("%9zu  %-12s %9.1f %10.2f %9.2f %9.1f\n", n, struct_names[s], m, 1e3 / m, m / base,
            bytes[s]);
   }

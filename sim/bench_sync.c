@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "opts.h"
 #include "simtime.h"
 #include "sync.h"
@@ -39,22 +40,15 @@ static void drop(void *ud, const wf_event *ev) {
 int wf_bench_sync_main(int argc, char **argv) {
   args a = {.windows = 200000, .events = "0,8,64"};
   wf_error err = {0};
-  if (wf_opts_parse(argc, argv, opts, sizeof opts / sizeof *opts, on_opt, wf_opts_no_args, &a,
-                    &err)) {
-    fprintf(stderr, "weft bench sync: %s\n", err.msg);
-    return 2;
-  }
+  int st = wf_bench_mpi_start(
+      argc, argv, "sync",
+      "Times the window exchange of distributed runs: every rank sends one message\n"
+      "to every other per window (header + events) and receives one from each.\n"
+      "Prints microseconds per window for each outbox size, over MPI messages and\n"
+      "over the shared-memory rings that ranks on one machine use. Needs 2+ ranks.",
+      opts, sizeof opts / sizeof *opts, on_opt, &a, &a.help);
+  if (st >= 0) return st;
   int rank = wf_sync_rank(), size = wf_sync_size();
-  if (a.help || size < 2) {
-    if (rank == 0)
-      wf_opts_help(a.help ? stdout : stderr, "mpirun -np N weft bench sync [options]",
-                   "Times the window exchange of distributed runs: every rank sends one message\n"
-                   "to every other per window (header + events) and receives one from each.\n"
-                   "Prints microseconds per window for each outbox size, over MPI messages and\n"
-                   "over the shared-memory rings that ranks on one machine use. Needs 2+ ranks.",
-                   opts, sizeof opts / sizeof *opts);
-    return a.help ? 0 : 2;
-  }
   wf_outbox *out = calloc((size_t)size, sizeof *out);
   if (rank == 0)
     printf("ranks=%d  windows=%ld  (events without payload: %zu bytes each on the wire)\n"

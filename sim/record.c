@@ -150,16 +150,15 @@ static int entry_cmp(const void *a, const void *b) {
 int wf_records_merge_runs(const unsigned char *in, size_t n, size_t row_size, unsigned char *out,
                           wf_error *err) {
   size_t stride = sizeof(wf_row_key) + row_size, k = 0;
-  for (size_t i = 0; i < n; i++)
-    if (i == 0 || key_cmp((const wf_row_key *)(in + i * stride),
-                          (const wf_row_key *)(in + (i - 1) * stride)) < 0)
-      k++;
+#define STARTS_RUN(i)                                                                              \
+  ((i) == 0 || key_cmp((const wf_row_key *)(in + (i)*stride),                                      \
+                       (const wf_row_key *)(in + ((i)-1) * stride)) < 0)
+  for (size_t i = 0; i < n; i++) k += STARTS_RUN(i);
   size_t *at = malloc((2 * k + 1) * sizeof *at), *heap = at + k + 1, nh = 0;
   if (!at) return wf_error_set(err, "out of memory merging %zu rows", n);
   for (size_t i = 0, r = 0; i < n; i++) /* at[r]: where run r goes on; at[k] = n */
-    if (i == 0 || key_cmp((const wf_row_key *)(in + i * stride),
-                          (const wf_row_key *)(in + (i - 1) * stride)) < 0)
-      at[r++] = i;
+    if (STARTS_RUN(i)) at[r++] = i;
+#undef STARTS_RUN
   at[k] = n;
   size_t *end = malloc((k + 1) * sizeof *end);
   if (!end) {

@@ -409,18 +409,18 @@ int wf_sync_max_u64(uint64_t *v, size_t n) {
   return allreduce(v, n, MPI_UINT64_T, MPI_MAX);
 }
 
+/* What a collective of one rank returns: its own bytes, in a block of their own. */
+static void *own_copy(const void *mine, size_t len, size_t *total, wf_error *err) {
+  void *copy = malloc(len ? len : 1);
+  if (!copy) return wf_error_set(err, "out of memory copying %zu bytes", len), NULL;
+  memcpy(copy, mine, len);
+  *total = len;
+  return copy;
+}
+
 void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error *err) {
   *total = 0;
-  if (g_size == 1) {
-    void *copy = malloc(len ? len : 1);
-    if (!copy) {
-      wf_error_set(err, "out of memory gathering %zu bytes", len);
-      return NULL;
-    }
-    memcpy(copy, mine, len);
-    *total = len;
-    return copy;
-  }
+  if (g_size == 1) return own_copy(mine, len, total, err);
   int n = (int)len, *counts = NULL, *displs = NULL;
   if (g_rank == 0) {
     counts = calloc((size_t)g_size, sizeof *counts);
@@ -444,13 +444,7 @@ void *wf_sync_gather_bytes(const void *mine, size_t len, size_t *total, wf_error
 
 void *wf_sync_alltoall_bytes(const void *buf, const size_t *counts, size_t *total, wf_error *err) {
   *total = 0;
-  if (g_size == 1) {
-    void *copy = malloc(counts[0] ? counts[0] : 1);
-    if (!copy) return wf_error_set(err, "out of memory exchanging %zu bytes", counts[0]), NULL;
-    memcpy(copy, buf, counts[0]);
-    *total = counts[0];
-    return copy;
-  }
+  if (g_size == 1) return own_copy(buf, counts[0], total, err);
   int *sc = calloc(4 * (size_t)g_size, sizeof *sc), *sd = sc + g_size, *rcnt = sd + g_size,
       *rd = rcnt + g_size, ok = sc != NULL;
   size_t sum = 0;

@@ -582,8 +582,8 @@ wf_trace_table *wf_trace_table_add(wf_trace *t, const char *group, const char *n
 
 /* Copies rows into the packed layout; string columns are cut at their first NUL and zero
  * filled, so bytes after the terminator never reach the file and equal runs give equal files. */
-static void pack_rows(wf_trace_table *tab, const unsigned char *src, size_t n) {
-  unsigned char *dst = tab->scratch;
+static void pack_rows(const wf_trace_table *tab, unsigned char *dst, const unsigned char *src,
+                      size_t n) {
   for (size_t r = 0; r < n; r++, src += tab->row_size, dst += tab->packed_size)
     for (size_t c = 0; c < tab->ncols; c++) {
       const packed_col *pc = &tab->cols[c];
@@ -606,7 +606,7 @@ int wf_trace_table_append(wf_trace_table *tab, const void *rows, size_t n, wf_er
   const unsigned char *src = rows;
   for (size_t done = 0; done < n;) {
     size_t k = n - done < tab->chunk_rows ? n - done : tab->chunk_rows;
-    pack_rows(tab, src + done * tab->row_size, k);
+    pack_rows(tab, tab->scratch, src + done * tab->row_size, k);
     if (append_rows(tab->t, tab->dset, tab->mtype, &tab->nrows, tab->scratch, k, tab->path, err))
       return -1;
     done += k;
@@ -635,10 +635,7 @@ int wf_trace_table_write_at(wf_trace_table *tab, const void *rows, size_t n, uin
     return -1;
   }
   if (packed) { /* one packed copy of the whole slab: one collective write */
-    unsigned char *scratch = tab->scratch;
-    tab->scratch = packed;
-    pack_rows(tab, rows, n);
-    tab->scratch = scratch;
+    pack_rows(tab, packed, rows, n);
     buf = packed;
   }
   hsize_t dims = total, start = offset, count = n;
