@@ -147,7 +147,30 @@ static int l_params(lua_State *L) {
   return 1;
 }
 
-/* ---- argument conversion, shared by weft.run and the builders ---- */
+/* ---- argument conversion, shared by weft.run and the builders ----
+ * Values of every type, nested ones included, are checked against their spec and converted into
+ * wf_arg_value. Table values (list elements, record fields, map keys) live in Lua userdata and
+ * every string they point to is pinned in the table `pins` (stack index 2 of the call), so it
+ * all stays valid for the build call and is collected by Lua afterwards, also when an error
+ * longjmps out of the middle of a conversion. */
+
+typedef struct conv {
+  lua_State *L;
+  const char *what; /* "weft.network", the start of every message */
+  int pins;         /* stack index of the pins table */
+  lua_Integer npins;
+} conv;
+
+/* What the registry keeps for a table a builder returned with a handle. The script sees the
+ * table but not this, so it can neither forge a handle nor change its kind. */
+typedef struct handle_ref {
+  void *h;
+  const char *kind;    /* wf_built.kind: a string literal */
+  const char *builder; /* the builder's name */
+} handle_ref;
+
+#define HANDLES_KEY "weft.handles" /* weak-keyed: returned table -> handle_ref userdata */
+#define KINDS_KEY "weft.kinds"     /* handle kind -> name of a builder that returned one */
 
 static int spec_index(const wf_arg_spec *spec, unsigned n, const char *key) {
   for (unsigned i = 0; i < n; i++)
@@ -167,25 +190,22 @@ static int unknown_key(lua_State *L, const char *what, const wf_arg_spec *spec, 
   return wf_lua_error(L, "%s: unknown key '%s' (known keys: %s)", what, key, lua_tostring(L, -1));
 }
 
-static void check_bounds(lua_State *L, const char *what, const wf_arg_spec *s, double v) {
-  if (s->min <= s->max && (v < s->min || v > s->max))
-    wf_lua_error(L, "%s: '%s' = %g is outside [%g, %g]", what, s->name, v, s->min, s->max);
+/* Pops the value at the top of the stack into the pins table, so that it outlives the
+ * conversion whatever the script's tables do. */
+static void pin(conv *c) {
+  lua_rawseti(c->L, c->pins, ++c->npins);
 }
 
-/* Converts the value at the top of the stack (or the default text when it is nil) into
- * out->v[i]. */
-static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf_args *out,
-                        unsigned i) {
-  if (lua_isnil(L, -1)) {
-    if (!s->def) wf_lua_error(L, "%s: missing required key '%s' (%s)", what, s->name, s->help);
-    lua_pop(L, 1);
-    if (s->type == WF_ARG_BOOL)
-      lua_pushboolean(L, strcmp(s->def, "true") == 0);
-    else if (s->type == WF_ARG_STR || s->type == WF_ARG_DURATION)
-      lua_pushstring(L, s->def);
-    else if (!lua_stringtonumber(L, s->def))
-      wf_lua_error(L, "%s: bad default for '%s'", what, s->name);
-  }
+static void check_bounds(lua_State *L, const char *what, const char *name, const wf_arg_spec *s,
+                         double v) {
+  if (s->min <= s->max && (v < s->min || v > s->max))
+    wf_lua_error(L, "%s: '%s' = %g is outside [%g, %g]", what, name, v, s->min, s->max);
+}
+
+/* Converts the scalar at the top of the stack into v, checked against s (type and bounds); name
+ * is the value's path in messages ("lps", "regions[3].count"). */
+static void convert_arg(lua_State *L, const char *what, const char *name, const wf_arg_spec *s,
+                        wf_arg_value *v) {
   wf_error e = {0};
   switch (s->type) {
   case WF_ARG_INT:
@@ -193,65 +213,291 @@ static void convert_arg(lua_State *L, const char *what, const wf_arg_spec *s, wf
       lua_Number d = lua_tonumber(L, -1);
       if (lua_type(L, -1) != LUA_TNUMBER || d != (lua_Number)(lua_Integer)d) {
         const char *type = luaL_typename(L, -1); /* before tolstring pushes its result */
-        wf_lua_error(L, "%s: '%s' must be an integer, got %s '%s'", what, s->name, type,
+        wf_lua_error(L, "%s: '%s' must be an integer, got %s '%s'", what, name, type,
                      luaL_tolstring(L, -1, NULL));
       }
     }
-    out->v[i].i = (int64_t)lua_tonumber(L, -1);
-    check_bounds(L, what, s, (double)out->v[i].i);
+    v->i = (int64_t)lua_tonumber(L, -1);
+    check_bounds(L, what, name, s, (double)v->i);
     break;
   case WF_ARG_NUM:
     if (lua_type(L, -1) != LUA_TNUMBER)
-      wf_lua_error(L, "%s: '%s' must be a number, got %s", what, s->name, luaL_typename(L, -1));
-    out->v[i].d = lua_tonumber(L, -1);
-    check_bounds(L, what, s, out->v[i].d);
+      wf_lua_error(L, "%s: '%s' must be a number, got %s", what, name, luaL_typename(L, -1));
+    v->d = lua_tonumber(L, -1);
+    check_bounds(L, what, name, s, v->d);
     break;
   case WF_ARG_DURATION:
     if (lua_type(L, -1) == LUA_TNUMBER)
-      wf_duration_from_seconds(lua_tonumber(L, -1), &out->v[i].t, &e);
+      wf_duration_from_seconds(lua_tonumber(L, -1), &v->t, &e);
     else if (lua_type(L, -1) == LUA_TSTRING)
-      wf_duration_parse(lua_tostring(L, -1), &out->v[i].t, &e);
+      wf_duration_parse(lua_tostring(L, -1), &v->t, &e);
     else
       wf_error_set(&e, "expected a duration such as \"250ms\", got %s", luaL_typename(L, -1));
-    if (e.set) wf_lua_error(L, "%s: '%s': %s", what, s->name, e.msg);
-    check_bounds(L, what, s, wf_time_to_s(out->v[i].t));
+    if (e.set) wf_lua_error(L, "%s: '%s': %s", what, name, e.msg);
+    check_bounds(L, what, name, s, wf_time_to_s(v->t));
     break;
   case WF_ARG_STR:
     if (lua_type(L, -1) != LUA_TSTRING)
-      wf_lua_error(L, "%s: '%s' must be a string, got %s", what, s->name, luaL_typename(L, -1));
-    out->v[i].s = lua_tostring(L, -1);
+      wf_lua_error(L, "%s: '%s' must be a string, got %s", what, name, luaL_typename(L, -1));
+    v->s = lua_tostring(L, -1);
     break;
   case WF_ARG_BOOL:
     if (!lua_isboolean(L, -1))
-      wf_lua_error(L, "%s: '%s' must be true or false, got %s", what, s->name,
-                   luaL_typename(L, -1));
-    out->v[i].b = lua_toboolean(L, -1);
+      wf_lua_error(L, "%s: '%s' must be true or false, got %s", what, name, luaL_typename(L, -1));
+    v->b = lua_toboolean(L, -1);
     break;
+  default:
+    wf_lua_error(L, "%s: internal error: '%s' is not a scalar", what, name);
   }
 }
 
-/* Checks table arg 1 against spec. Converted strings stay valid while the table is on the
- * stack (they are its values or pinned in the table `pins` at index 2). */
+static void convert_value(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v);
+
+/* Checks the record table at stack index t against fields, like a builder's own keys, into
+ * out[0..nfields). path is the record's own path ("" for a builder's keys, "regions[2]"). */
+static void convert_fields(conv *c, int t, const wf_arg_spec *fields, unsigned nfields,
+                           const char *path, wf_arg_value *out) {
+  lua_State *L = c->L;
+  char where[320];
+  snprintf(where, sizeof where, *path ? "%s: %s" : "%s", c->what, path);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      wf_lua_error(L, "%s: keys must be names, got %s", where, luaL_typename(L, -1));
+    if (spec_index(fields, nfields, lua_tostring(L, -1)) < 0)
+      unknown_key(L, where, fields, nfields, lua_tostring(L, -1));
+  }
+  for (unsigned i = 0; i < nfields; i++) {
+    char sub[256];
+    snprintf(sub, sizeof sub, *path ? "%s.%s" : "%s%s", path, fields[i].name);
+    lua_getfield(L, t, fields[i].name);
+    convert_value(c, &fields[i], sub, &out[i]);
+  }
+}
+
+/* Zeroed memory for n values, owned by Lua and pinned; NULL for none. */
+static wf_arg_value *new_values(conv *c, size_t n) {
+  if (n == 0) return NULL;
+  wf_arg_value *v = lua_newuserdatauv(c->L, n * sizeof *v, 0);
+  memset(v, 0, n * sizeof *v);
+  pin(c);
+  return v;
+}
+
+static void convert_record(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v) {
+  if (!lua_istable(c->L, -1))
+    wf_lua_error(c->L, "%s: '%s' must be a record {key = value, ...}, got %s", c->what, path,
+                 luaL_typename(c->L, -1));
+  wf_arg_value *fields = new_values(c, s->nfields);
+  convert_fields(c, lua_gettop(c->L), s->fields, s->nfields, path, fields);
+  v->n = s->nfields;
+  v->elems = fields;
+}
+
+/* The length of the sequence at stack index t; anything but keys 1..n is an error. */
+static uint32_t sequence_length(conv *c, int t, const char *path) {
+  lua_State *L = c->L;
+  lua_Integer n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+      const char *type = luaL_typename(L, -1);
+      wf_lua_error(L, "%s: '%s' must be a list {a, b, ...}, but has key %s '%s'", c->what, path,
+                   type, luaL_tolstring(L, -1, NULL));
+    }
+    n++;
+  }
+  /* n positive integer keys that are not exactly 1..n leave a hole below n. */
+  for (lua_Integer i = 1; i <= n; i++)
+    if (lua_rawgeti(L, t, i) == LUA_TNIL)
+      wf_lua_error(L, "%s: '%s' must be a list {a, b, ...}, but %s[%lld] is nil (a hole)", c->what,
+                   path, path, (long long)i);
+    else
+      lua_pop(L, 1);
+  if (n > (lua_Integer)UINT32_MAX) wf_lua_error(L, "%s: '%s' is too long", c->what, path);
+  return (uint32_t)n;
+}
+
+/* The spec each element is checked against: the list's, with the element type, no default. It
+ * becomes the elements' `spec`, so a record element's spec lists its fields. */
+static const wf_arg_spec *element_spec(conv *c, const wf_arg_spec *s) {
+  if (s->elem == WF_ARG_LIST || s->elem == WF_ARG_MAP)
+    wf_lua_error(c->L, "%s: internal error: '%s' has elements of a table type", c->what, s->name);
+  wf_arg_spec *es = lua_newuserdatauv(c->L, sizeof *es, 0);
+  *es = *s;
+  es->type = s->elem;
+  es->def = NULL;
+  pin(c);
+  return es;
+}
+
+static void convert_list(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v) {
+  lua_State *L = c->L;
+  if (!lua_istable(L, -1))
+    wf_lua_error(L, "%s: '%s' must be a list {a, b, ...}, got %s", c->what, path,
+                 luaL_typename(L, -1));
+  int t = lua_gettop(L);
+  uint32_t n = sequence_length(c, t, path);
+  const wf_arg_spec *es = element_spec(c, s);
+  wf_arg_value *elems = new_values(c, n);
+  for (uint32_t i = 0; i < n; i++) {
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s[%u]", path, i + 1);
+    lua_rawgeti(L, t, (lua_Integer)i + 1);
+    convert_value(c, es, sub, &elems[i]);
+  }
+  v->n = n;
+  v->elems = elems;
+}
+
+static void convert_map(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v) {
+  lua_State *L = c->L;
+  if (!lua_istable(L, -1))
+    wf_lua_error(L, "%s: '%s' must be a map {name = value, ...}, got %s", c->what, path,
+                 luaL_typename(L, -1));
+  int t = lua_gettop(L);
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      const char *type = luaL_typename(L, -1);
+      wf_lua_error(L, "%s: '%s' keys must be names, got %s '%s'", c->what, path, type,
+                   luaL_tolstring(L, -1, NULL));
+    }
+    n++;
+  }
+  const wf_arg_spec *es = element_spec(c, s);
+  const char **keys = n ? lua_newuserdatauv(L, n * sizeof *keys, 0) : NULL;
+  if (n) pin(c);
+  size_t k = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    keys[k++] = lua_tostring(L, -1);
+    lua_pushvalue(L, -1);
+    pin(c);
+  }
+  if (n) qsort(keys, n, sizeof *keys, cmp_str);
+  wf_arg_value *elems = new_values(c, n);
+  for (size_t i = 0; i < n; i++) {
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s.%s", path, keys[i]);
+    lua_getfield(L, t, keys[i]);
+    convert_value(c, es, sub, &elems[i]);
+  }
+  v->n = (uint32_t)n;
+  v->keys = keys;
+  v->elems = elems;
+}
+
+/* The handle_ref of the value at the top of the stack, or NULL when no builder returned it. */
+static const handle_ref *handle_of(lua_State *L) {
+  if (!lua_istable(L, -1)) return NULL;
+  lua_getfield(L, LUA_REGISTRYINDEX, HANDLES_KEY);
+  lua_pushvalue(L, -2);
+  lua_rawget(L, -2);
+  const handle_ref *r = lua_touserdata(L, -1);
+  lua_pop(L, 2);
+  return r;
+}
+
+static void convert_handle(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v) {
+  lua_State *L = c->L;
+  const handle_ref *r = handle_of(L);
+  if (r && strcmp(r->kind, s->kind) == 0) {
+    v->h = r->h;
+    return;
+  }
+  char got[160], source[160];
+  if (r)
+    snprintf(got, sizeof got, "a %s (from weft.%s{...})", r->kind, r->builder);
+  else
+    snprintf(got, sizeof got, "%s%s", luaL_typename(L, -1),
+             lua_istable(L, -1) ? " that no builder returned" : "");
+  lua_getfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
+  if (lua_getfield(L, -1, s->kind) == LUA_TSTRING)
+    snprintf(source, sizeof source, "the value weft.%s{...} returns", lua_tostring(L, -1));
+  else
+    snprintf(source, sizeof source, "the value a builder of %ss returns", s->kind);
+  wf_lua_error(L, "%s: '%s': expected a %s (%s), got %s", c->what, path, s->kind, source, got);
+}
+
+/* Pushes the default of s for a missing value; a required one is an error. HANDLE has no
+ * default value: one with a def is optional and converts to a NULL handle. */
+static void push_default(conv *c, const wf_arg_spec *s, const char *path) {
+  lua_State *L = c->L;
+  if (!s->def) wf_lua_error(L, "%s: missing required key '%s' (%s)", c->what, path, s->help);
+  switch (s->type) {
+  case WF_ARG_BOOL:
+    lua_pushboolean(L, strcmp(s->def, "true") == 0);
+    break;
+  case WF_ARG_STR:
+  case WF_ARG_DURATION:
+    lua_pushstring(L, s->def);
+    break;
+  case WF_ARG_LIST:
+  case WF_ARG_RECORD:
+  case WF_ARG_MAP:
+    if (strcmp(s->def, "{}") != 0)
+      wf_lua_error(L, "%s: bad default for '%s' (a table's is \"{}\")", c->what, path);
+    lua_newtable(L);
+    break;
+  case WF_ARG_HANDLE:
+    lua_pushnil(L);
+    break;
+  default:
+    if (!lua_stringtonumber(L, s->def)) wf_lua_error(L, "%s: bad default for '%s'", c->what, path);
+  }
+}
+
+/* Converts the value at the top of the stack (nil: the default) into v and pops it. */
+static void convert_value(conv *c, const wf_arg_spec *s, const char *path, wf_arg_value *v) {
+  lua_State *L = c->L;
+  luaL_checkstack(L, 8, "nested arguments");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    push_default(c, s, path);
+  }
+  v->spec = s;
+  switch (s->type) {
+  case WF_ARG_LIST:
+    convert_list(c, s, path, v);
+    break;
+  case WF_ARG_RECORD:
+    convert_record(c, s, path, v);
+    break;
+  case WF_ARG_MAP:
+    convert_map(c, s, path, v);
+    break;
+  case WF_ARG_HANDLE:
+    if (!lua_isnil(L, -1)) convert_handle(c, s, path, v);
+    break;
+  default:
+    convert_arg(L, c->what, path, s, v);
+  }
+  if (lua_type(L, -1) == LUA_TSTRING)
+    pin(c); /* v->s points into it */
+  else
+    lua_pop(L, 1);
+}
+
+/* Checks table arg 1 against spec. Converted values stay valid while the call runs (they are
+ * pinned in the table `pins` at index 2). */
 static void check_args(lua_State *L, const char *what, const wf_arg_spec *spec, unsigned n,
                        wf_args *out) {
   luaL_checktype(L, 1, LUA_TTABLE);
+  if (n > WF_ARGS_MAX)
+    wf_lua_error(L, "%s: internal error: more than %d arguments", what, WF_ARGS_MAX);
   lua_settop(L, 1);
   lua_newtable(L); /* 2: pins */
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) wf_lua_error(L, "%s: keys must be names", what);
-    if (spec_index(spec, n, lua_tostring(L, -1)) < 0)
-      unknown_key(L, what, spec, n, lua_tostring(L, -1));
-  }
+  conv c = {L, what, 2, 0};
   memset(out, 0, sizeof *out);
   out->spec = spec;
   out->n = n;
-  for (unsigned i = 0; i < n; i++) {
-    lua_getfield(L, 1, spec[i].name);
-    convert_arg(L, what, &spec[i], out, i);
-    lua_rawseti(L, 2, (lua_Integer)i + 1);
-  }
+  convert_fields(&c, 1, spec, n, "", out->v);
 }
 
 static int arg_index(const wf_args *a, const char *name) {
@@ -276,6 +522,20 @@ const char *wf_arg_str(const wf_args *a, const char *n) {
 }
 int wf_arg_bool(const wf_args *a, const char *n) {
   return a->v[arg_index(a, n)].b;
+}
+const wf_arg_value *wf_arg(const wf_args *a, const char *n) {
+  return &a->v[arg_index(a, n)];
+}
+
+const wf_arg_value *wf_arg_field(const wf_arg_value *record, const char *name) {
+  const wf_arg_spec *s = record->spec;
+  int i = s && s->type == WF_ARG_RECORD ? spec_index(s->fields, s->nfields, name) : -1;
+  if (i < 0) {
+    fprintf(stderr, "weft: internal error: builder reads undeclared field '%s' of '%s'\n", name,
+            s ? s->name : "?");
+    abort();
+  }
+  return &record->elems[i];
 }
 
 /* ---- weft.run ---- */
@@ -303,6 +563,22 @@ static int l_run(lua_State *L) {
 
 /* ---- builders ---- */
 
+/* Makes the table at the top of the stack a handle of built's kind: the registry maps it to a
+ * handle_ref the script cannot reach, so only this very table is accepted as the handle. */
+static void register_handle(lua_State *L, const wf_builder *bl, const wf_built *built) {
+  lua_pushstring(L, built->kind);
+  lua_setfield(L, -2, "kind");
+  lua_getfield(L, LUA_REGISTRYINDEX, HANDLES_KEY);
+  lua_pushvalue(L, -2);
+  handle_ref *r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = (handle_ref){built->handle, built->kind, bl->name};
+  lua_rawset(L, -3);
+  lua_getfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
+  lua_pushstring(L, bl->name);
+  lua_setfield(L, -2, built->kind); /* for messages: who makes a handle of this kind */
+  lua_pop(L, 2);
+}
+
 static int l_build(lua_State *L) {
   binding *b = get_binding(L);
   const wf_builder *bl = lua_touserdata(L, lua_upvalueindex(2));
@@ -310,15 +586,18 @@ static int l_build(lua_State *L) {
   snprintf(what, sizeof what, "weft.%s", bl->name);
   wf_args a;
   check_args(L, what, bl->args, bl->nargs, &a);
-  wf_built built = {WF_LP_NONE, 0};
+  wf_built built = {WF_LP_NONE, 0, NULL, NULL};
   wf_error e = {0};
   if (bl->build(b->eng, &a, &built, &e) != 0)
     return wf_lua_error(L, "%s: %s", what, e.set ? e.msg : "failed");
-  lua_createtable(L, 0, 2);
+  if (built.handle && !built.kind)
+    return wf_lua_error(L, "%s: internal error: a handle without a kind", what);
+  lua_createtable(L, 0, 3);
   lua_pushinteger(L, built.first);
   lua_setfield(L, -2, "first");
   lua_pushinteger(L, built.count);
   lua_setfield(L, -2, "count");
+  if (built.handle) register_handle(L, bl, &built);
   return 1;
 }
 
@@ -390,6 +669,15 @@ static void open_sandbox(lua_State *L, binding *b) {
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.binding");
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.loaded");
+  /* Weak keys: a handle lives as long as the script keeps the table a builder returned. */
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, HANDLES_KEY);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, KINDS_KEY);
   lua_pushlightuserdata(L, b);
   lua_pushcclosure(L, l_require, 1);
   lua_setglobal(L, "require");
@@ -511,22 +799,40 @@ void wf_scenario_out_free(wf_scenario_out *out) {
 }
 
 static const char *type_name(wf_arg_type t) {
-  static const char *names[] = {"integer", "number", "duration", "string", "boolean"};
+  static const char *names[] = {"integer", "number", "duration", "string", "boolean",
+                                "list",    "record", "map",      "handle"};
   return names[t];
+}
+
+/* "integer", "list of record", "map of number", or a handle's kind ("network"). */
+static const char *describe_type(const wf_arg_spec *s, char *buf, size_t cap) {
+  if (s->type == WF_ARG_HANDLE) return s->kind;
+  if (s->type != WF_ARG_LIST && s->type != WF_ARG_MAP) return type_name(s->type);
+  snprintf(buf, cap, "%s of %s", type_name(s->type),
+           s->elem == WF_ARG_HANDLE ? s->kind : type_name(s->elem));
+  return buf;
+}
+
+/* One line per argument; a record's fields (and a list of records') follow, indented. */
+static void print_args(FILE *f, const wf_arg_spec *args, unsigned n, int depth) {
+  for (unsigned i = 0; i < n; i++) {
+    const wf_arg_spec *s = &args[i];
+    char type[64];
+    fprintf(f, "%*s%-*s %-14s %-10s %s\n", 2 + 2 * depth, "", 14 - 2 * depth, s->name,
+            describe_type(s, type, sizeof type), s->def ? s->def : "(required)", s->help);
+    if (s->type == WF_ARG_RECORD || (s->type == WF_ARG_LIST && s->elem == WF_ARG_RECORD))
+      print_args(f, s->fields, s->nfields, depth + 1);
+  }
 }
 
 void wf_scenario_print_builders(const wf_model *const *models, size_t nmodels, void *file) {
   FILE *f = file;
   fprintf(f, "weft.run{...}: run options\n");
-  for (size_t i = 0; i < sizeof run_spec / sizeof *run_spec; i++)
-    fprintf(f, "  %-14s %-9s %-10s %s\n", run_spec[i].name, type_name(run_spec[i].type),
-            run_spec[i].def ? run_spec[i].def : "(required)", run_spec[i].help);
+  print_args(f, run_spec, sizeof run_spec / sizeof *run_spec, 0);
   for (size_t m = 0; m < nmodels; m++)
     for (unsigned k = 0; k < models[m]->nbuilders; k++) {
       const wf_builder *bl = &models[m]->builders[k];
       fprintf(f, "\nweft.%s{...}: %s\n", bl->name, bl->help);
-      for (unsigned i = 0; i < bl->nargs; i++)
-        fprintf(f, "  %-14s %-9s %-10s %s\n", bl->args[i].name, type_name(bl->args[i].type),
-                bl->args[i].def ? bl->args[i].def : "(required)", bl->args[i].help);
+      print_args(f, bl->args, bl->nargs, 0);
     }
 }
