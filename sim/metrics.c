@@ -16,25 +16,54 @@ static int name_ok(const char *name) {
   return 1;
 }
 
-static int name_taken(const wf_engine *eng, const char *name) {
+/* Counters and gauges share one id space, histograms have their own; all share one namespace. */
+typedef struct metric_found {
+  const char *kind, *units; /* "counter", "gauge" or "histogram"; NULL when the name is free */
+  wf_metric id;
+} metric_found;
+
+static const char *kind_name(wf_metric_kind k) {
+  return k == WF_METRIC_COUNTER ? "counter" : "gauge";
+}
+
+static metric_found find_metric(const wf_engine *eng, const char *name) {
   for (uint32_t i = 0; i < eng->nmetrics; i++)
-    if (strcmp(eng->metrics[i].name, name) == 0) return 1;
+    if (strcmp(eng->metrics[i].name, name) == 0)
+      return (metric_found){kind_name(eng->metrics[i].kind), eng->metrics[i].units, i};
   for (uint32_t i = 0; i < eng->nhists; i++)
-    if (strcmp(eng->hists[i]->name, name) == 0) return 1;
-  return 0;
+    if (strcmp(eng->hists[i]->name, name) == 0)
+      return (metric_found){"histogram", eng->hists[i]->units, i};
+  return (metric_found){NULL, NULL, WF_METRIC_NONE};
+}
+
+/* Checks name for a new metric of `kind` in `units`. A builder called twice defines its
+ * metrics twice: the same name, kind and units is the same metric, so *existing gets its id
+ * and both calls count into it; a name already used differently is an error naming both. */
+static int check_define(const wf_engine *eng, const char *kind, const char *name, const char *units,
+                        wf_metric *existing, wf_error *err) {
+  *existing = WF_METRIC_NONE;
+  if (!name_ok(name))
+    return wf_error_set(err, "bad metric name '%s' (1-63 characters of A-Z a-z 0-9 _ . -)",
+                        name ? name : "");
+  if (strcmp(name, "time_s") == 0)
+    return wf_error_set(err, "metric name 'time_s' is reserved (the series' time column)");
+  metric_found f = find_metric(eng, name);
+  if (!f.kind) return 0;
+  if (strcmp(f.kind, kind) == 0 && strcmp(f.units, units ? units : "") == 0) {
+    *existing = f.id;
+    return 0;
+  }
+  return wf_error_set(err,
+                      "metric '%s' is defined twice, differently: as a %s in '%s', then as a "
+                      "%s in '%s'",
+                      name, f.kind, f.units, kind, units ? units : "");
 }
 
 static wf_metric define(wf_engine *eng, wf_metric_kind kind, const char *name, const char *units,
                         const char *description, wf_error *err) {
-  if (!name_ok(name)) {
-    wf_error_set(err, "bad metric name '%s' (1-63 characters of A-Z a-z 0-9 _ . -)",
-                 name ? name : "");
-    return WF_METRIC_NONE;
-  }
-  if (name_taken(eng, name) || strcmp(name, "time_s") == 0) {
-    wf_error_set(err, "metric '%s' is defined twice", name);
-    return WF_METRIC_NONE;
-  }
+  wf_metric existing;
+  if (check_define(eng, kind_name(kind), name, units, &existing, err) != 0) return WF_METRIC_NONE;
+  if (existing != WF_METRIC_NONE) return existing;
   uint32_t n = eng->nmetrics + 1;
   wf_metric_def *m = realloc(eng->metrics, n * sizeof *m);
   uint64_t *c = realloc(eng->counters, n * sizeof *c);
@@ -66,10 +95,9 @@ wf_metric wf_gauge_define(wf_engine *eng, const char *name, const char *units,
 
 wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
                          const char *description, wf_error *err) {
-  if (!name_ok(name) || name_taken(eng, name)) {
-    wf_error_set(err, "histogram name '%s' is malformed or already used", name ? name : "");
-    return WF_METRIC_NONE;
-  }
+  wf_metric existing;
+  if (check_define(eng, "histogram", name, units, &existing, err) != 0) return WF_METRIC_NONE;
+  if (existing != WF_METRIC_NONE) return existing;
   wf_hist **hs = realloc(eng->hists, (eng->nhists + 1) * sizeof *hs);
   wf_hist *h = calloc(1, sizeof *h);
   if (hs) eng->hists = hs;

@@ -22,13 +22,41 @@ static const wf_column lp_cols[] = {
     {"sent", WF_COL_U64, offsetof(lp_row, sent), sizeof(uint64_t), "events"},
 };
 
+static int same_column(const wf_column *a, const wf_column *b) {
+  return strcmp(a->name, b->name) == 0 && a->type == b->type && a->offset == b->offset &&
+         a->size == b->size && strcmp(a->units ? a->units : "", b->units ? b->units : "") == 0;
+}
+
+/* "(a, b, c) in 24-byte rows", for an error that names both definitions of a table. */
+static void describe_layout(char *buf, size_t cap, const wf_column *cols, size_t ncols,
+                            size_t row_size) {
+  size_t at = (size_t)snprintf(buf, cap, "(");
+  for (size_t i = 0; i < ncols && at < cap; i++)
+    at += (size_t)snprintf(buf + at, cap - at, "%s%s", i ? ", " : "", cols[i].name);
+  if (at < cap) snprintf(buf + at, cap - at, ") in %zu-byte rows", row_size);
+}
+
+/* A builder called twice defines its tables twice: the same columns and row size are the same
+ * table (both calls append to it); any difference is an error naming both definitions. */
+static int check_redefinition(const wf_record *r, const wf_column *cols, size_t ncols,
+                              size_t row_size, wf_error *err) {
+  int same = r->ncols == ncols && r->row_size == row_size;
+  for (size_t i = 0; same && i < ncols; i++) same = same_column(&r->cols[i], &cols[i]);
+  if (same) return 0;
+  char first[300], then[300];
+  describe_layout(first, sizeof first, r->cols, r->ncols, r->row_size);
+  describe_layout(then, sizeof then, cols, ncols, row_size);
+  return wf_error_set(err,
+                      "record table '%s' is defined twice, differently: first with columns %s, "
+                      "then with %s",
+                      r->name, first, then);
+}
+
 wf_record *wf_record_define(wf_engine *eng, const char *name, const wf_column *cols, size_t ncols,
                             size_t row_size, const char *description, wf_error *err) {
   for (wf_record *r = eng->records; r; r = r->next)
-    if (strcmp(r->name, name) == 0) {
-      wf_error_set(err, "record table '%s' is defined twice", name);
-      return NULL;
-    }
+    if (strcmp(r->name, name) == 0)
+      return check_redefinition(r, cols, ncols, row_size, err) == 0 ? r : NULL;
   for (size_t i = 0; i < ncols; i++)
     if (cols[i].offset + cols[i].size > row_size) {
       wf_error_set(err, "record table '%s': column '%s' lies outside the %zu-byte row", name,
