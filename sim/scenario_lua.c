@@ -818,7 +818,7 @@ static void print_args(FILE *f, const wf_arg_spec *args, unsigned n, int depth) 
   for (unsigned i = 0; i < n; i++) {
     const wf_arg_spec *s = &args[i];
     char type[64];
-    fprintf(f, "%*s%-*s %-14s %-10s %s\n", 2 + 2 * depth, "", 14 - 2 * depth, s->name,
+    fprintf(f, "%*s%-*s %-16s %-10s %s\n", 2 + 2 * depth, "", 14 - 2 * depth, s->name,
             describe_type(s, type, sizeof type), s->def ? s->def : "(required)", s->help);
     if (s->type == WF_ARG_RECORD || (s->type == WF_ARG_LIST && s->elem == WF_ARG_RECORD))
       print_args(f, s->fields, s->nfields, depth + 1);

@@ -103,4 +103,14 @@ for opt in --set --seed --output --force --json --quiet --report --no-trace --qu
 done
 "$WEFT" --help | grep -qF "report" && ok || bad "weft --help lacks report"
 
+# A builder called twice shares its metrics: with remote = 0 every LP only sends to itself, so
+# two calls of 8 LPs send what one call of 16 does, all counted in one phold_delay histogram.
+printf 'weft.phold{lps = 8, remote = 0, record_delays = true}\nweft.phold{lps = 8, remote = 0, record_delays = true}\nweft.run{end_time = "20s"}\n' >twice.lua
+printf 'weft.phold{lps = 16, remote = 0, record_delays = true}\nweft.run{end_time = "20s"}\n' >once.lua
+hist_count() { h5dump -a /histograms/phold_delay/count "$1" | sed -n 's/^ *(0): *//p'; }
+"$WEFT" run twice.lua -o out/twice.h5 --quiet && "$WEFT" run once.lua -o out/once.h5 --quiet && ok || bad "phold twice failed"
+[ "$(h5dump -H out/twice.h5 | grep -c 'DATASET "phold_delay"')" -eq 1 ] && ok || bad "phold twice: not one phold_delay"
+twice=$(hist_count out/twice.h5) once=$(hist_count out/once.h5)
+[ -n "$twice" ] && [ "$twice" = "$once" ] && ok || bad "phold twice counts '$twice' delays, one call of 16 LPs '$once'"
+
 finish
