@@ -6,14 +6,16 @@
 #include "../analysis/report.h"
 #include "../models/phold.h"
 #include "../models/wasm/cli.h"
+#include "../protocols/gossip.h"
 #include "bench_output.h"
 #include "bench_queue.h"
 #include "bench_sync.h"
+#include "net/net.h"
 #include "run.h"
 #include "sweep.h"
 #include "sync.h"
 
-static const wf_model *const models[] = {&wf_model_phold};
+static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip};
 #define NMODELS (sizeof models / sizeof *models)
 
 static int report_after_run(const char *trace, wf_error *err) {
