@@ -28,6 +28,7 @@ typedef struct gossip_cfg {
   wf_record *deliveries; /* NULL unless record_deliveries */
   /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank). */
   wf_time *dist;
+  wf_time *busy; /* when each node's uplink is free of the broadcasts computed so far */
   uint32_t *parent, *hops, *children, *heap, *pos;
   wf_lp_type type;
 } gossip_cfg;
@@ -231,11 +232,15 @@ static uint32_t heap_pop(gossip_cfg *c, uint32_t *n) {
 }
 
 /* Relaxes u's edges as u's per-hop flood would send them: in its forwarding order, skipping
- * its parent, each transmission starting when the previous one leaves the uplink. */
+ * its parent, each transmission starting when the previous one leaves the uplink, the first
+ * once the copies of earlier broadcasts have left it (the origin's own record of what it
+ * computed: it reads no other node's state). Downlinks are taken as idle: the copies of other
+ * broadcasts that a per-hop flood queues there are not modelled (protocols/README.md gives
+ * the error this makes). */
 static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
   const wf_net *net = c->net;
   uint32_t nu = wf_net_node_of(net, c->first + u);
-  wf_time up = wf_net_ser_up(net, nu, c->bytes), s = t0;
+  wf_time up = wf_net_ser_up(net, nu, c->bytes), s = t0 > c->busy[u] ? t0 : c->busy[u];
   for (uint32_t e = c->g.off[u]; e < c->g.off[u + 1]; e++) {
     uint32_t v = c->g.adj[e];
     if (v == c->parent[u]) continue;
@@ -243,7 +248,7 @@ static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
     wf_time start = wf_net_cut_release(net, nu, nv, s);
     if (start == WF_TIME_MAX) continue;
     if (start == s) s += up; /* a held message leaves the uplink to the others */
-    wf_time t = wf_net_idle_path(net, nu, nv, c->bytes, start);
+    wf_time t = wf_net_path(net, nu, nv, c->bytes, start, 0, NULL);
     if (t >= c->dist[v]) continue;
     c->dist[v] = t;
     c->parent[v] = u;
@@ -251,6 +256,7 @@ static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
     if (c->pos[v] == NO_NODE) heap_set(c, (*n)++, v);
     heap_up(c, c->pos[v]);
   }
+  c->busy[u] = s;
 }
 
 static void aggregate(wf_lp *lp, gossip_cfg *c, gossip_node *s, const gossip_msg *m) {
@@ -409,12 +415,13 @@ static int alloc_scratch(wf_engine *eng, gossip_cfg *c, uint32_t n, wf_error *er
   c->conns = wf_engine_alloc(eng, (c->g.off[n] + 1) * sizeof *c->conns);
   if (!c->aggregate) return c->conns ? 0 : wf_error_set(err, "out of memory");
   c->dist = wf_engine_alloc(eng, n * sizeof *c->dist);
+  c->busy = wf_engine_alloc(eng, n * sizeof *c->busy);
   c->parent = wf_engine_alloc(eng, n * sizeof(uint32_t));
   c->hops = wf_engine_alloc(eng, n * sizeof(uint32_t));
   c->children = wf_engine_alloc(eng, n * sizeof(uint32_t));
   c->heap = wf_engine_alloc(eng, n * sizeof(uint32_t));
   c->pos = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  if (!c->conns || !c->dist || !c->parent || !c->hops || !c->children || !c->heap || !c->pos)
+  if (!c->conns || !c->dist || !c->busy || !c->parent || !c->hops || !c->children || !c->heap || !c->pos)
     return wf_error_set(err, "out of memory");
   return 0;
 }

@@ -357,7 +357,7 @@ wf_time wf_net_cut_release(const wf_net *net, uint32_t from, uint32_t to, wf_tim
   return t;
 }
 
-/* The first bit's arrival after a start at s, no jitter or loss. */
+/* When a message whose first bit arrives at `arrive` has crossed the downlink. */
 static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_time arrive,
                            wf_time up_ser, wf_time down_free) {
   wf_time start = arrive > down_free ? arrive : down_free;
@@ -365,10 +365,11 @@ static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_ti
   return by_up > by_down ? by_up : by_down;
 }
 
-wf_time wf_net_idle_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes,
-                         wf_time s) {
+wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
+                    wf_time down_free, wf_time *arrive) {
   wf_time a = s + wf_net_latency(net, from, to);
-  return finish_down(net, to, bytes, a, wf_net_ser_up(net, from, bytes), 0) + net->p.proc;
+  if (arrive) *arrive = a;
+  return finish_down(net, to, bytes, a, wf_net_ser_up(net, from, bytes), down_free) + net->p.proc;
 }
 
 /* ---- running ---- */

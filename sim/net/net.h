@@ -110,9 +110,11 @@ wf_time wf_net_proc(const wf_net *net);
  * the cuts: t itself when none is active, the cut's end when messages are buffered, and
  * WF_TIME_MAX when they are dropped. */
 wf_time wf_net_cut_release(const wf_net *net, uint32_t from, uint32_t to, wf_time t);
-/* Delivery of a message whose uplink transmission starts at s (uplink idle before it), on an
- * idle downlink: what wf_net_send and wf_net_receive give when nothing else is queued. */
-wf_time wf_net_idle_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s);
+/* Delivery of a message whose uplink transmission starts at s, to a node whose downlink is
+ * busy until down_free (0: idle), without jitter or loss: what wf_net_send and wf_net_receive
+ * give. *arrive, when not NULL, gets the time its first bit reaches the receiver. */
+wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
+                    wf_time down_free, wf_time *arrive);
 /* What an aggregate model computed instead of sending: msgs messages of `bytes` each sent by
  * this node (its uplink busy until `until`) and `received` copies received, counted on the port
  * and the network's metrics as if they had crossed the wire. */
