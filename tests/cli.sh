@@ -113,4 +113,33 @@ hist_count() { h5dump -a /histograms/phold_delay/count "$1" | sed -n 's/^ *(0): 
 twice=$(hist_count out/twice.h5) once=$(hist_count out/once.h5)
 [ -n "$twice" ] && [ "$twice" = "$once" ] && ok || bad "phold twice counts '$twice' delays, one call of 16 LPs '$once'"
 
+# The network's bad input: a one-line error naming the file, line and element.
+net() { # net NAME NEEDLE LUA: a scenario whose line 2 is LUA
+  printf 'local net = weft.network{}\n%s\nweft.run{end_time = "1s"}\n' "$3" >net.lua
+  expect_error "$1" 1 "$2" -- run net.lua -o out/x.h5
+}
+net "unknown region" "net.lua:2: weft.gossip: 'regions[2].region' = 'mars-1'" \
+  "weft.gossip{network = net, regions = {{region='us-east-1', count=3}, {region='mars-1', count=2}}}"
+net "record field type" "net.lua:2: weft.gossip: 'regions[1].count' must be an integer" \
+  "weft.gossip{network = net, regions = {{region='us-east-1', count='x'}}}"
+net "bandwidth <= 0" "net.lua:2: weft.gossip: 'bandwidth' = 0 is outside" \
+  "weft.gossip{network = net, bandwidth = 0}"
+net "not a network" "net.lua:2: weft.gossip: 'network'" "weft.gossip{network = {first = 0}}"
+net "unconnectable graph" "not connected (20 components)" \
+  "weft.gossip{network = net, nodes = 20, outbound = 2, inbound = 0}"
+net "partition t2 <= t1" "net.lua:2: weft.partition: 'to' must be after 'from'" \
+  "weft.gossip{network = net, nodes = 20}; weft.partition{network = net, from = '2s', to = '1s', regions = {'us-east-1'}}"
+net "partition unknown node" "net.lua:2: weft.partition: 'nodes[2]' = 21: the network has nodes 1 to 20" \
+  "weft.gossip{network = net, nodes = 20}; weft.partition{network = net, from = '1s', to = '2s', nodes = {3, 21}}"
+net "partition unknown region" "'regions[1]' = 'eu-west-9': no such region" \
+  "weft.gossip{network = net, nodes = 20}; weft.partition{network = net, from = '1s', to = '2s', regions = {'eu-west-9'}}"
+printf 'region,a,b\na,1,-3\nb,3,1\n' >neg.csv
+net "negative rtt" "neg.csv:2: entry a -> b is negative" \
+  "weft.network{rtt_table = 'neg.csv'}"
+printf 'region,a,b\na,1,3\nb,3\n' >short.csv
+net "missing rtt" "short.csv:3: row 'b' has 1 entries, expected 2" \
+  "weft.network{rtt_table = 'short.csv'}"
+net "bad mode" "'mode' = 'telepathy': expected per-hop or aggregate" \
+  "weft.gossip{network = net, mode = 'telepathy'}"
+
 finish

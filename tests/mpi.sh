@@ -5,6 +5,7 @@
 # all ranks at the same window and keeps the trace. Usage: mpi.sh path/to/weft
 set -u
 WEFT=$(realpath "$1")
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 # OpenMPI's own allocations show up as leaks under LeakSanitizer; weft's are checked elsewhere.
@@ -152,5 +153,25 @@ wait $job
 rc=$?
 [ $rc -eq 130 ] && ok || bad "SIGUSR1: exit $rc, wanted 130: $(head -3 usr1.out)"
 h5dump -a /status usr1.h5 2>/dev/null | grep -q '"interrupted"' && ok || bad "SIGUSR1: trace not marked interrupted"
+
+# 6. The network: the broadcast scenario, per-hop and aggregate, with a partition (buffered
+# messages, the cut timeline), is bit-identical on 1 to 4 ranks.
+bcast="$SRC/scenarios/network/broadcast.lua"
+for mode in per-hop aggregate; do
+  for np in 1 2 3 4; do
+    run "$np" "$WEFT" run "$bcast" --set nodes=120 --set messages=6 --set rate=1 --set duration=12s \
+      --set partition=eu --set mode=$mode -o "b$mode$np.h5" --json --quiet >"b$mode$np.json" \
+      2>"b$mode$np.err" && ok || bad "broadcast $mode np=$np failed: $(cat "b$mode$np.err")"
+  done
+  e1=$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "b${mode}1.json")
+  for np in 2 3 4; do
+    [ "$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "b$mode$np.json")" = "$e1" ] && [ -n "$e1" ] && ok ||
+      bad "broadcast $mode np=$np: event count differs from np=1"
+    for g in /series /records /histograms; do
+      h5diff "b${mode}1.h5" "b$mode$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
+        bad "broadcast $mode np=$np: $g differs from np=1"
+    done
+  done
+done
 
 finish
