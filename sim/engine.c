@@ -96,22 +96,23 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
     wf_error_set(err, "%s: asked for zero LPs", t->name);
     return WF_LP_NONE;
   }
-  /* Ids must fit the tie key's LP field and leave WF_LP_NONE free. */
-  if ((uint64_t)eng->nlps + count >= (1ull << (64 - WF_TIE_SEQ_BITS))) {
-    wf_error_set(err, "%s: %u more LPs exceed the limit of %llu", t->name, count,
-                 (unsigned long long)(1ull << (64 - WF_TIE_SEQ_BITS)) - 1);
+  /* Ids are 32 bits and WF_LP_NONE must stay free. */
+  if ((uint64_t)eng->nlps + count > WF_LP_MAX) {
+    wf_error_set(err, "%s: %u more LPs would exceed the limit of %llu LPs (32-bit ids)", t->name,
+                 count, (unsigned long long)WF_LP_MAX);
     return WF_LP_NONE;
   }
   if (eng->nlps + count > eng->lps_cap) {
-    uint32_t cap = eng->lps_cap ? eng->lps_cap : 1024;
+    uint64_t cap = eng->lps_cap ? eng->lps_cap : 1024; /* 64 bits: doubling past 2^31 */
     while (cap < eng->nlps + count) cap *= 2;
+    if (cap > WF_LP_MAX) cap = WF_LP_MAX;
     wf_lp *lps = realloc(eng->lps, (size_t)cap * sizeof *lps);
     if (!lps) {
       wf_error_set(err, "out of memory adding %u LPs", count);
       return WF_LP_NONE;
     }
     eng->lps = lps;
-    eng->lps_cap = cap;
+    eng->lps_cap = (uint32_t)cap;
   }
   /* One zeroed arena per call, each state aligned like max_align_t. */
   size_t stride =
@@ -281,7 +282,7 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
     return;
   }
   ev->ts = ts;
-  ev->tie = WF_TIE(lp->id, seq);
+  ev->seq = seq;
   ev->dst = dst;
   ev->src = lp->id;
   ev->kind = kind;

@@ -38,7 +38,7 @@ struct wf_lp {
   void *state;
   const void *cfg;
   wf_rng rng;
-  uint64_t sent;   /* events sent: the sequence half of the tie key */
+  uint64_t sent;   /* events sent: the second half of the tie (event.h) */
   uint64_t events; /* events handled */
   wf_lpid id;
   uint32_t group;
@@ -50,7 +50,8 @@ void wf_engine_free(wf_engine *eng);
 
 /* Adds count LPs of type t (registered on first use), all with the same cfg and group (a
  * placement hint: LPs of one group stay on one rank). Returns the first id; ids are dense and
- * in creation order. Returns WF_LP_NONE with err set on failure. */
+ * in creation order, at most WF_LP_MAX LPs in all. Returns WF_LP_NONE with err set on
+ * failure. */
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err);
 uint32_t wf_engine_lp_count(const wf_engine *eng);

@@ -31,10 +31,11 @@ typedef struct wf_hist {
 /* Row keys for record tables on several ranks: rows are merged in the order one rank would
  * have appended them: init (by LP), then events (by timestamp and tie), then finish (by LP). */
 typedef struct wf_row_key {
-  uint64_t phase; /* 0 init, 1 events, 2 finish */
+  uint32_t phase; /* 0 init, 1 events, 2 finish */
+  wf_lpid lp;     /* the event's source LP (the tie's first half), or the LP in init and finish */
   wf_time ts;
-  uint64_t tie; /* the event's tie, or the LP id in init and finish */
-  uint64_t seq; /* rows appended by the same event or LP so far */
+  uint64_t sent; /* the event's seq (the tie's second half); 0 in init and finish */
+  uint64_t seq;  /* rows appended by the same event or LP so far */
 } wf_row_key;
 
 struct wf_record {

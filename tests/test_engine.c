@@ -1,6 +1,7 @@
 /* The engine: delivery order of equal timestamps, lookahead enforcement, event limits,
  * PHOLD's event count (golden, and against the rate formula), conservation of PHOLD's event
  * population in the sampled series, histogram quantiles, and bit-identical traces per seed. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sys/mman.h>
 
 #include "../models/phold.h"
 #include "engine_internal.h"
@@ -15,6 +17,13 @@
 #include "support.h"
 
 static const wf_model *const models[] = {&wf_model_phold};
+
+static void hist_init_noop(wf_lp *lp, void *st, const void *cfg) {
+  (void)lp, (void)st, (void)cfg;
+}
+static void hist_handle_noop(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)lp, (void)st, (void)ev;
+}
 
 /* ---- equal timestamps ---- */
 
@@ -61,6 +70,84 @@ static void equal_times_follow_source_and_send_order(void **unused) {
   wf_engine_free(eng);
 }
 
+/* The tie compares the source LP, then its send count: LP ids use all 32 bits and counts all
+ * 64, with no packing that could make an id above 2^24 or a count above 2^40 collide. */
+static void tie_key_orders_by_source_then_count(void **unused) {
+  (void)unused;
+  static const struct {
+    wf_lpid src;
+    uint64_t seq;
+  } order[] = {{0, 0},
+               {0, 1ull << 40},
+               {0, UINT64_MAX},
+               {(1u << 24) - 1, 5},
+               {1u << 24, 0},
+               {(1u << 24) + 1, 0},
+               {(1u << 24) + 1, (1ull << 40) + 1},
+               {UINT32_MAX - 1, 0},
+               {UINT32_MAX - 1, UINT64_MAX}};
+  size_t n = sizeof order / sizeof *order;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      wf_event a = {.src = order[i].src, .seq = order[i].seq};
+      wf_event b = {.src = order[j].src, .seq = order[j].seq};
+      if (wf_event_tie_less(&a, &b) != (i < j)) fail_msg("entries %zu and %zu misordered", i, j);
+    }
+}
+
+/* Record rows from several ranks merge by the same tie: two sorted runs, as two ranks would
+ * send them, interleave by (source LP, send count) at equal times. */
+static void record_keys_order_by_the_tie(void **unused) {
+  (void)unused;
+  typedef struct {
+    wf_row_key k;
+    uint32_t want; /* the row: its expected position */
+  } entry;
+  static const entry in[] = {
+      {{.phase = 1, .lp = 5, .ts = 10, .sent = 1ull << 41}, 0},
+      {{.phase = 1, .lp = (1u << 24) + 3, .ts = 10, .sent = 0}, 2},
+      {{.phase = 1, .lp = 5, .ts = 10, .sent = (1ull << 41) + 1}, 1}, /* the second run */
+      {{.phase = 1, .lp = UINT32_MAX - 1, .ts = 10, .sent = 0}, 3},
+  };
+  unsigned char buf[4 * (sizeof(wf_row_key) + sizeof(uint32_t))];
+  for (size_t i = 0; i < 4; i++) {
+    unsigned char *p = buf + i * (sizeof(wf_row_key) + sizeof(uint32_t));
+    memcpy(p, &in[i].k, sizeof(wf_row_key));
+    memcpy(p + sizeof(wf_row_key), &in[i].want, sizeof(uint32_t));
+  }
+  uint32_t out[4];
+  wf_error err = {0};
+  assert_int_equal(wf_records_merge_runs(buf, 4, sizeof(uint32_t), (unsigned char *)out, &err), 0);
+  for (uint32_t i = 0; i < 4; i++) assert_int_equal(out[i], i);
+}
+
+/* Ids above 2^24 are accepted, up to the 32-bit limit. 2^24 LPs would take over a gigabyte,
+ * so the world is a pretence: an LP array reserved but never touched except where written. */
+static void lp_ids_use_32_bits(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"many", 0, 0, hist_init_noop, hist_handle_noop, NULL};
+  const uint32_t have = (1u << 24) + 7;
+  size_t bytes = ((size_t)have + 1) * sizeof(wf_lp);
+  void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  if (mem == MAP_FAILED) skip();
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  eng->lps = mem;
+  eng->lps_cap = have + 1;
+  eng->nlps = have;
+  assert_int_equal(wf_engine_add_lps(eng, &t, 1, NULL, 0, &err), have);
+  assert_int_equal(eng->lps[have].id, have);
+  assert_int_equal(wf_engine_lp_count(eng), have + 1);
+  /* The last id stays free for WF_LP_NONE: 2^32 - 1 LPs in all. */
+  assert_int_equal(wf_engine_add_lps(eng, &t, UINT32_MAX - have, NULL, 0, &err), WF_LP_NONE);
+  assert_non_null(strstr(err.msg, "exceed the limit of 4294967295 LPs"));
+  eng->lps = NULL;
+  eng->nlps = eng->lps_cap = 0;
+  wf_engine_free(eng);
+  munmap(mem, bytes);
+}
+
 /* ---- lookahead ---- */
 
 static void la_init(wf_lp *lp, void *st, const void *cfg) {
@@ -87,12 +174,6 @@ static void lookahead_violation_stops_the_run(void **unused) {
   wf_engine_free(eng);
 }
 
-static void hist_init_noop(wf_lp *lp, void *st, const void *cfg) {
-  (void)lp, (void)st, (void)cfg;
-}
-static void hist_handle_noop(wf_lp *lp, void *st, const wf_event *ev) {
-  (void)lp, (void)st, (void)ev;
-}
 
 /* ---- PHOLD ---- */
 
@@ -359,6 +440,9 @@ static void histogram_quantiles_within_bucket_width(void **unused) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(equal_times_follow_source_and_send_order),
+      cmocka_unit_test(tie_key_orders_by_source_then_count),
+      cmocka_unit_test(record_keys_order_by_the_tie),
+      cmocka_unit_test(lp_ids_use_32_bits),
       cmocka_unit_test(lookahead_violation_stops_the_run),
       cmocka_unit_test(phold_event_count),
       cmocka_unit_test(event_limit),
