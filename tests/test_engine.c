@@ -175,6 +175,100 @@ static void lookahead_violation_stops_the_run(void **unused) {
 }
 
 
+/* ---- the lookahead derived from the placement ----
+ * Two groups ("chains") of four LPs each: 0.1 ms between LPs of one group, 100 ms between
+ * groups. LP 0 sends within its group, LP 1 on to the other group with the delay in cfg. */
+
+static void chain_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st, (void)cfg;
+  if (lp->id == 0) wf_send(lp, 1, WF_MS / 10, 0, NULL, 0);
+}
+static void chain_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)st, (void)ev;
+  const wf_time *cross_delay = wf_lp_cfg(lp);
+  if (lp->id == 1) wf_send(lp, 4, *cross_delay, 0, NULL, 0);
+}
+static const wf_lp_type chain_type = {.name = "chain",
+                                      .min_delay = WF_MS / 10,
+                                      .init = chain_init,
+                                      .handle = chain_handle,
+                                      .min_delay_cross = 100 * WF_MS};
+
+static wf_engine *two_chains(const wf_time *cross_delay) {
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  uint32_t a = wf_engine_new_group(eng), b = wf_engine_new_group(eng);
+  assert_true(a != 0 && b != 0 && a != b);
+  assert_int_equal(wf_engine_add_lps(eng, &chain_type, 4, cross_delay, a, &err), 0);
+  assert_int_equal(wf_engine_add_lps(eng, &chain_type, 4, cross_delay, b, &err), 4);
+  assert_true(wf_engine_new_group(eng) > b);
+  return eng;
+}
+
+static void expect_lookahead(const wf_engine *eng, const uint32_t *rank_of, wf_time want,
+                             int cross) {
+  wf_lookahead la;
+  assert_int_equal(wf_lookahead_of(eng, rank_of, &la), 0);
+  assert_int_equal(la.value, want);
+  assert_ptr_equal(la.type, &chain_type);
+  assert_int_equal(la.cross, cross);
+}
+
+static void lookahead_follows_the_placement(void **unused) {
+  (void)unused;
+  static const wf_time ok = 100 * WF_MS;
+  wf_engine *eng = two_chains(&ok);
+  static const uint32_t whole[8] = {0, 0, 0, 0, 1, 1, 1, 1}, split[8] = {0, 0, 1, 1, 1, 1, 1, 1};
+  expect_lookahead(eng, NULL, 100 * WF_MS, 1); /* one rank */
+  expect_lookahead(eng, whole, 100 * WF_MS, 1);
+  expect_lookahead(eng, split, WF_MS / 10, 0);
+  /* Ungrouped LPs of another type on two ranks bound it by their min_delay. */
+  static const wf_lp_type loose = {"loose", 0, WF_MS, hist_init_noop, hist_handle_noop, NULL,
+                                   200 * WF_MS};
+  wf_error err = {0};
+  assert_int_equal(wf_engine_add_lps(eng, &loose, 2, NULL, 0, &err), 8);
+  static const uint32_t loose_whole[10] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+  static const uint32_t loose_split[10] = {0, 0, 0, 0, 1, 1, 1, 1, 0, 1};
+  expect_lookahead(eng, loose_whole, 100 * WF_MS, 1);
+  wf_lookahead la;
+  assert_int_equal(wf_lookahead_of(eng, loose_split, &la), 0);
+  assert_int_equal(la.value, WF_MS);
+  assert_ptr_equal(la.type, &loose);
+  assert_int_equal(la.cross, 0);
+  wf_engine_free(eng);
+
+  /* The run reports it; sends at exactly the bounds are legal. */
+  eng = two_chains(&ok);
+  wf_run_opts o = {.end_time = WF_SEC, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+  assert_int_equal(st.events, 2);
+  assert_int_equal(st.lookahead, 100 * WF_MS);
+  assert_string_equal(st.lookahead_from, "chain");
+  assert_string_equal(st.lookahead_bound, "cross-group");
+  wf_engine_free(eng);
+}
+
+static void cross_group_delay_below_its_bound_stops_the_run(void **unused) {
+  (void)unused;
+  static const wf_time short_delay = 50 * WF_MS;
+  wf_engine *eng = two_chains(&short_delay);
+  wf_error err = {0};
+  wf_run_opts o = {.end_time = WF_SEC, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), -1);
+  assert_non_null(strstr(err.msg, "chain LP 1"));
+  assert_non_null(strstr(err.msg, "below its type's declared min_delay_cross 100000000 ns"));
+  wf_engine_free(eng);
+  /* A cross bound below min_delay is refused when the type is first used. */
+  static const wf_lp_type odd = {"odd", 0, WF_MS, hist_init_noop, hist_handle_noop, NULL, 1};
+  wf_error_clear(&err);
+  eng = wf_engine_new(&err);
+  assert_int_equal(wf_engine_add_lps(eng, &odd, 1, NULL, 0, &err), WF_LP_NONE);
+  assert_non_null(strstr(err.msg, "min_delay_cross 1 ns below its min_delay"));
+  wf_engine_free(eng);
+}
+
 /* ---- PHOLD ---- */
 
 static wf_engine *phold_world(const char *script, wf_scenario_out *out) {
@@ -444,6 +538,8 @@ int main(void) {
       cmocka_unit_test(record_keys_order_by_the_tie),
       cmocka_unit_test(lp_ids_use_32_bits),
       cmocka_unit_test(lookahead_violation_stops_the_run),
+      cmocka_unit_test(lookahead_follows_the_placement),
+      cmocka_unit_test(cross_group_delay_below_its_bound_stops_the_run),
       cmocka_unit_test(phold_event_count),
       cmocka_unit_test(event_limit),
       cmocka_unit_test(sampling_edges),
