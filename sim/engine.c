@@ -3,6 +3,7 @@
 #include "partition.h"
 #include "simtime.h"
 
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ void wf_engine_free(wf_engine *eng) {
   for (int r = 0; eng->outbox && r < eng->nranks; r++) free(eng->outbox[r].ev);
   free(eng->outbox);
   free(eng->rank_of);
+  free(eng->lp_weight);
+  free(eng->group_weight);
   for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
     n = b->next;
     free(b);
@@ -118,6 +121,14 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
       return WF_LP_NONE;
     }
     eng->lps = lps;
+    if (eng->lp_weight) {
+      double *w = realloc(eng->lp_weight, (size_t)cap * sizeof *w);
+      if (!w) {
+        wf_error_set(err, "out of memory adding %u LPs", count);
+        return WF_LP_NONE;
+      }
+      eng->lp_weight = w;
+    }
     eng->lps_cap = (uint32_t)cap;
   }
   /* One zeroed arena per call, each state aligned like max_align_t. */
@@ -139,9 +150,47 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
     lp->id = first + i;
     lp->group = group;
   }
+  for (uint32_t i = 0; eng->lp_weight && i < count; i++) eng->lp_weight[first + i] = 1;
   eng->nlps += count;
   if (group > eng->max_group) eng->max_group = group;
   return first;
+}
+
+static int check_weight(double weight, wf_error *err) {
+  if (weight > 0 && weight <= DBL_MAX) return 0;
+  return wf_error_set(err, "load weight %g: expected a positive, finite number", weight);
+}
+
+int wf_engine_lp_weight(wf_engine *eng, wf_lpid first, uint32_t count, double weight,
+                        wf_error *err) {
+  if (check_weight(weight, err) != 0) return -1;
+  if ((uint64_t)first + count > eng->nlps)
+    return wf_error_set(err, "load weight for LPs %u to %llu: only %u LPs exist", first,
+                        (unsigned long long)first + count - 1, eng->nlps);
+  if (!eng->lp_weight) { /* first use: everyone else weighs 1 */
+    if (!(eng->lp_weight = malloc((size_t)eng->lps_cap * sizeof *eng->lp_weight)))
+      return wf_error_set(err, "out of memory for load weights");
+    for (uint32_t i = 0; i < eng->nlps; i++) eng->lp_weight[i] = 1;
+  }
+  for (uint32_t i = 0; i < count; i++) eng->lp_weight[first + i] = weight;
+  return 0;
+}
+
+int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_error *err) {
+  if (check_weight(weight, err) != 0) return -1;
+  if (group == 0)
+    return wf_error_set(err, "group 0 is no group: weigh ungrouped LPs with wf_engine_lp_weight");
+  for (size_t i = 0; i < eng->ngroup_weight; i++)
+    if (eng->group_weight[i].group == group) {
+      eng->group_weight[i].weight = weight;
+      return 0;
+    }
+  wf_group_weight *g =
+      realloc(eng->group_weight, (eng->ngroup_weight + 1) * sizeof *eng->group_weight);
+  if (!g) return wf_error_set(err, "out of memory for group weights");
+  eng->group_weight = g;
+  eng->group_weight[eng->ngroup_weight++] = (wf_group_weight){group, weight};
+  return 0;
 }
 
 uint32_t wf_engine_new_group(wf_engine *eng) {
@@ -687,7 +736,8 @@ static int setup_ranks(wf_engine *eng, wf_error *err) {
                           eng->nranks);
     }
     for (uint32_t i = 0; i < eng->nlps; i++) group[i] = eng->lps[i].group;
-    int rc = wf_partition(group, eng->nlps, (uint32_t)eng->nranks, eng->rank_of);
+    int rc = wf_partition(group, eng->lp_weight, eng->nlps, eng->group_weight,
+                          eng->ngroup_weight, (uint32_t)eng->nranks, eng->rank_of);
     free(group);
     if (rc) return wf_error_set(err, "out of memory placing LPs");
   }

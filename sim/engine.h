@@ -65,6 +65,14 @@ uint32_t wf_engine_lp_count(const wf_engine *eng);
  * wf_engine_add_lps instead of inventing numbers. Returns 0 once ids run out. */
 uint32_t wf_engine_new_group(wf_engine *eng);
 
+/* Load weights for placement on ranks (sim/partition.c balances the summed weight): LPs
+ * [first, first + count) weigh `weight` each (default 1); a group weighs the sum of its LPs'
+ * weights unless wf_engine_group_weight gives its own (a chain with 5x the traffic: 5x).
+ * Weights are positive and finite; they change where LPs run, never results. */
+int wf_engine_lp_weight(wf_engine *eng, wf_lpid first, uint32_t count, double weight,
+                        wf_error *err);
+int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_error *err);
+
 /* Memory the engine frees at wf_engine_free: for model configs built by builders. */
 void *wf_engine_alloc(wf_engine *eng, size_t size);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "partition.h"
 #include "queue.h"
 #include "queue_ladder.h"
 #include "sync.h"
@@ -102,6 +103,9 @@ struct wf_engine {
 
   uint32_t nlps, lps_cap;
   uint32_t max_group; /* the largest group id in use or handed out */
+  double *lp_weight;  /* load weight per LP (lps_cap of them); NULL while all weigh 1 */
+  wf_group_weight *group_weight; /* groups given a weight of their own */
+  size_t ngroup_weight;
   const wf_lp_type *types[WF_MAX_TYPES];
   uint32_t ntypes;
   wf_pool_block *blocks;

@@ -13,6 +13,7 @@
 
 #include "../models/phold.h"
 #include "engine_internal.h"
+#include "partition.h"
 #include "scenario.h"
 #include "support.h"
 
@@ -266,6 +267,60 @@ static void cross_group_delay_below_its_bound_stops_the_run(void **unused) {
   eng = wf_engine_new(&err);
   assert_int_equal(wf_engine_add_lps(eng, &odd, 1, NULL, 0, &err), WF_LP_NONE);
   assert_non_null(strstr(err.msg, "min_delay_cross 1 ns below its min_delay"));
+  wf_engine_free(eng);
+}
+
+/* ---- placement by weight ---- */
+
+static void loads(const uint32_t *rank_of, const double *w, uint32_t n, double load[2]) {
+  load[0] = load[1] = 0;
+  for (uint32_t i = 0; i < n; i++) load[rank_of[i]] += w ? w[i] : 1;
+}
+
+/* Six groups of two LPs, the first weighing 5, the others 1: the heavy one alone on a rank,
+ * the five light ones on the other, 5 each (by LP count it would be 6 LPs against 6). */
+static void partition_balances_group_weights(void **unused) {
+  (void)unused;
+  uint32_t group[12], rank_of[12];
+  for (uint32_t i = 0; i < 12; i++) group[i] = 1 + i / 2;
+  wf_group_weight gw[6];
+  for (uint32_t k = 0; k < 6; k++) gw[k] = (wf_group_weight){6 - k, 6 - k == 1 ? 5 : 1};
+  assert_int_equal(wf_partition(group, NULL, 12, gw, 6, 2, rank_of), 0);
+  for (uint32_t i = 2; i < 12; i++) {
+    assert_int_not_equal(rank_of[i], rank_of[0]);
+    assert_int_equal(rank_of[i], rank_of[2]);
+  }
+  assert_int_equal(rank_of[1], rank_of[0]);
+  /* The same through LP weights: a group weighs the sum of its LPs' (2.5 + 2.5). */
+  double w[12];
+  for (uint32_t i = 0; i < 12; i++) w[i] = i < 2 ? 2.5 : 0.5;
+  assert_int_equal(wf_partition(group, w, 12, NULL, 0, 2, rank_of), 0);
+  double load[2];
+  loads(rank_of, w, 12, load);
+  assert_true(load[0] == 5 && load[1] == 5);
+}
+
+/* Ungrouped LPs: contiguous blocks of even weight, not of even count. */
+static void partition_splits_ungrouped_by_weight(void **unused) {
+  (void)unused;
+  static const uint32_t group[6] = {0};
+  static const double w[6] = {3, 1, 1, 1, 1, 1};
+  uint32_t rank_of[6];
+  assert_int_equal(wf_partition(group, w, 6, NULL, 0, 2, rank_of), 0);
+  static const uint32_t want[6] = {0, 0, 1, 1, 1, 1};
+  for (int i = 0; i < 6; i++) assert_int_equal(rank_of[i], want[i]);
+  /* Through the engine's API, which refuses nonsense. */
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  static const wf_lp_type t = {"w", 0, 1, hist_init_noop, hist_handle_noop, NULL};
+  assert_int_equal(wf_engine_add_lps(eng, &t, 6, NULL, 0, &err), 0);
+  assert_int_equal(wf_engine_lp_weight(eng, 0, 1, 3, &err), 0);
+  assert_true(eng->lp_weight[0] == 3 && eng->lp_weight[5] == 1);
+  assert_int_equal(wf_engine_lp_weight(eng, 5, 2, 1, &err), -1);
+  assert_non_null(strstr(err.msg, "only 6 LPs exist"));
+  wf_error_clear(&err);
+  assert_int_equal(wf_engine_group_weight(eng, 1, -2, &err), -1);
+  assert_non_null(strstr(err.msg, "positive, finite"));
   wf_engine_free(eng);
 }
 
@@ -540,6 +595,8 @@ int main(void) {
       cmocka_unit_test(lookahead_violation_stops_the_run),
       cmocka_unit_test(lookahead_follows_the_placement),
       cmocka_unit_test(cross_group_delay_below_its_bound_stops_the_run),
+      cmocka_unit_test(partition_balances_group_weights),
+      cmocka_unit_test(partition_splits_ungrouped_by_weight),
       cmocka_unit_test(phold_event_count),
       cmocka_unit_test(event_limit),
       cmocka_unit_test(sampling_edges),
