@@ -81,7 +81,7 @@ static const wf_lp_type phold_type = {
 };
 
 static const wf_arg_spec phold_args[] = {
-    {"lps", WF_ARG_INT, "1024", 1, 16777215, "number of LPs"},
+    {"lps", WF_ARG_INT, "1024", 1, 4294967295.0, "number of LPs"},
     {"events_per_lp", WF_ARG_INT, "1", 1, 1e6, "events each LP holds at the start"},
     {"remote", WF_ARG_NUM, "0.1", 0, 1, "probability that an event goes to a random LP"},
     {"lookahead", WF_ARG_DURATION, "100ms", 1e-9, 1e9, "fixed part of every delay"},

@@ -73,7 +73,7 @@ static unsigned char *make_entries(long n, int rank) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     ts += 1 + x % 2000000; /* about 1 ms apart on every rank: the ranks' rows interleave */
     row r = {(double)ts * 1e-9, (uint32_t)(x >> 40) % 4096, (uint32_t)(x >> 20) % 4096, 1, 0};
-    wf_row_key k = {1, ts, (uint64_t)r.lp << 32 | (uint64_t)i, 0};
+    wf_row_key k = {.phase = 1, .lp = r.lp, .ts = ts, .sent = (uint64_t)i};
     memcpy(e + (size_t)i * stride, &k, sizeof k);
     memcpy(e + (size_t)i * stride + sizeof k, &r, sizeof r);
   }

@@ -190,9 +190,9 @@ static int setup(int s, queues *q, size_t n, incr_table *t, wf_event *events) {
     if (wf_ladder_init(&q->ql, n) != 0) return -1;
   }
   for (size_t i = 0; i < n; i++) {
-    /* Each event keeps its index as tie: unique, like a source's send counter, and the timed
-     * loop never has to write to the event. */
-    events[i].tie = i;
+    /* Each event keeps its index as send count (one source): a unique tie, like a source's
+     * sends, and the timed loop never has to write to the event. */
+    events[i].seq = i;
     wf_qentry e = {.ts = next_incr(t), .ev = &events[i]};
     if (s == S_4ARY && wf_queue_push(&q->q4, e) != 0) return -1;
     if (s == S_BINARY) bheap_push(&q->q2, e);

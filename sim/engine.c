@@ -3,6 +3,7 @@
 #include "partition.h"
 #include "simtime.h"
 
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ void wf_engine_free(wf_engine *eng) {
   for (int r = 0; eng->outbox && r < eng->nranks; r++) free(eng->outbox[r].ev);
   free(eng->outbox);
   free(eng->rank_of);
+  free(eng->lp_weight);
+  free(eng->group_weight);
   for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
     n = b->next;
     free(b);
@@ -85,6 +88,12 @@ static int register_type(wf_engine *eng, const wf_lp_type *t, wf_error *err) {
   if (!t->name || !t->handle || !t->init)
     return wf_error_set(err, "LP type '%s' lacks a name, init or handle callback",
                         t->name ? t->name : "?");
+  /* A send to another group is a send to another LP: min_delay bounds it too. */
+  if (t->min_delay_cross && t->min_delay_cross < t->min_delay)
+    return wf_error_set(err, "LP type '%s' declares min_delay_cross %llu ns below its min_delay "
+                        "%llu ns (0 means the same as min_delay)",
+                        t->name, (unsigned long long)t->min_delay_cross,
+                        (unsigned long long)t->min_delay);
   eng->types[eng->ntypes++] = t;
   return 0;
 }
@@ -96,22 +105,31 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
     wf_error_set(err, "%s: asked for zero LPs", t->name);
     return WF_LP_NONE;
   }
-  /* Ids must fit the tie key's LP field and leave WF_LP_NONE free. */
-  if ((uint64_t)eng->nlps + count >= (1ull << (64 - WF_TIE_SEQ_BITS))) {
-    wf_error_set(err, "%s: %u more LPs exceed the limit of %llu", t->name, count,
-                 (unsigned long long)(1ull << (64 - WF_TIE_SEQ_BITS)) - 1);
+  /* Ids are 32 bits and WF_LP_NONE must stay free. */
+  if ((uint64_t)eng->nlps + count > WF_LP_MAX) {
+    wf_error_set(err, "%s: %u more LPs would exceed the limit of %llu LPs (32-bit ids)", t->name,
+                 count, (unsigned long long)WF_LP_MAX);
     return WF_LP_NONE;
   }
   if (eng->nlps + count > eng->lps_cap) {
-    uint32_t cap = eng->lps_cap ? eng->lps_cap : 1024;
+    uint64_t cap = eng->lps_cap ? eng->lps_cap : 1024; /* 64 bits: doubling past 2^31 */
     while (cap < eng->nlps + count) cap *= 2;
+    if (cap > WF_LP_MAX) cap = WF_LP_MAX;
     wf_lp *lps = realloc(eng->lps, (size_t)cap * sizeof *lps);
     if (!lps) {
       wf_error_set(err, "out of memory adding %u LPs", count);
       return WF_LP_NONE;
     }
     eng->lps = lps;
-    eng->lps_cap = cap;
+    if (eng->lp_weight) {
+      double *w = realloc(eng->lp_weight, (size_t)cap * sizeof *w);
+      if (!w) {
+        wf_error_set(err, "out of memory adding %u LPs", count);
+        return WF_LP_NONE;
+      }
+      eng->lp_weight = w;
+    }
+    eng->lps_cap = (uint32_t)cap;
   }
   /* One zeroed arena per call, each state aligned like max_align_t. */
   size_t stride =
@@ -132,8 +150,51 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
     lp->id = first + i;
     lp->group = group;
   }
+  for (uint32_t i = 0; eng->lp_weight && i < count; i++) eng->lp_weight[first + i] = 1;
   eng->nlps += count;
+  if (group > eng->max_group) eng->max_group = group;
   return first;
+}
+
+static int check_weight(double weight, wf_error *err) {
+  if (weight > 0 && weight <= DBL_MAX) return 0;
+  return wf_error_set(err, "load weight %g: expected a positive, finite number", weight);
+}
+
+int wf_engine_lp_weight(wf_engine *eng, wf_lpid first, uint32_t count, double weight,
+                        wf_error *err) {
+  if (check_weight(weight, err) != 0) return -1;
+  if ((uint64_t)first + count > eng->nlps)
+    return wf_error_set(err, "load weight for LPs %u to %llu: only %u LPs exist", first,
+                        (unsigned long long)first + count - 1, eng->nlps);
+  if (!eng->lp_weight) { /* first use: everyone else weighs 1 */
+    if (!(eng->lp_weight = malloc((size_t)eng->lps_cap * sizeof *eng->lp_weight)))
+      return wf_error_set(err, "out of memory for load weights");
+    for (uint32_t i = 0; i < eng->nlps; i++) eng->lp_weight[i] = 1;
+  }
+  for (uint32_t i = 0; i < count; i++) eng->lp_weight[first + i] = weight;
+  return 0;
+}
+
+int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_error *err) {
+  if (check_weight(weight, err) != 0) return -1;
+  if (group == 0)
+    return wf_error_set(err, "group 0 is no group: weigh ungrouped LPs with wf_engine_lp_weight");
+  for (size_t i = 0; i < eng->ngroup_weight; i++)
+    if (eng->group_weight[i].group == group) {
+      eng->group_weight[i].weight = weight;
+      return 0;
+    }
+  wf_group_weight *g =
+      realloc(eng->group_weight, (eng->ngroup_weight + 1) * sizeof *eng->group_weight);
+  if (!g) return wf_error_set(err, "out of memory for group weights");
+  eng->group_weight = g;
+  eng->group_weight[eng->ngroup_weight++] = (wf_group_weight){group, weight};
+  return 0;
+}
+
+uint32_t wf_engine_new_group(wf_engine *eng) {
+  return eng->max_group == UINT32_MAX ? 0 : ++eng->max_group;
 }
 
 /* ---- event pool ---- */
@@ -247,23 +308,47 @@ static wf_event *outbox_slot(wf_engine *eng, uint32_t r) {
   return &o->ev[o->n++];
 }
 
+/* The least delay a type may send with to another LP it does not know the group of. */
+static inline wf_time cross_bound(const wf_lp_type *t) {
+  return t->min_delay_cross > t->min_delay ? t->min_delay_cross : t->min_delay;
+}
+
+/* Off the hot path: a send that may break a rule. Fails the run and returns 1 if it does;
+ * returns 0 for a legal one (a send within its group, between min_delay and the cross bound). */
+static int send_refused(wf_lp *lp, wf_lpid dst, wf_time delay, size_t len) {
+  wf_engine *eng = lp->eng;
+  const wf_lp_type *t = lp->type;
+  if (dst >= eng->nlps)
+    wf_lp_fail(lp, "sent an event to LP %u, which does not exist (%u LPs)", dst, eng->nlps);
+  else if (len > WF_PAYLOAD_MAX)
+    wf_lp_fail(lp, "payload of %zu bytes exceeds WF_PAYLOAD_MAX (%d)", len, WF_PAYLOAD_MAX);
+  else if (dst == lp->id)
+    return 0;
+  else if (delay < t->min_delay)
+    wf_lp_fail(lp,
+               "sent to %s LP %u with delay %llu ns, below its type's declared min_delay "
+               "%llu ns (the lookahead the engine relies on)",
+               eng->lps[dst].type->name, dst, (unsigned long long)delay,
+               (unsigned long long)t->min_delay);
+  else if (eng->lps[dst].group != lp->group)
+    wf_lp_fail(lp,
+               "sent to %s LP %u of another group (%u, its own %u) with delay %llu ns, below its "
+               "type's declared min_delay_cross %llu ns (the lookahead between groups the "
+               "engine relies on)",
+               eng->lps[dst].type->name, dst, eng->lps[dst].group, lp->group,
+               (unsigned long long)delay, (unsigned long long)t->min_delay_cross);
+  else
+    return 0;
+  return 1;
+}
+
 void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *data, size_t len) {
   wf_engine *eng = lp->eng;
   if (__builtin_expect(dst >= eng->nlps || len > WF_PAYLOAD_MAX ||
-                           (delay < lp->type->min_delay && dst != lp->id),
-                       0)) {
-    if (dst >= eng->nlps)
-      wf_lp_fail(lp, "sent an event to LP %u, which does not exist (%u LPs)", dst, eng->nlps);
-    else if (len > WF_PAYLOAD_MAX)
-      wf_lp_fail(lp, "payload of %zu bytes exceeds WF_PAYLOAD_MAX (%d)", len, WF_PAYLOAD_MAX);
-    else
-      wf_lp_fail(lp,
-                 "sent to %s LP %u with delay %llu ns, below its type's declared min_delay "
-                 "%llu ns (the lookahead the engine relies on)",
-                 eng->lps[dst].type->name, dst, (unsigned long long)delay,
-                 (unsigned long long)lp->type->min_delay);
+                           (delay < cross_bound(lp->type) && dst != lp->id),
+                       0) &&
+      send_refused(lp, dst, delay, len))
     return;
-  }
   uint64_t seq = lp->sent++;
   eng->sends++;
   wf_time ts = eng->now + delay;
@@ -281,7 +366,7 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
     return;
   }
   ev->ts = ts;
-  ev->tie = WF_TIE(lp->id, seq);
+  ev->seq = seq;
   ev->dst = dst;
   ev->src = lp->id;
   ev->kind = kind;
@@ -551,31 +636,123 @@ static int agree(wf_engine *eng, int rc, wf_error *err) {
   return -1;
 }
 
-/* The smallest min_delay of the types in the world: the lookahead between windows. */
+/* ---- the lookahead a placement allows ---- */
+
+typedef struct group_rank {
+  uint32_t group, rank;
+} group_rank;
+
+static int by_group_rank(const void *a, const void *b) {
+  const group_rank *x = a, *y = b;
+  if (x->group != y->group) return x->group < y->group ? -1 : 1;
+  return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static int has_group(const uint32_t *g, size_t n, uint32_t id) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (g[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && g[lo] == id;
+}
+
+/* The groups whose LPs sit on more than one rank, sorted, into *split (n of them). */
+static int split_groups(const wf_engine *eng, const uint32_t *rank_of, uint32_t **split,
+                        size_t *n) {
+  group_rank *gr = malloc((eng->nlps ? eng->nlps : 1) * sizeof *gr);
+  *split = malloc((eng->nlps ? eng->nlps : 1) * sizeof **split);
+  if (!gr || !*split) {
+    free(gr), free(*split);
+    return -1;
+  }
+  for (uint32_t i = 0; i < eng->nlps; i++) gr[i] = (group_rank){eng->lps[i].group, rank_of[i]};
+  qsort(gr, eng->nlps, sizeof *gr, by_group_rank);
+  *n = 0;
+  for (uint32_t i = 1; i < eng->nlps; i++)
+    if (gr[i].group == gr[i - 1].group && gr[i].rank != gr[i - 1].rank &&
+        !(*n && (*split)[*n - 1] == gr[i].group))
+      (*split)[(*n)++] = gr[i].group;
+  free(gr);
+  return 0;
+}
+
+static uint32_t type_index(const wf_engine *eng, const wf_lp_type *t) {
+  uint32_t k = 0;
+  while (eng->types[k] != t) k++;
+  return k;
+}
+
+/* The least of the types' bounds, given which types have an LP in a split group. */
+static wf_lookahead least_bound(const wf_engine *eng, const int *present, const int *split) {
+  wf_lookahead la = {WF_TIME_MAX, NULL, 0};
+  for (uint32_t k = 0; k < eng->ntypes; k++) {
+    if (!present[k]) continue;
+    wf_time b = split[k] ? eng->types[k]->min_delay : cross_bound(eng->types[k]);
+    if (!la.type || b < la.value) la = (wf_lookahead){b, eng->types[k], !split[k]};
+  }
+  return la;
+}
+
+/* rank_of NULL with spread_ungrouped: the placement wf_partition may make on any rank count
+ * (whole groups, ungrouped LPs spread), which bounds every actual one from below. */
+static int derive_lookahead(const wf_engine *eng, const uint32_t *rank_of, int spread_ungrouped,
+                            wf_lookahead *out) {
+  uint32_t *split = NULL;
+  size_t nsplit = 0;
+  if (rank_of && split_groups(eng, rank_of, &split, &nsplit) != 0) return -1;
+  int present[WF_MAX_TYPES] = {0}, in_split[WF_MAX_TYPES] = {0};
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < eng->nlps; i++) {
+    const wf_lp *lp = &eng->lps[i];
+    if (eng->types[k] != lp->type) k = type_index(eng, lp->type); /* LPs come in blocks */
+    present[k] = 1;
+    if ((spread_ungrouped && lp->group == 0) || has_group(split, nsplit, lp->group))
+      in_split[k] = 1;
+  }
+  free(split);
+  *out = least_bound(eng, present, in_split);
+  return 0;
+}
+
+int wf_lookahead_of(const wf_engine *eng, const uint32_t *rank_of, wf_lookahead *out) {
+  return derive_lookahead(eng, rank_of, 0, out);
+}
+
+/* Places the LPs (on several ranks) and derives the lookahead from the placement. */
 static int setup_ranks(wf_engine *eng, wf_error *err) {
   eng->nranks = wf_sync_size();
   eng->rank = wf_sync_rank();
-  eng->lookahead = WF_TIME_MAX;
-  for (uint32_t t = 0; t < eng->ntypes; t++)
-    if (eng->types[t]->min_delay < eng->lookahead) eng->lookahead = eng->types[t]->min_delay;
-  if (eng->nranks == 1) return 0;
-  for (uint32_t t = 0; t < eng->ntypes; t++)
-    if (eng->types[t]->min_delay == 0)
-      return wf_error_set(err,
-                          "LP type '%s' declares min_delay 0: a run on %d ranks needs every "
-                          "type to promise a positive delay to other LPs (its lookahead)",
-                          eng->types[t]->name, eng->nranks);
-  uint32_t *group = malloc(eng->nlps * sizeof *group);
-  eng->rank_of = malloc(eng->nlps * sizeof *eng->rank_of);
-  eng->outbox = calloc((size_t)eng->nranks, sizeof *eng->outbox);
-  if (!group || !eng->rank_of || !eng->outbox) {
+  if (eng->nranks > 1) {
+    uint32_t *group = malloc(eng->nlps * sizeof *group);
+    eng->rank_of = malloc(eng->nlps * sizeof *eng->rank_of);
+    eng->outbox = calloc((size_t)eng->nranks, sizeof *eng->outbox);
+    if (!group || !eng->rank_of || !eng->outbox) {
+      free(group);
+      return wf_error_set(err, "out of memory placing %u LPs on %d ranks", eng->nlps,
+                          eng->nranks);
+    }
+    for (uint32_t i = 0; i < eng->nlps; i++) group[i] = eng->lps[i].group;
+    int rc = wf_partition(group, eng->lp_weight, eng->nlps, eng->group_weight,
+                          eng->ngroup_weight, (uint32_t)eng->nranks, eng->rank_of);
     free(group);
-    return wf_error_set(err, "out of memory placing %u LPs on %d ranks", eng->nlps, eng->nranks);
+    if (rc) return wf_error_set(err, "out of memory placing LPs");
   }
-  for (uint32_t i = 0; i < eng->nlps; i++) group[i] = eng->lps[i].group;
-  int rc = wf_partition(group, eng->nlps, (uint32_t)eng->nranks, eng->rank_of);
-  free(group);
-  return rc ? wf_error_set(err, "out of memory placing LPs") : 0;
+  wf_lookahead la;
+  if (wf_lookahead_of(eng, eng->nranks > 1 ? eng->rank_of : NULL, &la) != 0)
+    return wf_error_set(err, "out of memory deriving the lookahead");
+  eng->lookahead = la.value;
+  eng->lookahead_from = la;
+  if (eng->nranks > 1 && la.value == 0)
+    return wf_error_set(err,
+                        "LP type '%s' declares %s 0: a run on %d ranks needs a positive delay "
+                        "to LPs that may live on another rank (its lookahead)",
+                        la.type->name, la.cross ? "min_delay_cross (and min_delay)" : "min_delay",
+                        eng->nranks);
+  return 0;
 }
 
 /* After a failure on some rank: every rank returns -1 with the failing rank's message. */
@@ -608,6 +785,9 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   rs.t0 = wf_wall_s();
   rs.next_progress = rs.t0 + (o->progress_every_s > 0 ? o->progress_every_s : 0.5);
   if (setup_ranks(eng, err) != 0) return -1;
+  st->lookahead = eng->lookahead;
+  st->lookahead_from = eng->lookahead_from.type->name;
+  st->lookahead_bound = eng->lookahead_from.cross ? "cross-group" : "within-group";
   /* Trace errors happen on rank 0 alone: every rank must learn of them before the first
    * exchange, or the others would wait for it there. */
   int rc = wf_metrics_begin(eng, err) != 0 || wf_records_begin(eng, err) != 0 ? -1 : 0;
@@ -617,11 +797,17 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
 
   /* An event limit on one rank runs the same windows as several ranks would, so the run stops
    * at the same point on any rank count (with a lookahead of 0 it stops exactly). */
-  eng->windowed = eng->nranks > 1 || (o->max_events && eng->lookahead > 0);
+  /* The derived lookahead depends on the placement (a rank count that splits the ungrouped
+   * LPs has a shorter one), so with a limit the windows use the bound of any placement. */
+  wf_lookahead any;
+  if (o->max_events && derive_lookahead(eng, NULL, 1, &any) != 0)
+    return wf_error_set(err, "out of memory deriving the lookahead");
+  wf_time la = o->max_events ? any.value : eng->lookahead;
+  eng->windowed = eng->nranks > 1 || (o->max_events && la > 0);
   /* Shorter windows than the lookahead are safe but only add exchanges; the knob exists so
    * that this can be measured (cluster/SCALING.md). */
   double f = o->window_fraction > 0 && o->window_fraction < 1 ? o->window_fraction : 1;
-  eng->window = f < 1 ? (wf_time)((double)eng->lookahead * f) : eng->lookahead;
+  eng->window = f < 1 ? (wf_time)((double)la * f) : la;
   if (eng->window == 0) eng->window = 1;
   rc = eng->windowed ? run_windows(eng, &rs, st, err) : run_one_rank(eng, &rs, st, err);
   if (rc == 0 && !eng->failed && sample_end(eng, &rs, st, err) != 0) eng->failed = 1;

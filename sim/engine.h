@@ -23,12 +23,18 @@ typedef struct wf_lp wf_lp;
 typedef struct wf_lp_type {
   const char *name;
   size_t state_size;
-  /* The smallest delay of any event this type sends to another LP: the lookahead the MPI
-   * synchronisation may rely on. wf_send enforces it. */
+  /* The smallest delay of any event this type sends to another LP (its own group included):
+   * the lookahead the MPI synchronisation may rely on. wf_send enforces it. */
   wf_time min_delay;
   void (*init)(wf_lp *lp, void *state, const void *cfg);
   void (*handle)(wf_lp *lp, void *state, const wf_event *ev);
   void (*finish)(wf_lp *lp, void *state); /* may be NULL */
+  /* The smallest delay of any event this type sends to an LP of another group; 0 means the same
+   * as min_delay, else it must be >= min_delay. When groups sit whole on ranks only this bound
+   * limits the windows, so a chain with fast internal messages and slow links between chains
+   * still runs in long windows. wf_send enforces it. Last, so positional initialisers of the
+   * fields above stay valid. */
+  wf_time min_delay_cross;
 } wf_lp_type;
 
 /* Fields are for the engine; models use the accessors below. */
@@ -38,7 +44,7 @@ struct wf_lp {
   void *state;
   const void *cfg;
   wf_rng rng;
-  uint64_t sent;   /* events sent: the sequence half of the tie key */
+  uint64_t sent;   /* events sent: the second half of the tie (event.h) */
   uint64_t events; /* events handled */
   wf_lpid id;
   uint32_t group;
@@ -50,10 +56,22 @@ void wf_engine_free(wf_engine *eng);
 
 /* Adds count LPs of type t (registered on first use), all with the same cfg and group (a
  * placement hint: LPs of one group stay on one rank). Returns the first id; ids are dense and
- * in creation order. Returns WF_LP_NONE with err set on failure. */
+ * in creation order, at most WF_LP_MAX LPs in all. Returns WF_LP_NONE with err set on
+ * failure. */
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err);
 uint32_t wf_engine_lp_count(const wf_engine *eng);
+/* A group id no LP has yet (never 0, which means "ungrouped"): for models to pass to
+ * wf_engine_add_lps instead of inventing numbers. Returns 0 once ids run out. */
+uint32_t wf_engine_new_group(wf_engine *eng);
+
+/* Load weights for placement on ranks (sim/partition.c balances the summed weight): LPs
+ * [first, first + count) weigh `weight` each (default 1); a group weighs the sum of its LPs'
+ * weights unless wf_engine_group_weight gives its own (a chain with 5x the traffic: 5x).
+ * Weights are positive and finite; they change where LPs run, never results. */
+int wf_engine_lp_weight(wf_engine *eng, wf_lpid first, uint32_t count, double weight,
+                        wf_error *err);
+int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_error *err);
 
 /* Memory the engine frees at wf_engine_free: for model configs built by builders. */
 void *wf_engine_alloc(wf_engine *eng, size_t size);
@@ -108,6 +126,12 @@ typedef struct wf_run_stats {
   uint64_t cross_rank;   /* of which to LPs on another rank */
   uint64_t local_events; /* events handled on this rank */
   double sync_s;         /* this rank's wall time in window exchanges (waiting included) */
+  /* The lookahead derived from the placement (wf_lookahead in engine_internal.h): its value,
+   * the LP type that set it and which of its bounds ("within-group": min_delay,
+   * "cross-group": min_delay_cross). NULL names before the placement is known. */
+  wf_time lookahead;
+  const char *lookahead_from;
+  const char *lookahead_bound;
 } wf_run_stats;
 
 int wf_engine_run(wf_engine *eng, const wf_run_opts *opts, wf_run_stats *stats, wf_error *err);
@@ -115,7 +139,8 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *opts, wf_run_stats *stats, 
 /* ---- inside a handler ---- */
 wf_time wf_now(const wf_lp *lp);
 /* Sends an event of `kind` to dst at now + delay, copying len <= WF_PAYLOAD_MAX bytes. A
- * delay below the type's min_delay to another LP is a model bug and stops the run. */
+ * delay below the type's min_delay to another LP, or below its min_delay_cross to an LP of
+ * another group, is a model bug and stops the run. */
 void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *data, size_t len);
 void wf_count(wf_lp *lp, wf_metric counter, uint64_t n);
 void wf_gauge_add(wf_lp *lp, wf_metric gauge, int64_t delta);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "partition.h"
 #include "queue.h"
 #include "queue_ladder.h"
 #include "sync.h"
@@ -31,10 +32,11 @@ typedef struct wf_hist {
 /* Row keys for record tables on several ranks: rows are merged in the order one rank would
  * have appended them: init (by LP), then events (by timestamp and tie), then finish (by LP). */
 typedef struct wf_row_key {
-  uint64_t phase; /* 0 init, 1 events, 2 finish */
+  uint32_t phase; /* 0 init, 1 events, 2 finish */
+  wf_lpid lp;     /* the event's source LP (the tie's first half), or the LP in init and finish */
   wf_time ts;
-  uint64_t tie; /* the event's tie, or the LP id in init and finish */
-  uint64_t seq; /* rows appended by the same event or LP so far */
+  uint64_t sent; /* the event's seq (the tie's second half); 0 in init and finish */
+  uint64_t seq;  /* rows appended by the same event or LP so far */
 } wf_row_key;
 
 struct wf_record {
@@ -61,6 +63,14 @@ typedef struct wf_owned {
   max_align_t data[];
 } wf_owned;
 
+/* The lookahead a placement allows, and where it comes from. An LP type bounds it by its
+ * min_delay if some group it has LPs in (ungrouped LPs count as group 0) spans ranks, else by
+ * its min_delay_cross (or min_delay where that is 0); the lookahead is the least bound. */
+typedef struct wf_lookahead {
+  wf_time value;            /* WF_TIME_MAX in a world without LPs */
+  const wf_lp_type *type;   /* the type whose bound it is (NULL without LPs) */
+  int cross;                /* 1: its cross-group bound, 0: its within-group min_delay */
+} wf_lookahead;
 struct wf_engine {
   /* hot: touched on every event */
   wf_queue queue;   /* the pending set while small (and always during init) */
@@ -83,7 +93,8 @@ struct wf_engine {
   size_t outbox_n;   /* events in all outboxes */
   uint64_t cross_sent;
   double sync_s;     /* wall time in window exchanges, waiting for the slowest rank included */
-  wf_time lookahead; /* least min_delay of the types: the longest safe window */
+  wf_time lookahead; /* derived from the placement (wf_lookahead_of): the longest safe window */
+  wf_lookahead lookahead_from; /* and where it came from */
   wf_time window;    /* the window used: the lookahead unless --window-fraction says less */
   int phase;         /* 0 init, 1 events, 2 finish: for record row keys */
   const wf_lp *current_lp; /* in init and finish */
@@ -91,6 +102,10 @@ struct wf_engine {
   uint64_t current_rows;   /* record rows appended while handling it */
 
   uint32_t nlps, lps_cap;
+  uint32_t max_group; /* the largest group id in use or handed out */
+  double *lp_weight;  /* load weight per LP (lps_cap of them); NULL while all weigh 1 */
+  wf_group_weight *group_weight; /* groups given a weight of their own */
+  size_t ngroup_weight;
   const wf_lp_type *types[WF_MAX_TYPES];
   uint32_t ntypes;
   wf_pool_block *blocks;
@@ -116,6 +131,9 @@ struct wf_engine {
 static inline size_t wf_pending(const wf_engine *eng) {
   return eng->use_ladder ? wf_ladder_size(&eng->ladder) : eng->queue.n;
 }
+
+/* rank_of[i] is LP i's rank; NULL: every LP on one rank. Returns -1 only without memory. */
+int wf_lookahead_of(const wf_engine *eng, const uint32_t *rank_of, wf_lookahead *out);
 
 /* metrics.c */
 int wf_metrics_begin(wf_engine *eng, wf_error *err);

@@ -13,16 +13,12 @@ typedef uint32_t wf_lpid;
 /* Payloads larger than this must be split or referenced by an id the receiver can resolve. */
 #define WF_PAYLOAD_MAX 64
 
-/* Equal timestamps are ordered by `tie` = (source LP << WF_TIE_SEQ_BITS) | source send count.
- * Both parts depend only on the model's behaviour, never on which rank an LP lives on, so the
- * delivery order is the same on 1 or 64 ranks (DESIGN rule 3). */
-#define WF_TIE_SEQ_BITS 40
-#define WF_TIE(src, seq)                                                                           \
-  (((uint64_t)(src) << WF_TIE_SEQ_BITS) | ((seq) & ((1ull << WF_TIE_SEQ_BITS) - 1)))
+/* A world holds at most this many LPs: ids 0 .. 2^32 - 2, WF_LP_NONE stays free. */
+#define WF_LP_MAX ((uint64_t)UINT32_MAX)
 
 typedef struct wf_event {
   wf_time ts;
-  uint64_t tie;
+  uint64_t seq; /* the source's send count before this event: the second half of the tie */
   wf_lpid dst;
   wf_lpid src;
   uint16_t kind;
@@ -30,5 +26,15 @@ typedef struct wf_event {
   uint32_t next_free; /* pool free list; meaningless while the event is pending */
   unsigned char data[WF_PAYLOAD_MAX];
 } wf_event;
+
+/* Equal timestamps are ordered by (source LP, source send count), compared in that order. Both
+ * depend only on the model's behaviour, never on which rank an LP lives on, so the delivery
+ * order is the same on 1 or 64 ranks (DESIGN rule 3). Two fields rather than one packed 64-bit
+ * key, so that LP ids keep all 32 bits and the count never wraps (2^64 sends per LP); the
+ * second load costs nothing on the hot path, which compares timestamps only. */
+static inline int wf_event_tie_less(const wf_event *a, const wf_event *b) {
+  if (a->src != b->src) return a->src < b->src;
+  return a->seq < b->seq;
+}
 
 #endif

@@ -1,6 +1,6 @@
-/* The pending-event set: a 4-ary min-heap of (timestamp, event) entries ordered by (ts, tie).
- * Entries are 16 bytes so four siblings share one cache line; the tie key is read from the
- * event only when timestamps are equal. `weft bench queue` measures it against the
+/* The pending-event set: a 4-ary min-heap of (timestamp, event) entries ordered by (ts, tie),
+ * the tie being (source LP, send count) (event.h). Entries are 16 bytes so four siblings share
+ * one cache line; the tie is read from the event only when timestamps are equal. `weft bench queue` measures it against the
  * alternatives (sim/queue_ladder.c). */
 #ifndef WF_QUEUE_H
 #define WF_QUEUE_H
@@ -12,7 +12,7 @@
 
 typedef struct wf_qentry {
   wf_time ts;
-  wf_event *ev; /* ev->ts == ts; ev->tie breaks ties */
+  wf_event *ev; /* ev->ts == ts; wf_event_tie_less breaks ties */
 } wf_qentry;
 
 typedef struct wf_queue {
@@ -24,7 +24,7 @@ typedef struct wf_queue {
  * common path is a single compare the compiler can turn into a conditional move. */
 static inline int wf_qentry_less(const wf_qentry *a, const wf_qentry *b) {
   if (__builtin_expect(a->ts != b->ts, 1)) return a->ts < b->ts;
-  return a->ev->tie < b->ev->tie;
+  return wf_event_tie_less(a->ev, b->ev);
 }
 
 int wf_queue_init(wf_queue *q, size_t capacity);

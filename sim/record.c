@@ -119,9 +119,11 @@ static int keep(wf_engine *eng, wf_record *r, const void *row) {
     r->cap = cap;
   }
   wf_row_key *k = &r->keys[r->nrows];
-  k->phase = (uint64_t)eng->phase;
-  k->ts = eng->phase == 1 ? eng->current->ts : 0;
-  k->tie = eng->phase == 1 ? eng->current->tie : eng->current_lp->id;
+  int ev = eng->phase == 1;
+  k->phase = (uint32_t)eng->phase;
+  k->lp = ev ? eng->current->src : eng->current_lp->id;
+  k->ts = ev ? eng->current->ts : 0;
+  k->sent = ev ? eng->current->seq : 0;
   k->seq = eng->current_rows++;
   memcpy(r->rows + r->nrows++ * r->row_size, row, r->row_size);
   r->total++;
@@ -164,7 +166,8 @@ int wf_records_begin(wf_engine *eng, wf_error *err) {
 static int key_cmp(const wf_row_key *a, const wf_row_key *b) {
   if (a->phase != b->phase) return a->phase < b->phase ? -1 : 1;
   if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
-  if (a->tie != b->tie) return a->tie < b->tie ? -1 : 1;
+  if (a->lp != b->lp) return a->lp < b->lp ? -1 : 1;
+  if (a->sent != b->sent) return a->sent < b->sent ? -1 : 1;
   return (a->seq > b->seq) - (a->seq < b->seq);
 }
 static int entry_cmp(const void *a, const void *b) {

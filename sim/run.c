@@ -222,6 +222,10 @@ static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per
            wf_trace_attr_u64(t, "windows", st->windows, err) ||
            wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
            wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
+           (st->lookahead_from &&
+            (wf_trace_attr_f64(t, "lookahead_s", wf_time_to_s(st->lookahead), err) ||
+             wf_trace_attr_str(t, "lookahead_from", st->lookahead_from, err) ||
+             wf_trace_attr_str(t, "lookahead_bound", st->lookahead_bound, err))) ||
            wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
            (error && wf_trace_attr_str(t, "error", error, err));
   free(ranks);
@@ -261,6 +265,13 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_begin_array(&j);
   for (int r = 0; per_rank && r < wf_sync_size(); r++) wf_json_uint(&j, per_rank[r]);
   wf_json_end_array(&j);
+  /* The lookahead derived from the placement, the LP type that set it and which bound. */
+  wf_json_key(&j, "lookahead_s");
+  wf_json_num(&j, st->lookahead_from ? wf_time_to_s(st->lookahead) : 0);
+  wf_json_key(&j, "lookahead_from");
+  wf_json_str(&j, st->lookahead_from ? st->lookahead_from : "");
+  wf_json_key(&j, "lookahead_bound");
+  wf_json_str(&j, st->lookahead_bound ? st->lookahead_bound : "");
   wf_json_key(&j, "seed");
   wf_json_uint(&j, sc->seed);
   wf_json_key(&j, "pending");

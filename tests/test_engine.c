@@ -1,6 +1,7 @@
 /* The engine: delivery order of equal timestamps, lookahead enforcement, event limits,
  * PHOLD's event count (golden, and against the rate formula), conservation of PHOLD's event
  * population in the sampled series, histogram quantiles, and bit-identical traces per seed. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,13 +9,22 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sys/mman.h>
 
 #include "../models/phold.h"
 #include "engine_internal.h"
+#include "partition.h"
 #include "scenario.h"
 #include "support.h"
 
 static const wf_model *const models[] = {&wf_model_phold};
+
+static void hist_init_noop(wf_lp *lp, void *st, const void *cfg) {
+  (void)lp, (void)st, (void)cfg;
+}
+static void hist_handle_noop(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)lp, (void)st, (void)ev;
+}
 
 /* ---- equal timestamps ---- */
 
@@ -61,6 +71,84 @@ static void equal_times_follow_source_and_send_order(void **unused) {
   wf_engine_free(eng);
 }
 
+/* The tie compares the source LP, then its send count: LP ids use all 32 bits and counts all
+ * 64, with no packing that could make an id above 2^24 or a count above 2^40 collide. */
+static void tie_key_orders_by_source_then_count(void **unused) {
+  (void)unused;
+  static const struct {
+    wf_lpid src;
+    uint64_t seq;
+  } order[] = {{0, 0},
+               {0, 1ull << 40},
+               {0, UINT64_MAX},
+               {(1u << 24) - 1, 5},
+               {1u << 24, 0},
+               {(1u << 24) + 1, 0},
+               {(1u << 24) + 1, (1ull << 40) + 1},
+               {UINT32_MAX - 1, 0},
+               {UINT32_MAX - 1, UINT64_MAX}};
+  size_t n = sizeof order / sizeof *order;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      wf_event a = {.src = order[i].src, .seq = order[i].seq};
+      wf_event b = {.src = order[j].src, .seq = order[j].seq};
+      if (wf_event_tie_less(&a, &b) != (i < j)) fail_msg("entries %zu and %zu misordered", i, j);
+    }
+}
+
+/* Record rows from several ranks merge by the same tie: two sorted runs, as two ranks would
+ * send them, interleave by (source LP, send count) at equal times. */
+static void record_keys_order_by_the_tie(void **unused) {
+  (void)unused;
+  typedef struct {
+    wf_row_key k;
+    uint32_t want; /* the row: its expected position */
+  } entry;
+  static const entry in[] = {
+      {{.phase = 1, .lp = 5, .ts = 10, .sent = 1ull << 41}, 0},
+      {{.phase = 1, .lp = (1u << 24) + 3, .ts = 10, .sent = 0}, 2},
+      {{.phase = 1, .lp = 5, .ts = 10, .sent = (1ull << 41) + 1}, 1}, /* the second run */
+      {{.phase = 1, .lp = UINT32_MAX - 1, .ts = 10, .sent = 0}, 3},
+  };
+  unsigned char buf[4 * (sizeof(wf_row_key) + sizeof(uint32_t))];
+  for (size_t i = 0; i < 4; i++) {
+    unsigned char *p = buf + i * (sizeof(wf_row_key) + sizeof(uint32_t));
+    memcpy(p, &in[i].k, sizeof(wf_row_key));
+    memcpy(p + sizeof(wf_row_key), &in[i].want, sizeof(uint32_t));
+  }
+  uint32_t out[4];
+  wf_error err = {0};
+  assert_int_equal(wf_records_merge_runs(buf, 4, sizeof(uint32_t), (unsigned char *)out, &err), 0);
+  for (uint32_t i = 0; i < 4; i++) assert_int_equal(out[i], i);
+}
+
+/* Ids above 2^24 are accepted, up to the 32-bit limit. 2^24 LPs would take over a gigabyte,
+ * so the world is a pretence: an LP array reserved but never touched except where written. */
+static void lp_ids_use_32_bits(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"many", 0, 0, hist_init_noop, hist_handle_noop, NULL};
+  const uint32_t have = (1u << 24) + 7;
+  size_t bytes = ((size_t)have + 1) * sizeof(wf_lp);
+  void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+  if (mem == MAP_FAILED) skip();
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  eng->lps = mem;
+  eng->lps_cap = have + 1;
+  eng->nlps = have;
+  assert_int_equal(wf_engine_add_lps(eng, &t, 1, NULL, 0, &err), have);
+  assert_int_equal(eng->lps[have].id, have);
+  assert_int_equal(wf_engine_lp_count(eng), have + 1);
+  /* The last id stays free for WF_LP_NONE: 2^32 - 1 LPs in all. */
+  assert_int_equal(wf_engine_add_lps(eng, &t, UINT32_MAX - have, NULL, 0, &err), WF_LP_NONE);
+  assert_non_null(strstr(err.msg, "exceed the limit of 4294967295 LPs"));
+  eng->lps = NULL;
+  eng->nlps = eng->lps_cap = 0;
+  wf_engine_free(eng);
+  munmap(mem, bytes);
+}
+
 /* ---- lookahead ---- */
 
 static void la_init(wf_lp *lp, void *st, const void *cfg) {
@@ -87,11 +175,153 @@ static void lookahead_violation_stops_the_run(void **unused) {
   wf_engine_free(eng);
 }
 
-static void hist_init_noop(wf_lp *lp, void *st, const void *cfg) {
-  (void)lp, (void)st, (void)cfg;
+
+/* ---- the lookahead derived from the placement ----
+ * Two groups ("chains") of four LPs each: 0.1 ms between LPs of one group, 100 ms between
+ * groups. LP 0 sends within its group, LP 1 on to the other group with the delay in cfg. */
+
+static void chain_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st, (void)cfg;
+  if (lp->id == 0) wf_send(lp, 1, WF_MS / 10, 0, NULL, 0);
 }
-static void hist_handle_noop(wf_lp *lp, void *st, const wf_event *ev) {
-  (void)lp, (void)st, (void)ev;
+static void chain_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  (void)st, (void)ev;
+  const wf_time *cross_delay = wf_lp_cfg(lp);
+  if (lp->id == 1) wf_send(lp, 4, *cross_delay, 0, NULL, 0);
+}
+static const wf_lp_type chain_type = {.name = "chain",
+                                      .min_delay = WF_MS / 10,
+                                      .init = chain_init,
+                                      .handle = chain_handle,
+                                      .min_delay_cross = 100 * WF_MS};
+
+static wf_engine *two_chains(const wf_time *cross_delay) {
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  uint32_t a = wf_engine_new_group(eng), b = wf_engine_new_group(eng);
+  assert_true(a != 0 && b != 0 && a != b);
+  assert_int_equal(wf_engine_add_lps(eng, &chain_type, 4, cross_delay, a, &err), 0);
+  assert_int_equal(wf_engine_add_lps(eng, &chain_type, 4, cross_delay, b, &err), 4);
+  assert_true(wf_engine_new_group(eng) > b);
+  return eng;
+}
+
+static void expect_lookahead(const wf_engine *eng, const uint32_t *rank_of, wf_time want,
+                             int cross) {
+  wf_lookahead la;
+  assert_int_equal(wf_lookahead_of(eng, rank_of, &la), 0);
+  assert_int_equal(la.value, want);
+  assert_ptr_equal(la.type, &chain_type);
+  assert_int_equal(la.cross, cross);
+}
+
+static void lookahead_follows_the_placement(void **unused) {
+  (void)unused;
+  static const wf_time ok = 100 * WF_MS;
+  wf_engine *eng = two_chains(&ok);
+  static const uint32_t whole[8] = {0, 0, 0, 0, 1, 1, 1, 1}, split[8] = {0, 0, 1, 1, 1, 1, 1, 1};
+  expect_lookahead(eng, NULL, 100 * WF_MS, 1); /* one rank */
+  expect_lookahead(eng, whole, 100 * WF_MS, 1);
+  expect_lookahead(eng, split, WF_MS / 10, 0);
+  /* Ungrouped LPs of another type on two ranks bound it by their min_delay. */
+  static const wf_lp_type loose = {"loose", 0, WF_MS, hist_init_noop, hist_handle_noop, NULL,
+                                   200 * WF_MS};
+  wf_error err = {0};
+  assert_int_equal(wf_engine_add_lps(eng, &loose, 2, NULL, 0, &err), 8);
+  static const uint32_t loose_whole[10] = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
+  static const uint32_t loose_split[10] = {0, 0, 0, 0, 1, 1, 1, 1, 0, 1};
+  expect_lookahead(eng, loose_whole, 100 * WF_MS, 1);
+  wf_lookahead la;
+  assert_int_equal(wf_lookahead_of(eng, loose_split, &la), 0);
+  assert_int_equal(la.value, WF_MS);
+  assert_ptr_equal(la.type, &loose);
+  assert_int_equal(la.cross, 0);
+  wf_engine_free(eng);
+
+  /* The run reports it; sends at exactly the bounds are legal. */
+  eng = two_chains(&ok);
+  wf_run_opts o = {.end_time = WF_SEC, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+  assert_int_equal(st.events, 2);
+  assert_int_equal(st.lookahead, 100 * WF_MS);
+  assert_string_equal(st.lookahead_from, "chain");
+  assert_string_equal(st.lookahead_bound, "cross-group");
+  wf_engine_free(eng);
+}
+
+static void cross_group_delay_below_its_bound_stops_the_run(void **unused) {
+  (void)unused;
+  static const wf_time short_delay = 50 * WF_MS;
+  wf_engine *eng = two_chains(&short_delay);
+  wf_error err = {0};
+  wf_run_opts o = {.end_time = WF_SEC, .seed = 1};
+  wf_run_stats st;
+  assert_int_equal(wf_engine_run(eng, &o, &st, &err), -1);
+  assert_non_null(strstr(err.msg, "chain LP 1"));
+  assert_non_null(strstr(err.msg, "below its type's declared min_delay_cross 100000000 ns"));
+  wf_engine_free(eng);
+  /* A cross bound below min_delay is refused when the type is first used. */
+  static const wf_lp_type odd = {"odd", 0, WF_MS, hist_init_noop, hist_handle_noop, NULL, 1};
+  wf_error_clear(&err);
+  eng = wf_engine_new(&err);
+  assert_int_equal(wf_engine_add_lps(eng, &odd, 1, NULL, 0, &err), WF_LP_NONE);
+  assert_non_null(strstr(err.msg, "min_delay_cross 1 ns below its min_delay"));
+  wf_engine_free(eng);
+}
+
+/* ---- placement by weight ---- */
+
+static void loads(const uint32_t *rank_of, const double *w, uint32_t n, double load[2]) {
+  load[0] = load[1] = 0;
+  for (uint32_t i = 0; i < n; i++) load[rank_of[i]] += w ? w[i] : 1;
+}
+
+/* Six groups of two LPs, the first weighing 5, the others 1: the heavy one alone on a rank,
+ * the five light ones on the other, 5 each (by LP count it would be 6 LPs against 6). */
+static void partition_balances_group_weights(void **unused) {
+  (void)unused;
+  uint32_t group[12], rank_of[12];
+  for (uint32_t i = 0; i < 12; i++) group[i] = 1 + i / 2;
+  wf_group_weight gw[6];
+  for (uint32_t k = 0; k < 6; k++) gw[k] = (wf_group_weight){6 - k, 6 - k == 1 ? 5 : 1};
+  assert_int_equal(wf_partition(group, NULL, 12, gw, 6, 2, rank_of), 0);
+  for (uint32_t i = 2; i < 12; i++) {
+    assert_int_not_equal(rank_of[i], rank_of[0]);
+    assert_int_equal(rank_of[i], rank_of[2]);
+  }
+  assert_int_equal(rank_of[1], rank_of[0]);
+  /* The same through LP weights: a group weighs the sum of its LPs' (2.5 + 2.5). */
+  double w[12];
+  for (uint32_t i = 0; i < 12; i++) w[i] = i < 2 ? 2.5 : 0.5;
+  assert_int_equal(wf_partition(group, w, 12, NULL, 0, 2, rank_of), 0);
+  double load[2];
+  loads(rank_of, w, 12, load);
+  assert_true(load[0] == 5 && load[1] == 5);
+}
+
+/* Ungrouped LPs: contiguous blocks of even weight, not of even count. */
+static void partition_splits_ungrouped_by_weight(void **unused) {
+  (void)unused;
+  static const uint32_t group[6] = {0};
+  static const double w[6] = {3, 1, 1, 1, 1, 1};
+  uint32_t rank_of[6];
+  assert_int_equal(wf_partition(group, w, 6, NULL, 0, 2, rank_of), 0);
+  static const uint32_t want[6] = {0, 0, 1, 1, 1, 1};
+  for (int i = 0; i < 6; i++) assert_int_equal(rank_of[i], want[i]);
+  /* Through the engine's API, which refuses nonsense. */
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  static const wf_lp_type t = {"w", 0, 1, hist_init_noop, hist_handle_noop, NULL};
+  assert_int_equal(wf_engine_add_lps(eng, &t, 6, NULL, 0, &err), 0);
+  assert_int_equal(wf_engine_lp_weight(eng, 0, 1, 3, &err), 0);
+  assert_true(eng->lp_weight[0] == 3 && eng->lp_weight[5] == 1);
+  assert_int_equal(wf_engine_lp_weight(eng, 5, 2, 1, &err), -1);
+  assert_non_null(strstr(err.msg, "only 6 LPs exist"));
+  wf_error_clear(&err);
+  assert_int_equal(wf_engine_group_weight(eng, 1, -2, &err), -1);
+  assert_non_null(strstr(err.msg, "positive, finite"));
+  wf_engine_free(eng);
 }
 
 /* ---- PHOLD ---- */
@@ -366,7 +596,14 @@ static void histogram_quantiles_within_bucket_width(void **unused) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(equal_times_follow_source_and_send_order),
+      cmocka_unit_test(tie_key_orders_by_source_then_count),
+      cmocka_unit_test(record_keys_order_by_the_tie),
+      cmocka_unit_test(lp_ids_use_32_bits),
       cmocka_unit_test(lookahead_violation_stops_the_run),
+      cmocka_unit_test(lookahead_follows_the_placement),
+      cmocka_unit_test(cross_group_delay_below_its_bound_stops_the_run),
+      cmocka_unit_test(partition_balances_group_weights),
+      cmocka_unit_test(partition_splits_ungrouped_by_weight),
       cmocka_unit_test(phold_event_count),
       cmocka_unit_test(event_limit),
       cmocka_unit_test(sampling_edges),

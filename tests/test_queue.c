@@ -83,13 +83,15 @@ static uint64_t draw_ts(enum dist d, uint64_t now) {
 static wf_event *events;
 static size_t nevents, events_cap;
 
-/* A fresh event with unique, randomly ordered tie (random high bits, a counter below). */
+/* A fresh event with a unique, randomly ordered tie: a random source over all 32 bits (ids far
+ * above 2^24 included), a counter as its send count. */
 static wf_qentry make_entry(uint64_t ts) {
   if (nevents == events_cap) fail_msg("event pool exhausted"); /* entries point into it */
   wf_event *ev = &events[nevents];
   memset(ev, 0, sizeof *ev);
   ev->ts = ts;
-  ev->tie = (below(1u << 20) << 40) | nevents;
+  ev->src = (wf_lpid)below(WF_LP_MAX);
+  ev->seq = nevents;
   nevents++;
   return (wf_qentry){.ts = ts, .ev = ev};
 }
@@ -197,9 +199,10 @@ static wf_qentry ref_pop(ref *r) {
 
 static void expect_same(wf_qentry got, wf_qentry want, const char *what, size_t op) {
   if (got.ev != want.ev || got.ts != want.ts)
-    fail_msg("%s op %zu: popped (ts %llu, tie %llx), expected (ts %llu, tie %llx)", what, op,
-             (unsigned long long)got.ts, got.ev ? (unsigned long long)got.ev->tie : 0ull,
-             (unsigned long long)want.ts, (unsigned long long)want.ev->tie);
+    fail_msg("%s op %zu: popped (ts %llu, src %u, seq %llx), expected (ts %llu, src %u, seq %llx)",
+             what, op, (unsigned long long)got.ts, got.ev ? got.ev->src : 0u,
+             got.ev ? (unsigned long long)got.ev->seq : 0ull, (unsigned long long)want.ts,
+             want.ev->src, (unsigned long long)want.ev->seq);
 }
 
 /* ---- mixed push / pop / hold against the reference ---- */
@@ -308,7 +311,8 @@ static void ladder_bulk(void **s) {
 
 static wf_qentry make_later_entry(uint64_t ts) {
   wf_qentry e = make_entry(ts);
-  e.ev->tie = nevents;
+  e.ev->src = 0;
+  e.ev->seq = nevents;
   return e;
 }
 
@@ -398,7 +402,8 @@ static void ladder_small(void **s) {
   wf_ladder_free(&l);
 }
 
-/* Equal timestamps leave in tie order, whatever order they arrived in. */
+/* Equal timestamps leave in tie order, by source LP then send count, whatever order they arrived
+ * in: sources on both sides of 2^24 and send counts on both sides of 2^32 and 2^40. */
 static void tie_order(enum kind kind) {
   enum { M = 5000 };
   reset_events(M, 9);
@@ -406,15 +411,18 @@ static void tie_order(enum kind kind) {
   impl_init(&p, kind, 4);
   for (size_t i = 0; i < M; i++) {
     wf_qentry e = make_entry(i % 2 ? 7 : 1000);
-    e.ev->tie = (uint64_t)(M - i) * 1000003 % 100003; /* distinct, scrambled */
+    uint64_t k = (uint64_t)(M - i) * 1000003 % 100003; /* distinct, scrambled */
+    e.ev->src = (wf_lpid)((k % 7) * 0x2000001u);       /* up to 6 x (2^25 + 1) */
+    e.ev->seq = (k / 7) << (k % 3 ? 29 : 0);           /* up to about 2^42 */
     impl_push(&p, e);
   }
-  uint64_t prev_tie = 0;
+  wf_event prev = {0};
   for (size_t i = 0; i < M; i++) {
     wf_qentry e = impl_pop(&p);
     assert_int_equal(e.ts, i < M / 2 ? 7 : 1000);
-    if (i != 0 && i != M / 2) assert_true(e.ev->tie > prev_tie);
-    prev_tie = e.ev->tie;
+    if (i != 0 && i != M / 2)
+      assert_true(e.ev->src > prev.src || (e.ev->src == prev.src && e.ev->seq > prev.seq));
+    prev = *e.ev;
   }
   impl_free(&p);
 }
@@ -437,7 +445,8 @@ static void duplicate_keys(enum kind kind) {
   impl_init(&p, kind, 1);
   for (size_t i = 0; i < M; i++) {
     wf_qentry e = make_entry(below(3));
-    e.ev->tie = below(2);
+    e.ev->src = 0;
+    e.ev->seq = below(2);
     impl_push(&p, e);
   }
   unsigned char seen[M] = {0};
