@@ -163,7 +163,13 @@ int wf_records_begin(wf_engine *eng, wf_error *err) {
   return 0;
 }
 
-static int key_cmp(const wf_row_key *a, const wf_row_key *b) {
+/* Keys sit in packed (key, row) entries whose rows may be of any size, so they are read by
+ * copy, never through a possibly misaligned pointer. */
+static int key_cmp(const void *pa, const void *pb) {
+  wf_row_key ka, kb;
+  memcpy(&ka, pa, sizeof ka);
+  memcpy(&kb, pb, sizeof kb);
+  const wf_row_key *a = &ka, *b = &kb;
   if (a->phase != b->phase) return a->phase < b->phase ? -1 : 1;
   if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
   if (a->lp != b->lp) return a->lp < b->lp ? -1 : 1;
