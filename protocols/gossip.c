@@ -248,7 +248,7 @@ static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
     wf_time start = wf_net_cut_release(net, nu, nv, s);
     if (start == WF_TIME_MAX) continue;
     if (start == s) s += up; /* a held message leaves the uplink to the others */
-    wf_time t = wf_net_path(net, nu, nv, c->bytes, start, 0, NULL);
+    wf_time t = wf_net_path(net, nu, nv, c->bytes, start, 0);
     if (t >= c->dist[v]) continue;
     c->dist[v] = t;
     c->parent[v] = u;

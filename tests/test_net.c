@@ -43,7 +43,7 @@ typedef struct probe_cfg {
   int incast;
   /* ticks: node 0 sends to node 1 every `period` until `until` */
   wf_time period, until;
-  /* poisson: node 0 sends at rate lambda (per ns) until n messages */
+  /* poisson: node 0 sends with exponential gaps of mean mean_gap_ns until n messages */
   double mean_gap_ns;
   uint64_t n;
   /* M/D/1 observation: waits per batch */

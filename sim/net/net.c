@@ -63,7 +63,6 @@ typedef struct net_hdr {
   uint32_t bytes;
   uint16_t kind;
   uint8_t cls, len;
-  uint32_t cut; /* K_CUT_*: which cut */
 } net_hdr;
 _Static_assert(sizeof(net_hdr) + WF_NET_PAYLOAD_MAX <= WF_PAYLOAD_MAX, "net header too large");
 
@@ -173,9 +172,6 @@ int wf_net_region(const wf_net *net, const char *name) {
 }
 uint32_t wf_net_region_count(const wf_net *net) {
   return net->nregions;
-}
-const char *wf_net_region_name(const wf_net *net, uint32_t region) {
-  return region < net->nregions ? net->region_names[region] : "?";
 }
 uint32_t wf_net_node_count(const wf_net *net) {
   return net->nnodes;
@@ -311,10 +307,6 @@ uint32_t wf_net_node_of(const wf_net *net, wf_lpid lp) {
   return net->ranges[lo].base + (lp - net->ranges[lo].first);
 }
 
-wf_lpid wf_net_lp_of(const wf_net *net, uint32_t node) {
-  return net->lp[node];
-}
-
 wf_time wf_net_latency(const wf_net *net, uint32_t from, uint32_t to) {
   return net->one_way[(size_t)net->region[from] * net->nregions + net->region[to]];
 }
@@ -331,9 +323,6 @@ wf_time wf_net_ser_up(const wf_net *net, uint32_t node, uint32_t bytes) {
 }
 wf_time wf_net_ser_down(const wf_net *net, uint32_t node, uint32_t bytes) {
   return ser(bytes, net->down_bps[node]);
-}
-wf_time wf_net_proc(const wf_net *net) {
-  return net->p.proc;
 }
 
 static int cut_separates(const net_cut *c, const wf_net *net, uint32_t a, uint32_t b) {
@@ -366,9 +355,8 @@ static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_ti
 }
 
 wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
-                    wf_time down_free, wf_time *arrive) {
+                    wf_time down_free) {
   wf_time a = s + wf_net_latency(net, from, to);
-  if (arrive) *arrive = a;
   return finish_down(net, to, bytes, a, wf_net_ser_up(net, from, bytes), down_free) + net->p.proc;
 }
 
@@ -390,7 +378,7 @@ void wf_net_port_init(wf_lp *lp, const wf_net *net, wf_net_port *port) {
     for (uint32_t k = 0; k < c->nmembers; k++) members += c->members[k] != 0;
     cut_row row = {i, (uint32_t)c->by_region, c->t1, c->t2, members, net->p.cut_mode};
     wf_record_append(lp, net->r_cuts, &row);
-    net_hdr h = {.cut = i};
+    net_hdr h = {0};
     wf_send(lp, wf_lp_id(lp), c->t1, K_CUT_START, &h, sizeof h);
     wf_send(lp, wf_lp_id(lp), c->t2, K_CUT_END, &h, sizeof h);
   }
@@ -481,7 +469,7 @@ void wf_net_send(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_conn *c
                dst, to == UINT32_MAX ? "not in the network" : "ok", len, kind, cls);
     return;
   }
-  net_hdr h = {wf_now(lp), 0, dst, bytes, kind, (uint8_t)cls, (uint8_t)len, 0};
+  net_hdr h = {wf_now(lp), 0, dst, bytes, kind, (uint8_t)cls, (uint8_t)len};
   transmit(lp, net, port, conn, &h, data, to);
 }
 

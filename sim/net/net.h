@@ -63,7 +63,6 @@ wf_net *wf_net_new(wf_engine *eng, const wf_net_params *p, wf_error *err);
 /* A region's index in the table, or -1. */
 int wf_net_region(const wf_net *net, const char *name);
 uint32_t wf_net_region_count(const wf_net *net);
-const char *wf_net_region_name(const wf_net *net, uint32_t region);
 /* Attaches count node LPs (ids first..first+count-1) with their regions and bandwidths in bit/s
  * (region, up and down arrays of count entries). Returns the index of the first node in the
  * network; nodes are numbered in the order they join. */
@@ -101,20 +100,18 @@ void wf_net_finish(wf_lp *lp, const wf_net *net, const wf_net_port *port);
 
 /* ---- path costs, for aggregate models that compute deliveries instead of sending ---- */
 uint32_t wf_net_node_of(const wf_net *net, wf_lpid lp); /* UINT32_MAX: not attached */
-wf_lpid wf_net_lp_of(const wf_net *net, uint32_t node);
 wf_time wf_net_latency(const wf_net *net, uint32_t from, uint32_t to); /* one way, no jitter */
 wf_time wf_net_ser_up(const wf_net *net, uint32_t node, uint32_t bytes);
 wf_time wf_net_ser_down(const wf_net *net, uint32_t node, uint32_t bytes);
-wf_time wf_net_proc(const wf_net *net);
 /* The earliest time >= t at which a message from one node may start towards another, given
  * the cuts: t itself when none is active, the cut's end when messages are buffered, and
  * WF_TIME_MAX when they are dropped. */
 wf_time wf_net_cut_release(const wf_net *net, uint32_t from, uint32_t to, wf_time t);
 /* Delivery of a message whose uplink transmission starts at s, to a node whose downlink is
  * busy until down_free (0: idle), without jitter or loss: what wf_net_send and wf_net_receive
- * give. *arrive, when not NULL, gets the time its first bit reaches the receiver. */
+ * give. */
 wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
-                    wf_time down_free, wf_time *arrive);
+                    wf_time down_free);
 /* What an aggregate model computed instead of sending: msgs messages of `bytes` each sent by
  * this node (its uplink busy until `until`) and `received` copies received, counted on the port
  * and the network's metrics as if they had crossed the wire. */
