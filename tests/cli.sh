@@ -142,4 +142,14 @@ net "missing rtt" "short.csv:3: row 'b' has 1 entries, expected 2" \
 net "bad mode" "'mode' = 'telepathy': expected per-hop or aggregate" \
   "weft.gossip{network = net, mode = 'telepathy'}"
 
+# weft bench net: a small run prints both variants and their ratio; bad options are usage errors.
+expect_error "bench net one node" 2 "--nodes 1: at least 2 nodes" -- bench net --nodes 1
+expect_error "bench net bad count" 2 "--messages x: expected a whole number" -- bench net --messages x
+if "$WEFT" bench net --nodes 64 --messages 20000 --reps 1 >bench.txt 2>&1 &&
+  grep -q '^bare  *20000 ' bench.txt && grep -q '^net  ' bench.txt && grep -q 'net / bare: ' bench.txt; then
+  ok
+else
+  bad "bench net: $(cat bench.txt)"
+fi
+
 finish
