@@ -11,10 +11,26 @@
 #define SEEN_WINDOW 128
 #define NO_NODE UINT32_MAX
 
-enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3 };
+enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3, G_BRIDGED = 4 };
+
+struct gossip_cfg;
+
+/* A bridge (weft.bridge): a gateway node of one network hands every message it sees for the
+ * first time to a dedicated link, whose far end (the other network's gateway) floods it there.
+ * Only the gateway's LP touches `busy`. */
+typedef struct gossip_bridge {
+  wf_net_link link;
+  wf_time busy; /* when the link is next free */
+  struct gossip_cfg *to;
+  uint32_t from_node, to_node;
+  wf_metric m_msgs, m_bytes;
+  struct gossip_bridge *next; /* the network's other outgoing bridges */
+} gossip_bridge;
 
 typedef struct gossip_cfg {
   const wf_net *net;
+  gossip_bridge *out; /* bridges leaving this network */
+  uint32_t bridged_in;   /* bridges arriving at it */
   wf_peer_graph g;
   wf_net_conn *conns; /* one per graph edge, owned by the edge's sender */
   wf_lpid first;
@@ -50,7 +66,7 @@ typedef struct gossip_msg {
 typedef struct delivery_row {
   uint32_t msg, node;
   uint64_t t_ns, delay_ns;
-  uint32_t hops, pad;
+  uint32_t hops, lp; /* node: its index in its network; lp: its LP id, unique in the world */
 } delivery_row;
 
 static const wf_column delivery_cols[] = {
@@ -59,6 +75,7 @@ static const wf_column delivery_cols[] = {
     {"t_ns", WF_COL_U64, offsetof(delivery_row, t_ns), sizeof(uint64_t), "ns"},
     {"delay_ns", WF_COL_U64, offsetof(delivery_row, delay_ns), sizeof(uint64_t), "ns"},
     {"hops", WF_COL_U32, offsetof(delivery_row, hops), sizeof(uint32_t), NULL},
+    {"lp", WF_COL_U32, offsetof(delivery_row, lp), sizeof(uint32_t), NULL},
 };
 
 /* ---- the peer graph ---- */
@@ -180,7 +197,7 @@ static void delivered(wf_lp *lp, const gossip_cfg *c, const gossip_msg *m) {
   wf_hist_add(lp, c->h_delivery, delay);
   wf_count(lp, c->m_delivered, 1);
   if (c->deliveries) {
-    delivery_row row = {m->id, node_index(c, lp), wf_now(lp), delay, m->hops, 0};
+    delivery_row row = {m->id, node_index(c, lp), wf_now(lp), delay, m->hops, wf_lp_id(lp)};
     wf_record_append(lp, c->deliveries, &row);
   }
 }
@@ -196,6 +213,21 @@ static void flood(wf_lp *lp, const gossip_cfg *c, gossip_node *s, const gossip_m
     if (v == from) continue;
     wf_net_send(lp, c->net, &s->port, &c->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
                 sizeof fwd);
+  }
+}
+
+/* A gateway hands a message it sees for the first time to each bridge leaving from it. */
+static void cross_bridges(wf_lp *lp, const gossip_cfg *c, const gossip_msg *m) {
+  uint32_t u = node_index(c, lp);
+  for (gossip_bridge *b = c->out; b; b = b->next) {
+    if (b->from_node != u) continue;
+    gossip_msg fwd = *m;
+    fwd.hops++;
+    fwd.copies = 0;
+    wf_time at = wf_net_link_transit(&b->link, &b->busy, c->bytes, wf_now(lp));
+    wf_send(lp, b->to->first + b->to_node, at - wf_now(lp), G_BRIDGED, &fwd, sizeof fwd);
+    wf_count(lp, b->m_msgs, 1);
+    wf_count(lp, b->m_bytes, c->bytes);
   }
 }
 
@@ -259,12 +291,13 @@ static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
   c->busy[u] = s;
 }
 
-static void aggregate(wf_lp *lp, gossip_cfg *c, gossip_node *s, const gossip_msg *m) {
-  uint32_t n = c->g.n, hn = 0, o = c->origin;
+/* The deliveries of a message that node o (the origin, or a bridge's gateway) starts now. */
+static void aggregate(wf_lp *lp, gossip_cfg *c, gossip_node *s, const gossip_msg *m, uint32_t o) {
+  uint32_t n = c->g.n, hn = 0;
   for (uint32_t v = 0; v < n; v++)
     c->dist[v] = WF_TIME_MAX, c->parent[v] = c->pos[v] = NO_NODE, c->children[v] = 0;
   c->dist[o] = s->port.up_free > wf_now(lp) ? s->port.up_free : wf_now(lp);
-  c->hops[o] = 0;
+  c->hops[o] = m->hops;
   heap_set(c, hn++, o);
   while (hn) {
     uint32_t u = heap_pop(c, &hn);
@@ -300,9 +333,10 @@ static void broadcast(wf_lp *lp, gossip_cfg *c, gossip_node *s) {
   gossip_msg m = {wf_now(lp), s->sent++, 0, 0, 0};
   first_sight(lp, c, s, m.id);
   if (c->aggregate)
-    aggregate(lp, c, s, &m);
+    aggregate(lp, c, s, &m, c->origin);
   else
     flood(lp, c, s, &m, NO_NODE);
+  cross_bridges(lp, c, &m);
   schedule_broadcast(lp, c, s);
 }
 
@@ -324,6 +358,16 @@ static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (!first_sight(lp, c, s, m.id)) return;
     delivered(lp, c, &m);
     aggregate_arrival(lp, c, s, &m);
+    cross_bridges(lp, c, &m);
+  } else if (ev->kind == G_BRIDGED) { /* this node is a bridge's far end: it starts a flood */
+    memcpy(&m, ev->data, sizeof m);
+    if (!first_sight(lp, c, s, m.id)) return;
+    delivered(lp, c, &m);
+    if (c->aggregate)
+      aggregate(lp, c, s, &m, node_index(c, lp));
+    else
+      flood(lp, c, s, &m, NO_NODE);
+    cross_bridges(lp, c, &m);
   } else if (wf_net_owns(ev)) {
     wf_net_msg msg;
     if (!wf_net_receive(lp, c->net, &s->port, ev, &msg)) return;
@@ -331,6 +375,7 @@ static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (!first_sight(lp, c, s, m.id)) return;
     delivered(lp, c, &m);
     flood(lp, c, s, &m, msg.src - c->first);
+    cross_bridges(lp, c, &m);
   } else {
     wf_lp_fail(lp, "gossip: unknown event kind %u", ev->kind);
   }
@@ -347,6 +392,9 @@ static const wf_lp_type gossip_type = {
     .init = gossip_init,
     .handle = gossip_handle,
     .finish = gossip_finish,
+    /* Nodes send to other groups only over bridges (weft.bridge lowers this to the link's
+     * latency); within a network the transport's least delay (min_delay) bounds them. */
+    .min_delay_cross = WF_TIME_MAX,
 };
 
 /* ---- weft.gossip{...} ---- */
@@ -379,6 +427,10 @@ static const wf_arg_spec gossip_args[] = {
     {"class", WF_ARG_STR, "gossip", 1, 0, "message class (the transport's delay histogram)"},
     {"record_deliveries", WF_ARG_BOOL, "false", 1, 0,
      "a row per delivery in /records/gossip_deliveries (small runs)"},
+    {"group", WF_ARG_BOOL, "false", 1, 0,
+     "keep all nodes on one MPI rank: runs synchronise at the bridges' latency, not a hop's"},
+    {"weight", WF_ARG_NUM, "1", 1e-9, 1e9,
+     "load weight of each node for placement on ranks (a node with 5x the traffic: 5)"},
 };
 
 /* Regions and bandwidths of the nodes, from 'regions' or round-robin over the table. */
@@ -494,8 +546,16 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   if (rc == 0) {
     c->type = gossip_type;
     c->type.min_delay = wf_net_min_delay(c->net);
-    c->first = wf_engine_add_lps(eng, &c->type, n, c, 0, err);
-    rc = c->first == WF_LP_NONE ? -1 : 0;
+    uint32_t group = wf_arg_bool(a, "group") ? wf_engine_new_group(eng) : 0;
+    if (wf_arg_bool(a, "group") && !group) {
+      wf_error_set(err, "'group': no group ids left");
+      rc = -1;
+    } else {
+      c->first = wf_engine_add_lps(eng, &c->type, n, c, group, err);
+      rc = c->first == WF_LP_NONE ? -1 : 0;
+    }
+    if (rc == 0 && wf_arg_num(a, "weight") != 1)
+      rc = wf_engine_lp_weight(eng, c->first, n, wf_arg_num(a, "weight"), err);
   }
   if (rc == 0 && wf_net_attach((wf_net *)c->net, c->first, n, region, up, down, err) == UINT32_MAX)
     rc = -1;
@@ -504,10 +564,64 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   return rc;
 }
 
+/* ---- weft.bridge{...} ---- */
+
+static const wf_arg_spec bridge_args[] = {
+    {"from", WF_ARG_HANDLE, NULL, 1, 0, "the network whose gateway forwards (a weft.gossip{...})",
+     .kind = "gossip"},
+    {"to", WF_ARG_HANDLE, NULL, 1, 0, "the network that floods what arrives (a weft.gossip{...})",
+     .kind = "gossip"},
+    {"from_node", WF_ARG_INT, "1", 1, 1e8, "the gateway in 'from' (numbered from 1)"},
+    {"to_node", WF_ARG_INT, "1", 1, 1e8, "the gateway in 'to', where the flood starts"},
+    {"latency", WF_ARG_DURATION, NULL, 1e-9, 1.8e10, "one-way latency of the link"},
+    {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15, "the link's bandwidth, bit/s"},
+};
+
+static int bridge_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  gossip_cfg *from = wf_arg(a, "from")->h, *to = wf_arg(a, "to")->h;
+  uint32_t fn = (uint32_t)wf_arg_int(a, "from_node") - 1, tn = (uint32_t)wf_arg_int(a, "to_node") - 1;
+  wf_time lat = wf_arg_duration(a, "latency");
+  if (from == to) return wf_error_set(err, "'from' and 'to' are the same network");
+  if (fn >= from->g.n)
+    return wf_error_set(err, "'from_node' = %u: 'from' has %u nodes", fn + 1, from->g.n);
+  if (tn >= to->g.n) return wf_error_set(err, "'to_node' = %u: 'to' has %u nodes", tn + 1, to->g.n);
+  /* Message ids stay those of the broadcasting network, so a network has one source of them. */
+  if (to->rate > 0 && to->messages > 0)
+    return wf_error_set(err, "'to' broadcasts messages of its own (rate %g, %u messages): a "
+                        "network a bridge reaches carries only what crosses it (set its "
+                        "messages = 0)", to->rate, to->messages);
+  if (to->bridged_in)
+    return wf_error_set(err, "'to' is already reached by a bridge: at most one per network");
+  if (to->bytes != from->bytes)
+    return wf_error_set(err, "'from' sends %u-byte messages and 'to' %u-byte ones: give both "
+                        "networks the same 'bytes'", from->bytes, to->bytes);
+  if (lat < from->type.min_delay)
+    return wf_error_set(err, "'latency' = %llu ns is below the least one-way delay of 'from' "
+                        "(%llu ns)", (unsigned long long)lat,
+                        (unsigned long long)from->type.min_delay);
+  gossip_bridge *b = wf_engine_alloc(eng, sizeof *b);
+  if (!b) return wf_error_set(err, "out of memory");
+  *b = (gossip_bridge){{lat, (uint64_t)wf_arg_num(a, "bandwidth")}, 0, to, fn, tn, 0, 0, from->out};
+  b->m_msgs = wf_counter_define(eng, "bridge_messages", "messages",
+                                "messages handed to bridges between networks", err);
+  b->m_bytes = wf_counter_define(eng, "bridge_bytes", "bytes",
+                                 "bytes handed to bridges between networks", err);
+  if (b->m_msgs == WF_METRIC_NONE || b->m_bytes == WF_METRIC_NONE) return -1;
+  from->out = b;
+  to->bridged_in++;
+  /* The gateway now sends to another network, perhaps another group: its least such delay is
+   * the link's latency. The type is this network's own copy and the run has not started. */
+  if (lat < from->type.min_delay_cross) from->type.min_delay_cross = lat;
+  *out = (wf_built){WF_LP_NONE, 0, NULL, NULL};
+  return 0;
+}
+
 static const wf_builder gossip_builders[] = {
     {"gossip", "nodes on a network that flood broadcasts over a CometBFT-style peer graph",
      gossip_args, sizeof gossip_args / sizeof *gossip_args, gossip_build},
+    {"bridge", "a dedicated link on which one gossip network's gateway forwards to another's",
+     bridge_args, sizeof bridge_args / sizeof *bridge_args, bridge_build},
 };
 
 const wf_model wf_model_gossip = {"gossip", "gossip over a peer graph, per-hop or aggregate",
-                                  gossip_builders, 1};
+                                  gossip_builders, 2};

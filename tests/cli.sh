@@ -141,6 +141,20 @@ net "missing rtt" "short.csv:3: row 'b' has 1 entries, expected 2" \
   "weft.network{rtt_table = 'short.csv'}"
 net "bad mode" "'mode' = 'telepathy': expected per-hop or aggregate" \
   "weft.gossip{network = net, mode = 'telepathy'}"
+# Bridges between gossip networks.
+G2="local a = weft.gossip{network = net, nodes = 20}; local b = weft.gossip{network = net, nodes = 20, messages = 0}"
+net "bridge to a broadcaster" "net.lua:2: weft.bridge: 'to' broadcasts messages of its own" \
+  "$G2; weft.bridge{from = b, to = a, latency = '50ms'}"
+net "bridge to itself" "net.lua:2: weft.bridge: 'from' and 'to' are the same network" \
+  "$G2; weft.bridge{from = a, to = a, latency = '50ms'}"
+net "bridge gateway" "net.lua:2: weft.bridge: 'to_node' = 21: 'to' has 20 nodes" \
+  "$G2; weft.bridge{from = a, to = b, to_node = 21, latency = '50ms'}"
+net "bridge too fast" "net.lua:2: weft.bridge: 'latency' = 1000 ns is below the least one-way delay" \
+  "$G2; weft.bridge{from = a, to = b, latency = '1us'}"
+net "bridge sizes" "net.lua:2: weft.bridge: 'from' sends 1024-byte messages and 'to' 64-byte ones" \
+  "local a = weft.gossip{network = net, nodes = 20}; local b = weft.gossip{network = net, nodes = 20, messages = 0, bytes = 64}; weft.bridge{from = a, to = b, latency = '50ms'}"
+net "bridge not a network" "net.lua:2: weft.bridge: 'to'" \
+  "local a = weft.gossip{network = net, nodes = 20}; weft.bridge{from = a, to = net, latency = '50ms'}"
 
 # weft bench net: a small run prints both variants and their ratio; bad options are usage errors.
 expect_error "bench net one node" 2 "--nodes 1: at least 2 nodes" -- bench net --nodes 1

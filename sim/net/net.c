@@ -326,6 +326,12 @@ static wf_time ser(uint32_t bytes, uint64_t bps) {
   return (wf_time)((bits_ns + bps - 1) / bps);
 }
 
+wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes, wf_time now) {
+  wf_time s = *busy > now ? *busy : now;
+  *busy = s + ser(bytes, l->bps);
+  return *busy + l->latency;
+}
+
 wf_time wf_net_ser_up(const wf_net *net, uint32_t node, uint32_t bytes) {
   return ser(bytes, net->up_bps[node]);
 }

@@ -118,6 +118,19 @@ wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t byte
 void wf_net_account(wf_lp *lp, const wf_net *net, wf_net_port *port, uint32_t msgs,
                     uint32_t bytes, uint32_t received, wf_time until);
 
+/* ---- dedicated links ---- */
+/* A point-to-point link outside the region table (a leased line between two sites, a bridge
+ * between two networks): its own one-way latency and bandwidth, FIFO, store and forward. The
+ * sender keeps when the link is next free. */
+typedef struct wf_net_link {
+  wf_time latency;
+  uint64_t bps;
+} wf_net_link;
+/* When a message of `bytes` handed to the link at `now` has fully reached the far end:
+ * it waits until *busy, occupies the link for ceil(8 bytes / bps) ns, then propagates for the
+ * latency. Updates *busy. */
+wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes, wf_time now);
+
 /* The network model: weft.network{...} and weft.partition{...}. */
 extern const wf_model wf_model_net;
 
