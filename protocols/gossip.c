@@ -433,36 +433,6 @@ static const wf_arg_spec gossip_args[] = {
      "load weight of each node for placement on ranks (a node with 5x the traffic: 5)"},
 };
 
-/* Regions and bandwidths of the nodes, from 'regions' or round-robin over the table. */
-static uint32_t place_nodes(const wf_args *a, const wf_net *net, uint16_t **region, double **up,
-                            double **down, wf_error *err) {
-  const wf_arg_value *list = wf_arg(a, "regions");
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < list->n; i++) n += (uint64_t)wf_arg_field(&list->elems[i], "count")->i;
-  if (!list->n) n = (uint64_t)wf_arg_int(a, "nodes");
-  if (n > 100000000) return wf_error_set(err, "%llu nodes: at most 10^8", (unsigned long long)n), 0;
-  *region = malloc(n * sizeof **region), *up = malloc(n * sizeof **up);
-  *down = malloc(n * sizeof **down);
-  if (!*region || !*up || !*down) return wf_error_set(err, "out of memory"), 0;
-  double bw = wf_arg_num(a, "bandwidth"), dl = wf_arg_num(a, "downlink");
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < list->n; i++) {
-    const char *name = wf_arg_field(&list->elems[i], "region")->s;
-    int r = wf_net_region(net, name);
-    if (r < 0)
-      return wf_error_set(err, "'regions[%u].region' = '%s': not a region of the network", i + 1,
-                          name),
-             0;
-    double b = wf_arg_field(&list->elems[i], "bandwidth")->d;
-    for (int64_t j = 0; j < wf_arg_field(&list->elems[i], "count")->i; j++, k++)
-      (*region)[k] = (uint16_t)r, (*up)[k] = b > 0 ? b : bw, (*down)[k] = b > 0 ? b : dl > 0 ? dl : bw;
-  }
-  for (; k < n; k++)
-    (*region)[k] = (uint16_t)(k % wf_net_region_count(net)), (*up)[k] = bw,
-    (*down)[k] = dl > 0 ? dl : bw;
-  return (uint32_t)n;
-}
-
 static int alloc_scratch(wf_engine *eng, gossip_cfg *c, uint32_t n, wf_error *err) {
   c->conns = wf_engine_alloc(eng, (c->g.off[n] + 1) * sizeof *c->conns);
   if (!c->aggregate) return c->conns ? 0 : wf_error_set(err, "out of memory");
@@ -541,7 +511,7 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   c->net = wf_arg(a, "network")->h;
   uint16_t *region = NULL;
   double *up = NULL, *down = NULL;
-  uint32_t n = place_nodes(a, c->net, &region, &up, &down, err);
+  uint32_t n = wf_net_place_nodes(a, "nodes", c->net, &region, &up, &down, err);
   int rc = n ? gossip_setup(eng, c, a, n, err) : -1;
   if (rc == 0) {
     c->type = gossip_type;

@@ -52,16 +52,20 @@ typedef struct probe_cfg {
   uint64_t batch_n[100], batch_size, seen;
   obs *got;
   size_t ngot, capgot;
+  uint64_t conn_bps; /* > 0: node 0 sends through a connection with this rate limit */
 } probe_cfg;
 
 typedef struct probe {
   wf_net_port port;
   uint32_t seq;
+  wf_net_conn conn;
 } probe;
 
 static void probe_send(wf_lp *lp, probe_cfg *c, probe *s) {
   uint32_t seq = s->seq++;
-  wf_net_send(lp, c->net, &s->port, NULL, c->first + 1, c->bytes, P_MSG, 0, &seq, sizeof seq);
+  s->conn.bps = c->conn_bps;
+  wf_net_send(lp, c->net, &s->port, c->conn_bps ? &s->conn : NULL, c->first + 1, c->bytes, P_MSG,
+              0, &seq, sizeof seq);
 }
 
 static void next_tick(wf_lp *lp, probe_cfg *c) {
@@ -175,6 +179,19 @@ static void receiver_downlink_queues(void **unused) {
   assert_int_equal(c.got[0].t, 10 * WF_MS + 24 * WF_US);
   assert_int_equal(c.got[1].from, 2);
   assert_int_equal(c.got[1].t, 10 * WF_MS + 48 * WF_US);
+  free(c.got);
+  wf_engine_free(eng);
+}
+
+static void connection_rate_limits(void **unused) {
+  (void)unused;
+  /* Through a 100 Mbit/s connection 1500 B take 120 us, ten times the 1 Gbit/s uplink: the
+   * connection paces the messages, each delivered 10 ms after it has left the connection. */
+  probe_cfg c = {.bytes = 1500, .k = 3, .conn_bps = 100000000};
+  wf_engine *eng = probe_world(&c, (wf_net_params){0}, 1e9);
+  run_world(eng, WF_SEC);
+  assert_int_equal(c.ngot, 3);
+  for (uint32_t i = 0; i < 3; i++) assert_int_equal(c.got[i].t, 10 * WF_MS + (i + 1) * 120 * WF_US);
   free(c.got);
   wf_engine_free(eng);
 }
@@ -327,6 +344,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(back_to_back_messages_leave_at_multiples),
       cmocka_unit_test(receiver_downlink_queues),
+      cmocka_unit_test(connection_rate_limits),
       cmocka_unit_test(poisson_uplink_matches_md1),
       cmocka_unit_test(shipped_table_loads_exactly),
       cmocka_unit_test(bad_tables_are_refused),

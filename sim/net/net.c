@@ -363,9 +363,10 @@ wf_time wf_net_cut_release(const wf_net *net, uint32_t from, uint32_t to, wf_tim
 /* When a message whose first bit reaches `to` at `arrive` would be delivered if `to`'s
  * downlink and processor were idle: the slower serialization pipelines behind the faster. */
 static wf_time ready_at(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes,
-                        wf_time arrive) {
+                        wf_time arrive, wf_time conn_ser) {
   wf_time up = wf_net_ser_up(net, from, bytes), down = wf_net_ser_down(net, to, bytes);
-  return arrive + (up > down ? up : down) + net->p.proc;
+  wf_time slow = up > down ? up : down;
+  return arrive + (slow > conn_ser ? slow : conn_ser) + net->p.proc;
 }
 
 /* When a message ready at `ready` has crossed the downlink, which is busy until down_free. */
@@ -377,7 +378,7 @@ static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_ti
 
 wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
                     wf_time down_free) {
-  wf_time ready = ready_at(net, from, to, bytes, s + wf_net_latency(net, from, to));
+  wf_time ready = ready_at(net, from, to, bytes, s + wf_net_latency(net, from, to), 0);
   return finish_down(net, to, bytes, ready, down_free) + net->p.proc;
 }
 
@@ -449,6 +450,8 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
                      net_hdr *h, const void *data, uint32_t to) {
   wf_time now = wf_now(lp);
   wf_time s = port->up_free > now ? port->up_free : now;
+  int limited = conn && conn->bps;
+  if (limited && conn->busy > s) s = conn->busy;
   if (net->ncuts) {
     wf_time r = wf_net_cut_release(net, port->node, to, s);
     if (r == WF_TIME_MAX) {
@@ -466,7 +469,9 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
   port->up_free = s + up;
   wf_time lat = jitter(lp, net, wf_net_latency(net, port->node, to));
   lat += (wf_time)losses(lp, net, h->bytes) * net->p.rto;
-  wf_time a = ready_at(net, port->node, to, h->bytes, s + lat);
+  wf_time cs = limited ? ser(h->bytes, conn->bps) : 0;
+  if (limited) conn->busy = s + cs;
+  wf_time a = ready_at(net, port->node, to, h->bytes, s + lat, cs);
   if (conn) { /* one TCP stream: in order, however jitter and loss delayed the ones before */
     if (a < conn->last_arrival) a = conn->last_arrival;
     conn->last_arrival = a;

@@ -42,9 +42,14 @@ typedef struct wf_net_port {
 } wf_net_port;
 
 /* Optional state of one connection (sender side). Messages sent through the same conn arrive
- * in send order whatever jitter and loss do, as over one TCP connection. */
+ * in send order whatever jitter and loss do, as over one TCP connection. A conn may also have
+ * a rate limit of its own (bps > 0, set by the model), as CometBFT's p2p connections do
+ * (send_rate, 5,120,000 B/s by default): its messages then queue on the conn as on a link of
+ * that speed, besides sharing the node's uplink. */
 typedef struct wf_net_conn {
   wf_time last_arrival;
+  wf_time busy; /* when the rate limit lets the next message start */
+  uint64_t bps; /* 0: no limit of its own */
 } wf_net_conn;
 
 /* A message as the model receives it. */
@@ -130,6 +135,15 @@ typedef struct wf_net_link {
  * it waits until *busy, occupies the link for ceil(8 bytes / bps) ns, then propagates for the
  * latency. Updates *busy. */
 wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes, wf_time now);
+
+/* ---- for node builders ---- */
+/* Where a builder's nodes are and their bandwidths, from its arguments: a list 'regions' of
+ * records {region, count, bandwidth} or, when it is empty, `count_key` nodes round-robin over
+ * the table's regions; 'bandwidth' (uplink, bit/s) and 'downlink' (0: as the uplink) for the
+ * nodes whose record names none. Returns the node count (0 with err set) and three malloc'd
+ * arrays the caller frees. */
+uint32_t wf_net_place_nodes(const wf_args *a, const char *count_key, const wf_net *net,
+                            uint16_t **region, double **up, double **down, wf_error *err);
 
 /* The network model: weft.network{...} and weft.partition{...}. */
 extern const wf_model wf_model_net;
