@@ -93,6 +93,7 @@ static void start_round(tm_state *s, int32_t r) {
   tm_round *rd = round_at(s, r);
   if (!rd) return;
   const tm_host *h = s->host;
+  h->new_round(h->ud, s->height, r);
   if (s->me < s->n && h->proposer(h->ud, s->height, r) == s->me) { /* lines 14-19 */
     tm_value v = s->valid_round >= 0 ? s->valid : h->new_value(h->ud, s->height, r);
     rd->proposal = v;

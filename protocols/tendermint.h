@@ -56,6 +56,8 @@ typedef struct tm_round {
 /* What the state machine asks of its host. */
 typedef struct tm_host {
   void *ud;
+  /* Entered round `round` of `height` (CometBFT announces it to its peers: NewRoundStep). */
+  void (*new_round)(void *ud, int64_t height, int32_t round);
   /* The proposer of (height, round): a validator index. */
   uint32_t (*proposer)(void *ud, int64_t height, int32_t round);
   /* A new block to propose at (height, round). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../analysis/report.h"
+#include "../models/chain.h"
 #include "../models/phold.h"
 #include "../models/wasm/cli.h"
 #include "../protocols/gossip.h"
@@ -16,7 +17,8 @@
 #include "sweep.h"
 #include "sync.h"
 
-static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip};
+static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip,
+                                         &wf_model_chain};
 #define NMODELS (sizeof models / sizeof *models)
 
 static int report_after_run(const char *trace, wf_error *err) {

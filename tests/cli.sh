@@ -155,6 +155,22 @@ net "bridge sizes" "net.lua:2: weft.bridge: 'from' sends 1024-byte messages and 
   "local a = weft.gossip{network = net, nodes = 20}; local b = weft.gossip{network = net, nodes = 20, messages = 0, bytes = 64}; weft.bridge{from = a, to = b, latency = '50ms'}"
 net "bridge not a network" "net.lua:2: weft.bridge: 'to'" \
   "local a = weft.gossip{network = net, nodes = 20}; weft.bridge{from = a, to = net, latency = '50ms'}"
+# Chains: bad validators, powers, timeouts and faults.
+net "zero validators" "net.lua:2: weft.chain: 'validators'" "weft.chain{network = net, validators = 0}"
+net "negative power" "net.lua:2: weft.chain: 'powers[2]'" \
+  "weft.chain{network = net, validators = 2, powers = {10, -1}}"
+net "powers count" "net.lua:2: weft.chain: 'powers' has 2 entries for 3 validators" \
+  "weft.chain{network = net, validators = 3, powers = {10, 10}}"
+net "power overflow" "net.lua:2: weft.chain: validator set: total voting power of resulting valset exceeds max" \
+  "weft.chain{network = net, validators = 2000, power = 1e15}"
+net "zero timeout" "net.lua:2: weft.chain: 'timeout_propose'" \
+  "weft.chain{network = net, timeout_propose = '0s'}"
+net "offline unknown" "net.lua:2: weft.chain: 'offline[1].validator' = 5: the chain has validators 1 to 4" \
+  "weft.chain{network = net, offline = {{validator = 5, from = '1s'}}}"
+net "offline backwards" "net.lua:2: weft.chain: 'offline[1]': 'to' must be after 'from'" \
+  "weft.chain{network = net, offline = {{validator = 1, from = '2s', to = '1s'}}}"
+net "votes mode" "net.lua:2: weft.chain: 'votes' = 'aggregate': only per-hop is built so far" \
+  "weft.chain{network = net, votes = 'aggregate'}"
 
 # weft bench net: a small run prints both variants and their ratio; bad options are usage errors.
 expect_error "bench net one node" 2 "--nodes 1: at least 2 nodes" -- bench net --nodes 1

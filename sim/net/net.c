@@ -451,7 +451,6 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
   wf_time now = wf_now(lp);
   wf_time s = port->up_free > now ? port->up_free : now;
   int limited = conn && conn->bps;
-  if (limited && conn->busy > s) s = conn->busy;
   if (net->ncuts) {
     wf_time r = wf_net_cut_release(net, port->node, to, s);
     if (r == WF_TIME_MAX) {
@@ -469,9 +468,15 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
   port->up_free = s + up;
   wf_time lat = jitter(lp, net, wf_net_latency(net, port->node, to));
   lat += (wf_time)losses(lp, net, h->bytes) * net->p.rto;
-  wf_time cs = limited ? ser(h->bytes, conn->bps) : 0;
-  if (limited) conn->busy = s + cs;
-  wf_time a = ready_at(net, port->node, to, h->bytes, s + lat, cs);
+  /* A rate-limited connection paces its own messages; the uplink is shared by all of the
+   * node's connections and reserved from s, so a connection's backlog never holds back the
+   * others (their bytes interleave on the wire). */
+  wf_time first = s, cs = limited ? ser(h->bytes, conn->bps) : 0;
+  if (limited) {
+    if (conn->busy > first) first = conn->busy;
+    conn->busy = first + cs;
+  }
+  wf_time a = ready_at(net, port->node, to, h->bytes, first + lat, cs);
   if (conn) { /* one TCP stream: in order, however jitter and loss delayed the ones before */
     if (a < conn->last_arrival) a = conn->last_arrival;
     conn->last_arrival = a;

@@ -1,0 +1,942 @@
+/* A CometBFT chain: validators that run Tendermint consensus (protocols/tendermint.c) and
+ * gossip proposals, block parts and votes to their peers as CometBFT's consensus reactor does,
+ * over the network's transport; a monitor that checks safety and writes the blocks. What is
+ * modelled and where each default comes from: models/README.md. */
+#include "chain.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocols/gossip.h"
+#include "../protocols/tendermint.h"
+#include "../protocols/valset.h"
+
+#define PART_BYTES 65536u  /* types/params.go BlockPartSizeBytes */
+#define HEADER_BYTES 626u  /* a block header at most */
+#define COMMIT_SIG_BYTES 109u /* one signature of the last commit in a block */
+#define PROPOSAL_BYTES 200u   /* a signed ProposalMessage */
+#define VOTE_BYTES 200u       /* a signed VoteMessage without extensions */
+#define PART_OVERHEAD 100u    /* a BlockPartMessage besides its 64 KiB: height, round, proof */
+#define STEP_BYTES 50u        /* a NewRoundStep announcement */
+#define MAX_PEERS 64          /* what a node knows of its peers is a 64-bit mask */
+#define SLOTS 3               /* heights a node keeps messages of: h - 1, h, h + 1 */
+
+enum {
+  K_WAKE_DATA = 1, /* a peer's data routine (proposal, block parts) wakes */
+  K_WAKE_VOTES,    /* a peer's vote routine wakes */
+  K_TIMEOUT,
+  K_NEXT_HEIGHT,
+  K_OFFLINE,
+  K_ONLINE,
+  K_CATCHUP,
+  M_PROPOSAL, /* on the wire */
+  M_PART,
+  M_VOTE,
+  M_STEP,
+  M_COMMIT /* to the monitor */
+};
+enum { R_DATA = 0, R_VOTES = 1 };
+
+typedef struct offline_fault {
+  uint32_t node;
+  wf_time from, to;
+} offline_fault;
+
+typedef struct chain_cfg {
+  const wf_net *net;
+  wf_peer_graph g;
+  uint32_t n, id;
+  wf_lpid first, monitor;
+  uint64_t *power;
+  wf_validator *vals; /* the genesis validators (addresses and powers) */
+  tm_timeouts to;
+  uint64_t block_bytes; /* whole block: header, transactions, last commit */
+  uint32_t nparts;
+  wf_time exec, sleep;
+  uint64_t send_rate_bps;
+  offline_fault *faults;
+  uint32_t nfaults;
+  unsigned cls_proposal, cls_part, cls_vote, cls_step;
+  wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
+      m_dropped;
+  wf_record *blocks;
+  wf_lp_type vtype, mtype;
+} chain_cfg;
+
+/* ---- what a node holds of one height, for consensus and for gossip ---- */
+
+typedef struct g_vote {
+  tm_value val1; /* value + 1; 0: not held */
+  uint64_t have; /* peers known to hold it (sent it to us, or we sent it to them) */
+} g_vote;
+
+typedef struct g_round {
+  g_vote *votes[2]; /* per validator */
+  tm_value prop;    /* TM_NIL: no proposal known */
+  int32_t pol;
+  uint64_t prop_have;
+  uint64_t *part_have; /* per part */
+  uint8_t *part_got;
+  uint32_t parts_got;
+  uint8_t complete; /* every part held: the block is known */
+} g_round;
+
+typedef struct g_height {
+  int64_t h; /* 0: unused */
+  g_round *rounds;
+  int32_t nrounds;
+  int32_t decided; /* the round this node committed the height in, -1 before */
+} g_height;
+
+typedef struct peer {
+  wf_lpid lp;
+  int64_t h; /* the height and round the peer last announced (NewRoundStep) */
+  int32_t r;
+  /* CometBFT's MConnection multiplexes its channels in 1 KiB packets, by priority, under one
+   * send rate: a vote never waits behind a queue of 64 KiB block parts. Here the data channel
+   * (proposals, parts) is a connection with the send rate and the small messages (votes, round
+   * steps) another without one. */
+  wf_net_conn conn, small;
+  wf_time phase[2]; /* each routine wakes at phase + k x gossip_sleep */
+  uint8_t wake[2];  /* a wake is scheduled */
+} peer;
+
+typedef struct val_node {
+  wf_net_port port;
+  tm_state tm;
+  tm_host host;
+  wf_lp *lp; /* the LP being handled, for the host callbacks */
+  chain_cfg *c;
+  peer *peers;
+  uint32_t deg, me;
+  g_height slot[SLOTS];
+  int offline, catching_up;
+  int64_t target; /* catching up to this height */
+  /* Proposer selection as consensus/state.go does it: `hset` is the set of the current height
+   * (incremented once per height), `rset` that of the current round, incremented from the
+   * previous round's by the rounds stepped (so 0 -> 1 -> 2 and 0 -> 2 may differ). */
+  wf_valset hset, rset;
+  int32_t rset_round;
+  uint32_t *round_proposer; /* by round, this height */
+  int32_t nround_proposer;
+} val_node;
+
+typedef struct timeout_msg {
+  int64_t h;
+  int32_t r, kind;
+} timeout_msg;
+
+typedef struct wire_msg { /* proposal, part and vote: the fields each uses */
+  int64_t h;
+  int32_t r, pol;
+  tm_value v;
+  uint32_t index; /* part index; voter */
+  uint8_t type;   /* vote type */
+} wire_msg;
+
+typedef struct commit_msg {
+  int64_t h;
+  wf_time t;
+  int32_t r;
+  tm_value v;
+  uint32_t validator, proposer;
+} commit_msg;
+
+/* ---- the height store ---- */
+
+static void round_free(g_round *r) {
+  free(r->votes[0]), free(r->votes[1]), free(r->part_have), free(r->part_got);
+}
+
+static void height_reset(g_height *s, int64_t h) {
+  for (int32_t r = 0; r < s->nrounds; r++) round_free(&s->rounds[r]);
+  free(s->rounds);
+  *s = (g_height){h, NULL, 0, -1};
+}
+
+static g_height *slot_of(val_node *v, int64_t h) {
+  g_height *s = &v->slot[h % SLOTS];
+  return s->h == h ? s : NULL;
+}
+
+/* Round r of a height, created on first use; NULL without memory or for absurd rounds. */
+static g_round *round_of(val_node *v, g_height *s, int32_t r) {
+  if (r < 0 || r > v->tm.round + 64 + 2) return NULL;
+  if (r < s->nrounds) return &s->rounds[r];
+  g_round *rs = realloc(s->rounds, ((size_t)r + 1) * sizeof *rs);
+  if (!rs) return NULL;
+  s->rounds = rs;
+  for (; s->nrounds <= r; s->nrounds++) {
+    g_round *x = &rs[s->nrounds];
+    memset(x, 0, sizeof *x);
+    x->votes[0] = calloc(v->c->n, sizeof(g_vote));
+    x->votes[1] = calloc(v->c->n, sizeof(g_vote));
+    if (!x->votes[0] || !x->votes[1]) {
+      round_free(x);
+      return NULL;
+    }
+  }
+  return &rs[r];
+}
+
+static int start_parts(val_node *v, g_round *rd) {
+  rd->part_have = calloc(v->c->nparts, sizeof *rd->part_have);
+  rd->part_got = calloc(v->c->nparts, 1);
+  return rd->part_have && rd->part_got ? 0 : -1;
+}
+
+/* ---- gossip routines ---- */
+
+static void need_wake(val_node *v, uint32_t j, int routine) {
+  peer *p = &v->peers[j];
+  if (p->wake[routine] || v->offline) return;
+  wf_time now = wf_now(v->lp), t = p->phase[routine];
+  if (now > t) t += (now - t + v->c->sleep - 1) / v->c->sleep * v->c->sleep;
+  p->wake[routine] = 1;
+  uint32_t arg = j;
+  wf_send(v->lp, wf_lp_id(v->lp), t - now, routine == R_DATA ? K_WAKE_DATA : K_WAKE_VOTES, &arg,
+          sizeof arg);
+}
+
+static void wake_lacking(val_node *v, uint64_t have, int routine) {
+  for (uint32_t j = 0; j < v->deg; j++)
+    if (!(have >> j & 1)) need_wake(v, j, routine);
+}
+
+static void send_wire(val_node *v, uint32_t j, uint16_t kind, uint32_t bytes, unsigned cls,
+                      const wire_msg *m) {
+  peer *p = &v->peers[j];
+  wf_net_send(v->lp, v->c->net, &v->port, kind == M_VOTE ? &p->small : &p->conn, p->lp, bytes,
+              kind, cls, m, sizeof *m);
+}
+
+static uint32_t part_bytes(const chain_cfg *c, uint32_t i) {
+  uint64_t rest = c->block_bytes - (uint64_t)i * PART_BYTES;
+  return (uint32_t)(rest < PART_BYTES ? rest : PART_BYTES) + PART_OVERHEAD;
+}
+
+/* Sends the parts of rd the peer lacks, in random order (pickPartToSend: a random part). */
+static void send_parts(val_node *v, uint32_t j, g_height *s, int32_t r) {
+  chain_cfg *c = v->c;
+  g_round *rd = &s->rounds[r];
+  uint64_t bit = 1ull << j;
+  uint32_t *order = malloc(c->nparts * sizeof *order), n = 0;
+  if (!order) return;
+  for (uint32_t i = 0; i < c->nparts; i++)
+    if (rd->part_got[i] && !(rd->part_have[i] & bit)) order[n++] = i;
+  for (uint32_t i = n; i > 1; i--) {
+    uint32_t x = (uint32_t)wf_rng_below(wf_lp_rng(v->lp), i), t = order[i - 1];
+    order[i - 1] = order[x], order[x] = t;
+  }
+  wire_msg m = {s->h, r, rd->pol, rd->prop, 0, 0};
+  for (uint32_t i = 0; i < n; i++) {
+    rd->part_have[order[i]] |= bit;
+    m.index = order[i];
+    send_wire(v, j, M_PART, part_bytes(c, order[i]), c->cls_part, &m);
+    wf_count(v->lp, c->m_parts, 1);
+  }
+  free(order);
+}
+
+/* The data routine (consensus/reactor.go gossipDataRoutine) for a peer at (ph, pr): at our
+ * height, the parts of our current proposal once the peer knows it, and the proposal itself
+ * when the peer is in our round; a peer one height behind gets the parts of the block we
+ * committed there (catch-up). */
+static void data_routine(val_node *v, uint32_t j) {
+  peer *p = &v->peers[j];
+  uint64_t bit = 1ull << j;
+  int64_t h = v->tm.height;
+  if (p->h == h) {
+    g_height *s = slot_of(v, h);
+    g_round *rd = s && v->tm.round < s->nrounds ? &s->rounds[v->tm.round] : NULL;
+    if (!rd || rd->prop == TM_NIL) return;
+    if (!(rd->prop_have & bit) && p->r == v->tm.round) {
+      rd->prop_have |= bit;
+      wire_msg m = {h, v->tm.round, rd->pol, rd->prop, 0, 0};
+      send_wire(v, j, M_PROPOSAL, PROPOSAL_BYTES, v->c->cls_proposal, &m);
+    }
+    if (rd->prop_have & bit) send_parts(v, j, s, v->tm.round);
+  } else if (p->h == h - 1) {
+    g_height *s = slot_of(v, h - 1);
+    if (s && s->decided >= 0 && s->decided < s->nrounds) {
+      g_round *rd = &s->rounds[s->decided];
+      if (!(rd->prop_have & bit)) { /* the peer learns the part-set header from the commit */
+        rd->prop_have |= bit;
+        wire_msg m = {h - 1, s->decided, rd->pol, rd->prop, 0, 0};
+        send_wire(v, j, M_PROPOSAL, PROPOSAL_BYTES, v->c->cls_proposal, &m);
+      }
+      send_parts(v, j, s, s->decided);
+    }
+  }
+}
+
+static void send_votes(val_node *v, uint32_t j, g_height *s, int32_t r, int type) {
+  if (!s || r < 0 || r >= s->nrounds) return;
+  uint64_t bit = 1ull << j;
+  for (uint32_t i = 0; i < v->c->n; i++) {
+    g_vote *gv = &s->rounds[r].votes[type][i];
+    if (!gv->val1 || (gv->have & bit)) continue;
+    gv->have |= bit;
+    wire_msg m = {s->h, r, -1, gv->val1 - 1, i, (uint8_t)type};
+    send_wire(v, j, M_VOTE, VOTE_BYTES, v->c->cls_vote, &m);
+    wf_count(v->lp, v->c->m_votes, 1);
+  }
+}
+
+/* The vote routine (gossipVotesRoutine, pickVoteToSend): at our height, the prevotes and
+ * precommits of the peer's round (and of ours when it is behind us in rounds); a peer one
+ * height behind gets the precommits that committed it (our last commit). */
+static void vote_routine(val_node *v, uint32_t j) {
+  peer *p = &v->peers[j];
+  int64_t h = v->tm.height;
+  if (p->h == h) {
+    g_height *s = slot_of(v, h);
+    send_votes(v, j, s, p->r, TM_PREVOTE);
+    send_votes(v, j, s, p->r, TM_PRECOMMIT);
+    if (v->tm.round != p->r) {
+      send_votes(v, j, s, v->tm.round, TM_PREVOTE);
+      send_votes(v, j, s, v->tm.round, TM_PRECOMMIT);
+    }
+  } else if (p->h == h - 1) {
+    g_height *s = slot_of(v, h - 1);
+    if (s) send_votes(v, j, s, s->decided, TM_PRECOMMIT);
+  }
+}
+
+/* ---- the consensus host ---- */
+
+/* consensus/reactor.go broadcastNewRoundStepMessage: every peer learns our height and round. */
+static void announce(val_node *v, int reset) {
+  wire_msg m = {v->tm.height, v->tm.round, -1, 0, 0, (uint8_t)reset};
+  for (uint32_t j = 0; j < v->deg; j++)
+    wf_net_send(v->lp, v->c->net, &v->port, &v->peers[j].small, v->peers[j].lp, STEP_BYTES, M_STEP,
+                v->c->cls_step, &m, sizeof m);
+}
+
+static void host_new_round(void *ud, int64_t h, int32_t r) {
+  val_node *v = ud;
+  (void)h, (void)r; /* the state machine's height and round are already these */
+  if (!v->offline) announce(v, 0);
+  /* What we send a peer depends on our round too: look again. */
+  for (uint32_t j = 0; j < v->deg; j++) {
+    need_wake(v, j, R_DATA);
+    need_wake(v, j, R_VOTES);
+  }
+}
+
+static uint32_t addr_index(const wf_validator *val) {
+  const uint8_t *a = val->addr + WF_VAL_ADDR_LEN - 4;
+  return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+static uint32_t host_proposer(void *ud, int64_t h, int32_t r) {
+  val_node *v = ud;
+  (void)h; /* the state machine asks for its current height's rounds, in increasing order */
+  wf_error err = {0};
+  int rc = 0;
+  if (r == 0)
+    rc = wf_valset_copy(&v->rset, &v->hset, &err);
+  else if (r > v->rset_round)
+    rc = wf_valset_increment(&v->rset, r - v->rset_round, &err);
+  const wf_validator *p = rc == 0 ? wf_valset_proposer(&v->rset) : NULL;
+  if (!p) {
+    wf_lp_fail(v->lp, "proposer selection: %s", err.msg[0] ? err.msg : "no proposer");
+    return UINT32_MAX;
+  }
+  v->rset_round = r;
+  uint32_t who = addr_index(p);
+  if (r >= v->nround_proposer) {
+    uint32_t *x = realloc(v->round_proposer, ((size_t)r + 1) * sizeof *x);
+    if (!x) {
+      wf_lp_fail(v->lp, "out of memory");
+      return who;
+    }
+    for (int32_t k = v->nround_proposer; k <= r; k++) x[k] = UINT32_MAX;
+    v->round_proposer = x, v->nround_proposer = r + 1;
+  }
+  v->round_proposer[r] = who;
+  return who;
+}
+
+static tm_value host_new_value(void *ud, int64_t h, int32_t r) {
+  val_node *v = ud;
+  uint64_t x = wf_mix64((uint64_t)h * 0x9E3779B97F4A7C15ull ^ (uint64_t)r << 40 ^ v->me ^
+                        (uint64_t)v->c->id << 56);
+  return (tm_value)(x % 0xFFFFFFFEu) + 1;
+}
+
+static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t pol) {
+  val_node *v = ud;
+  g_height *s = slot_of(v, h);
+  g_round *rd = s ? round_of(v, s, r) : NULL;
+  if (!rd || start_parts(v, rd) != 0) {
+    wf_lp_fail(v->lp, "out of memory for a proposal");
+    return;
+  }
+  rd->prop = val, rd->pol = pol, rd->complete = 1, rd->parts_got = v->c->nparts;
+  memset(rd->part_got, 1, v->c->nparts);
+  wake_lacking(v, 0, R_DATA);
+}
+
+static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
+  val_node *v = ud;
+  g_height *s = slot_of(v, h);
+  g_round *rd = s ? round_of(v, s, r) : NULL;
+  if (!rd) return;
+  g_vote *gv = &rd->votes[type][v->me];
+  if (gv->val1) return;
+  gv->val1 = val + 1;
+  wake_lacking(v, 0, R_VOTES);
+}
+
+static void host_timeout(void *ud, int kind, int64_t h, int32_t r, wf_time after) {
+  val_node *v = ud;
+  timeout_msg m = {h, r, kind};
+  wf_send(v->lp, wf_lp_id(v->lp), after, K_TIMEOUT, &m, sizeof m);
+}
+
+static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
+  val_node *v = ud;
+  chain_cfg *c = v->c;
+  uint32_t prop = r < v->nround_proposer ? v->round_proposer[r] : UINT32_MAX;
+  commit_msg m = {h, wf_now(v->lp), r, val, v->me, prop};
+  wf_send(v->lp, c->monitor, c->vtype.min_delay, M_COMMIT, &m, sizeof m);
+  g_height *s = slot_of(v, h);
+  if (s) s->decided = r;
+  if (r > 0) wf_count(v->lp, c->m_rounds, (uint64_t)r);
+  /* consensus/state.go: the next height starts timeout_commit after +2/3 precommits were
+   * seen, or when finalizing (executing) the block is done if that takes longer. */
+  wf_time wait = c->to.commit > c->exec ? c->to.commit : c->exec;
+  int64_t next = h + 1;
+  wf_send(v->lp, wf_lp_id(v->lp), wait, K_NEXT_HEIGHT, &next, sizeof next);
+}
+
+static void host_equivocation(void *ud, uint32_t validator, int type, int64_t h, int32_t r) {
+  val_node *v = ud;
+  (void)validator, (void)type, (void)h, (void)r;
+  wf_count(v->lp, v->c->m_evidence, 1);
+}
+
+/* Feeds what a height's slot holds to the state machine (after it starts that height). */
+static void replay(val_node *v, g_height *s) {
+  for (int32_t r = 0; r < s->nrounds; r++)
+    if (s->rounds[r].complete) tm_proposal(&v->tm, s->h, r, s->rounds[r].prop, s->rounds[r].pol);
+  for (int32_t r = 0; r < s->nrounds; r++)
+    for (int type = 0; type < 2; type++)
+      for (uint32_t i = 0; i < v->c->n; i++) {
+        tm_value x = s->rounds[r].votes[type][i].val1;
+        if (x && i != v->me) tm_vote(&v->tm, i, type, s->h, r, x - 1);
+      }
+}
+
+/* Moves the node's window of heights to [h - 1, h + 1] and starts h. */
+static void enter_height(val_node *v, int64_t h) {
+  for (int64_t k = h - 1; k <= h + 1; k++)
+    if (k >= 1 && v->slot[k % SLOTS].h != k) height_reset(&v->slot[k % SLOTS], k);
+  /* state/execution.go updateState: one election per committed height. */
+  wf_error err = {0};
+  for (int64_t k = v->tm.height ? v->tm.height : h; k < h; k++)
+    if (wf_valset_increment(&v->hset, 1, &err) != 0) {
+      wf_lp_fail(v->lp, "proposer selection: %s", err.msg);
+      return;
+    }
+  v->nround_proposer = 0;
+  v->rset_round = 0;
+  tm_start_height(&v->tm, h);
+  replay(v, &v->slot[h % SLOTS]);
+}
+
+/* ---- messages ---- */
+
+static uint32_t peer_index(const val_node *v, wf_lpid src) {
+  for (uint32_t j = 0; j < v->deg; j++)
+    if (v->peers[j].lp == src) return j;
+  return UINT32_MAX;
+}
+
+/* A node two or more heights behind fetches the missing blocks (blocksync) before it joins:
+ * one block after another from a peer, at its downlink's speed. */
+static void fall_behind(val_node *v, int64_t h) {
+  if (v->catching_up) return;
+  v->catching_up = 1;
+  v->target = h;
+  uint64_t blocks = (uint64_t)(h - v->tm.height);
+  wf_time per = wf_net_ser_down(v->c->net, v->port.node, (uint32_t)v->c->block_bytes) +
+                wf_net_min_delay(v->c->net);
+  wf_send(v->lp, wf_lp_id(v->lp), blocks * per, K_CATCHUP, &h, sizeof h);
+}
+
+static void on_vote(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
+  g_round *rd = round_of(v, s, m->r);
+  if (!rd || m->index >= v->c->n || m->type > 1) return;
+  g_vote *gv = &rd->votes[m->type][m->index];
+  if (gv->val1 == m->v + 1) {
+    gv->have |= 1ull << j;
+    return;
+  }
+  if (gv->val1) { /* a conflicting vote: evidence (the state machine keeps the first) */
+    tm_vote(&v->tm, m->index, m->type, m->h, m->r, m->v);
+    return;
+  }
+  gv->val1 = m->v + 1;
+  gv->have = 1ull << j;
+  wake_lacking(v, gv->have, R_VOTES);
+  tm_vote(&v->tm, m->index, m->type, m->h, m->r, m->v);
+}
+
+static void completed(val_node *v, g_height *s, int32_t r) {
+  g_round *rd = &s->rounds[r];
+  rd->complete = 1;
+  tm_proposal(&v->tm, s->h, r, rd->prop, rd->pol);
+}
+
+static void on_proposal(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
+  g_round *rd = round_of(v, s, m->r);
+  if (!rd || m->v == TM_NIL) return;
+  if (rd->prop != TM_NIL) {
+    if (rd->prop == m->v) rd->prop_have |= 1ull << j;
+    return;
+  }
+  if (start_parts(v, rd) != 0) return;
+  rd->prop = m->v, rd->pol = m->pol, rd->prop_have = 1ull << j;
+  wake_lacking(v, rd->prop_have, R_DATA);
+  /* A block held from an earlier round (a re-proposal of the valid value) is complete. */
+  for (int32_t k = 0; k < s->nrounds; k++)
+    if (k != m->r && s->rounds[k].complete && s->rounds[k].prop == m->v) {
+      memset(rd->part_got, 1, v->c->nparts);
+      rd->parts_got = v->c->nparts;
+      completed(v, s, m->r);
+      return;
+    }
+}
+
+static void on_part(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
+  g_round *rd = round_of(v, s, m->r);
+  /* Parts before the proposal cannot be checked against its part-set header: CometBFT drops
+   * them (a peer sends the proposal first on the same connection). */
+  if (!rd || rd->prop != m->v || m->index >= v->c->nparts) return;
+  rd->part_have[m->index] |= 1ull << j;
+  if (rd->part_got[m->index]) return;
+  rd->part_got[m->index] = 1;
+  wake_lacking(v, rd->part_have[m->index], R_DATA);
+  if (++rd->parts_got == v->c->nparts) completed(v, s, m->r);
+}
+
+static void on_wire(val_node *v, const wf_net_msg *msg) {
+  uint32_t j = peer_index(v, msg->src);
+  if (j == UINT32_MAX) return;
+  wire_msg m;
+  memcpy(&m, msg->data, sizeof m);
+  if (msg->kind == M_STEP) {
+    peer *p = &v->peers[j];
+    if (m.type) { /* the peer reconnected: it holds nothing we sent it before */
+      uint64_t keep = ~(1ull << j);
+      for (int k = 0; k < SLOTS; k++)
+        for (int32_t r = 0; v->slot[k].h && r < v->slot[k].nrounds; r++) {
+          g_round *rd = &v->slot[k].rounds[r];
+          rd->prop_have &= keep;
+          for (uint32_t i = 0; rd->part_have && i < v->c->nparts; i++) rd->part_have[i] &= keep;
+          for (int t = 0; t < 2; t++)
+            for (uint32_t i = 0; i < v->c->n; i++) rd->votes[t][i].have &= keep;
+        }
+    }
+    if (m.type || m.h > p->h || (m.h == p->h && m.r > p->r)) p->h = m.h, p->r = m.r;
+    need_wake(v, j, R_DATA);
+    need_wake(v, j, R_VOTES);
+    return;
+  }
+  if (m.h >= v->tm.height + 2 && !v->catching_up) fall_behind(v, m.h);
+  g_height *s = slot_of(v, m.h);
+  if (!s) {
+    wf_count(v->lp, v->c->m_dropped, 1);
+    return;
+  }
+  if (msg->kind == M_VOTE)
+    on_vote(v, s, j, &m);
+  else if (msg->kind == M_PROPOSAL)
+    on_proposal(v, s, j, &m);
+  else if (msg->kind == M_PART)
+    on_part(v, s, j, &m);
+}
+
+/* ---- the validator LP ---- */
+
+static void val_init(wf_lp *lp, void *state, const void *cfg) {
+  chain_cfg *c = (chain_cfg *)cfg;
+  val_node *v = state;
+  v->lp = lp, v->c = c, v->me = wf_lp_id(lp) - c->first;
+  wf_net_port_init(lp, c->net, &v->port);
+  v->deg = c->g.off[v->me + 1] - c->g.off[v->me];
+  v->peers = calloc(v->deg ? v->deg : 1, sizeof *v->peers);
+  if (!v->peers) {
+    wf_lp_fail(lp, "out of memory for its peers");
+    return;
+  }
+  for (uint32_t j = 0; j < v->deg; j++) {
+    peer *p = &v->peers[j];
+    p->lp = c->first + c->g.adj[c->g.off[v->me] + j];
+    p->h = 1; /* every node starts at height 1, round 0 */
+    p->conn.bps = c->send_rate_bps;
+    for (int r = 0; r < 2; r++) p->phase[r] = wf_rng_below(wf_lp_rng(lp), c->sleep);
+  }
+  v->host = (tm_host){v,           host_new_round, host_proposer,    host_new_value, host_propose,
+                      host_vote,   host_timeout,   host_decide,      host_equivocation};
+  tm_init(&v->tm, &v->host, c->power, c->n, v->me, &c->to);
+  wf_error err = {0};
+  /* The set of height 1, as NewValidatorSet leaves it (its first election run). */
+  if (wf_valset_new(&v->hset, c->vals, c->n, &err) != 0) {
+    wf_lp_fail(lp, "%s", err.msg);
+    return;
+  }
+  for (uint32_t i = 0; i < c->nfaults; i++)
+    if (c->faults[i].node == v->me) {
+      uint32_t k = i;
+      wf_send(lp, wf_lp_id(lp), c->faults[i].from, K_OFFLINE, &k, sizeof k);
+      wf_send(lp, wf_lp_id(lp), c->faults[i].to, K_ONLINE, &k, sizeof k);
+    }
+  enter_height(v, 1);
+}
+
+static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
+  val_node *v = state;
+  v->lp = lp;
+  chain_cfg *c = v->c;
+  if (wf_net_owns(ev)) {
+    wf_net_msg msg;
+    if (wf_net_receive(lp, c->net, &v->port, ev, &msg) && !v->offline) on_wire(v, &msg);
+    return;
+  }
+  switch (ev->kind) {
+  case K_WAKE_DATA:
+  case K_WAKE_VOTES: {
+    uint32_t j;
+    memcpy(&j, ev->data, sizeof j);
+    int routine = ev->kind == K_WAKE_DATA ? R_DATA : R_VOTES;
+    v->peers[j].wake[routine] = 0;
+    if (v->offline) return;
+    if (routine == R_DATA)
+      data_routine(v, j);
+    else
+      vote_routine(v, j);
+    return;
+  }
+  case K_TIMEOUT: {
+    timeout_msg m;
+    memcpy(&m, ev->data, sizeof m);
+    wf_count(lp, c->m_timeouts, m.h == v->tm.height && m.r == v->tm.round);
+    tm_timeout(&v->tm, m.kind, m.h, m.r);
+    return;
+  }
+  case K_NEXT_HEIGHT: {
+    int64_t h;
+    memcpy(&h, ev->data, sizeof h);
+    if (!v->catching_up && h == v->tm.height + 1) enter_height(v, h);
+    return;
+  }
+  case K_CATCHUP: {
+    v->catching_up = 0;
+    enter_height(v, v->target);
+    return;
+  }
+  case K_OFFLINE:
+    v->offline = 1;
+    return;
+  case K_ONLINE:
+    v->offline = 0;
+    announce(v, 1);
+    for (uint32_t j = 0; j < v->deg; j++) {
+      need_wake(v, j, R_DATA);
+      need_wake(v, j, R_VOTES);
+    }
+    return;
+  default:
+    wf_lp_fail(lp, "chain validator: unknown event kind %u", ev->kind);
+  }
+}
+
+static void val_finish(wf_lp *lp, void *state) {
+  val_node *v = state;
+  wf_net_finish(lp, v->c->net, &v->port);
+  for (int k = 0; k < SLOTS; k++) height_reset(&v->slot[k], 0);
+  tm_free(&v->tm);
+  free(v->peers);
+  free(v->round_proposer);
+  wf_valset_free(&v->hset);
+  wf_valset_free(&v->rset);
+}
+
+/* ---- the monitor: safety and the block records ---- */
+
+typedef struct block_row {
+  uint32_t chain, round;
+  uint64_t height, t_ns, interval_ns, bytes;
+  uint32_t proposer, first; /* the proposer, and the validator that committed first */
+} block_row;
+
+static const wf_column block_cols[] = {
+    {"chain", WF_COL_U32, offsetof(block_row, chain), sizeof(uint32_t), NULL},
+    {"height", WF_COL_U64, offsetof(block_row, height), sizeof(uint64_t), NULL},
+    {"round", WF_COL_U32, offsetof(block_row, round), sizeof(uint32_t), NULL},
+    {"proposer", WF_COL_U32, offsetof(block_row, proposer), sizeof(uint32_t), NULL},
+    {"t_ns", WF_COL_U64, offsetof(block_row, t_ns), sizeof(uint64_t), "ns"},
+    {"interval_ns", WF_COL_U64, offsetof(block_row, interval_ns), sizeof(uint64_t), "ns"},
+    {"bytes", WF_COL_U64, offsetof(block_row, bytes), sizeof(uint64_t), "bytes"},
+    {"first", WF_COL_U32, offsetof(block_row, first), sizeof(uint32_t), NULL},
+};
+
+typedef struct committed {
+  tm_value v;
+  uint32_t by;
+  int32_t round;
+  wf_time t;
+} committed;
+
+typedef struct monitor {
+  committed *c; /* by height */
+  int64_t cap;
+} monitor;
+
+static void mon_init(wf_lp *lp, void *state, const void *cfg) {
+  (void)lp, (void)state, (void)cfg;
+}
+
+static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
+  monitor *mo = state;
+  const chain_cfg *c = wf_lp_cfg(lp);
+  commit_msg m;
+  memcpy(&m, ev->data, sizeof m);
+  if (m.h >= mo->cap) {
+    int64_t cap = mo->cap ? 2 * mo->cap : 1024;
+    while (cap <= m.h) cap *= 2;
+    committed *x = realloc(mo->c, (size_t)cap * sizeof *x);
+    if (!x) {
+      wf_lp_fail(lp, "out of memory for the commit log");
+      return;
+    }
+    memset(x + mo->cap, 0, (size_t)(cap - mo->cap) * sizeof *x);
+    mo->c = x, mo->cap = cap;
+  }
+  committed *k = &mo->c[m.h];
+  if (k->v == TM_NIL) {
+    *k = (committed){m.v, m.validator, m.r, m.t};
+    wf_time prev = m.h > 1 && mo->c[m.h - 1].v != TM_NIL ? mo->c[m.h - 1].t : 0;
+    block_row row = {c->id,           (uint32_t)m.r, (uint64_t)m.h, m.t,
+                     prev ? m.t - prev : 0, c->block_bytes, m.proposer, m.validator};
+    wf_record_append(lp, c->blocks, &row);
+    if (prev) wf_hist_add(lp, c->h_interval, m.t - prev);
+    wf_count(lp, c->m_blocks, 1);
+    wf_gauge_add(lp, c->g_height, 1);
+    return;
+  }
+  if (k->v != m.v)
+    wf_lp_fail(lp, "safety violated on chain %u at height %lld: validator %u committed block "
+                   "%08x in round %d, validator %u committed block %08x in round %d",
+               c->id, (long long)m.h, k->by + 1, k->v, k->round, m.validator + 1, m.v, m.r);
+}
+
+static void mon_finish(wf_lp *lp, void *state) {
+  (void)lp;
+  free(((monitor *)state)->c);
+}
+
+/* ---- weft.chain{...} ---- */
+
+static const wf_arg_spec region_fields[] = {
+    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
+    {"count", WF_ARG_INT, NULL, 1, 1e6, "validators in it"},
+    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the chain's)"},
+};
+
+static const wf_arg_spec fault_fields[] = {
+    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
+    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it goes offline"},
+    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it comes back (default: never)"},
+};
+
+static const wf_arg_spec chain_args[] = {
+    {"network", WF_ARG_HANDLE, NULL, 1, 0, "the network the validators join", .kind = "network"},
+    {"validators", WF_ARG_INT, "4", 1, 1e6,
+     "number of validators, round-robin over the table's regions (when 'regions' is empty)"},
+    {"regions", WF_ARG_LIST, "{}", 1, 0, "where the validators are: { {region=, count=}, ... }",
+     .elem = WF_ARG_RECORD, .fields = region_fields, .nfields = 3},
+    {"power", WF_ARG_INT, "10", 1, 1e15, "voting power of each validator (when 'powers' is empty)"},
+    {"powers", WF_ARG_LIST, "{}", 1, 1e15, "voting power per validator, in order",
+     .elem = WF_ARG_INT},
+    {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15, "each validator's uplink, bit/s"},
+    {"downlink", WF_ARG_NUM, "0", 0, 1e15, "each validator's downlink, bit/s (0: as the uplink)"},
+    {"outbound", WF_ARG_INT, "10", 1, 63, "peers each validator dials (CometBFT: 10)"},
+    {"inbound", WF_ARG_INT, "40", 0, 63, "inbound peers each accepts (CometBFT: 40; at most 63 in all)"},
+    {"graph_seed", WF_ARG_INT, "1", 0, 9.2e18, "seed of the peer graph"},
+    {"timeout_propose", WF_ARG_DURATION, "3s", 1e-9, 3600, "CometBFT: 3 s"},
+    {"timeout_propose_delta", WF_ARG_DURATION, "500ms", 0, 3600, "added per round (500 ms)"},
+    {"timeout_prevote", WF_ARG_DURATION, "1s", 1e-9, 3600, "CometBFT: 1 s"},
+    {"timeout_prevote_delta", WF_ARG_DURATION, "500ms", 0, 3600, "added per round (500 ms)"},
+    {"timeout_precommit", WF_ARG_DURATION, "1s", 1e-9, 3600, "CometBFT: 1 s"},
+    {"timeout_precommit_delta", WF_ARG_DURATION, "500ms", 0, 3600, "added per round (500 ms)"},
+    {"timeout_commit", WF_ARG_DURATION, "1s", 0, 3600, "wait after a commit (CometBFT: 1 s)"},
+    {"block_bytes", WF_ARG_INT, "0", 0, 104857600,
+     "transaction bytes in each block (header and last commit are added)"},
+    {"exec", WF_ARG_DURATION, "0", 0, 3600, "time to execute and commit a block"},
+    {"gossip_sleep", WF_ARG_DURATION, "100ms", 1e-9, 60,
+     "an idle gossip routine's sleep (CometBFT's peer_gossip_sleep_duration)"},
+    {"send_rate", WF_ARG_NUM, "5120000", 0, 1e15,
+     "bytes/s each p2p connection may send (CometBFT: 5,120,000; 0: no limit)"},
+    {"votes", WF_ARG_STR, "per-hop", 1, 0, "how votes travel: per-hop (the aggregate mode is not built yet)"},
+    {"offline", WF_ARG_LIST, "{}", 1, 0,
+     "validators cut from the network: { {validator=, from=, to=}, ... }", .elem = WF_ARG_RECORD,
+     .fields = fault_fields, .nfields = 3},
+};
+
+static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
+  c->h_interval = wf_hist_define(eng, "chain_block_interval", "ns",
+                                 "time between the first commits of consecutive heights", err);
+  c->m_blocks = wf_counter_define(eng, "chain_blocks", "blocks", "heights committed", err);
+  c->g_height = wf_gauge_define(eng, "chain_height", "blocks", "heights committed so far", err);
+  c->m_votes = wf_counter_define(eng, "chain_vote_msgs", "messages", "votes sent to peers", err);
+  c->m_parts = wf_counter_define(eng, "chain_part_msgs", "messages", "block parts sent to peers", err);
+  c->m_timeouts = wf_counter_define(eng, "chain_timeouts", "timeouts",
+                                    "consensus timeouts that fired in the current round", err);
+  c->m_evidence = wf_counter_define(eng, "chain_equivocations", "votes",
+                                    "conflicting votes seen (evidence)", err);
+  c->m_rounds = wf_counter_define(eng, "chain_extra_rounds", "rounds",
+                                  "rounds beyond the first, per validator commit", err);
+  c->m_dropped = wf_counter_define(eng, "chain_stale_msgs", "messages",
+                                   "messages of heights a node no longer (or not yet) keeps", err);
+  if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
+      c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||
+      c->m_parts == WF_METRIC_NONE || c->m_timeouts == WF_METRIC_NONE ||
+      c->m_evidence == WF_METRIC_NONE || c->m_rounds == WF_METRIC_NONE ||
+      c->m_dropped == WF_METRIC_NONE)
+    return -1;
+  c->blocks = wf_record_define(eng, "blocks", block_cols, sizeof block_cols / sizeof *block_cols,
+                               sizeof(block_row), "one row per committed height", err);
+  if (!c->blocks) return -1;
+  wf_net *net = (wf_net *)c->net;
+  int p = wf_net_class(net, "proposal", err), b = wf_net_class(net, "block_part", err),
+      v = wf_net_class(net, "vote", err), st = wf_net_class(net, "round_step", err);
+  if (p < 0 || b < 0 || v < 0 || st < 0) return -1;
+  c->cls_proposal = (unsigned)p, c->cls_part = (unsigned)b, c->cls_vote = (unsigned)v;
+  c->cls_step = (unsigned)st;
+  return 0;
+}
+
+static int read_powers(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
+  const wf_arg_value *pw = wf_arg(a, "powers");
+  if (pw->n && pw->n != c->n)
+    return wf_error_set(err, "'powers' has %u entries for %u validators", pw->n, c->n);
+  if (!(c->power = wf_engine_alloc(eng, c->n * sizeof *c->power)))
+    return wf_error_set(err, "out of memory");
+  for (uint32_t i = 0; i < c->n; i++)
+    c->power[i] = (uint64_t)(pw->n ? pw->elems[i].i : wf_arg_int(a, "power"));
+  return 0;
+}
+
+static int read_faults(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
+  const wf_arg_value *f = wf_arg(a, "offline");
+  c->nfaults = f->n;
+  if (f->n && !(c->faults = wf_engine_alloc(eng, f->n * sizeof *c->faults)))
+    return wf_error_set(err, "out of memory");
+  for (uint32_t i = 0; i < f->n; i++) {
+    int64_t who = wf_arg_field(&f->elems[i], "validator")->i;
+    wf_time from = wf_arg_field(&f->elems[i], "from")->t, to = wf_arg_field(&f->elems[i], "to")->t;
+    if (who > c->n)
+      return wf_error_set(err, "'offline[%u].validator' = %lld: the chain has validators 1 to %u",
+                          i + 1, (long long)who, c->n);
+    if (to <= from) return wf_error_set(err, "'offline[%u]': 'to' must be after 'from'", i + 1);
+    c->faults[i] = (offline_fault){(uint32_t)who - 1, from, to};
+  }
+  return 0;
+}
+
+static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
+  if (strcmp(wf_arg_str(a, "votes"), "per-hop"))
+    return wf_error_set(err, "'votes' = '%s': only per-hop is built so far", wf_arg_str(a, "votes"));
+  if (read_powers(eng, c, a, err) != 0 || read_faults(eng, c, a, err) != 0) return -1;
+  /* Addresses: a hash of the chain and the index (CometBFT's are hashes of public keys, so
+   * their order is arbitrary), then the index, which names the validator back. */
+  wf_validator *vals = c->vals = wf_engine_alloc(eng, c->n * sizeof *vals);
+  if (!vals) return wf_error_set(err, "out of memory");
+  for (uint32_t i = 0; i < c->n; i++) {
+    uint64_t x = wf_mix64((uint64_t)c->id << 32 ^ i ^ 0xC0FFEEull);
+    for (int b = 0; b < 8; b++) vals[i].addr[b] = (uint8_t)(x >> (56 - 8 * b));
+    for (int b = 0; b < 4; b++) vals[i].addr[WF_VAL_ADDR_LEN - 4 + b] = (uint8_t)(i >> (24 - 8 * b));
+    vals[i].power = (int64_t)c->power[i];
+  }
+  wf_valset check = {0}; /* refuses what CometBFT refuses (total power above MaxTotalVotingPower) */
+  int rc = wf_valset_new(&check, vals, c->n, err);
+  wf_valset_free(&check);
+  if (rc != 0) return -1;
+  c->to = (tm_timeouts){wf_arg_duration(a, "timeout_propose"),
+                        wf_arg_duration(a, "timeout_propose_delta"),
+                        wf_arg_duration(a, "timeout_prevote"),
+                        wf_arg_duration(a, "timeout_prevote_delta"),
+                        wf_arg_duration(a, "timeout_precommit"),
+                        wf_arg_duration(a, "timeout_precommit_delta"),
+                        wf_arg_duration(a, "timeout_commit")};
+  c->block_bytes = HEADER_BYTES + (uint64_t)COMMIT_SIG_BYTES * c->n +
+                   (uint64_t)wf_arg_int(a, "block_bytes");
+  c->nparts = (uint32_t)((c->block_bytes + PART_BYTES - 1) / PART_BYTES);
+  c->exec = wf_arg_duration(a, "exec");
+  c->sleep = wf_arg_duration(a, "gossip_sleep");
+  c->send_rate_bps = (uint64_t)(wf_arg_num(a, "send_rate") * 8);
+  uint32_t out = (uint32_t)wf_arg_int(a, "outbound"), in = (uint32_t)wf_arg_int(a, "inbound");
+  if (out + in > MAX_PEERS - 1)
+    return wf_error_set(err, "'outbound' + 'inbound' = %u: at most %d peers per validator",
+                        out + in, MAX_PEERS - 1);
+  wf_peer_graph g;
+  if (wf_peer_graph_build(&g, c->n, out, in, (uint64_t)wf_arg_int(a, "graph_seed"), err) != 0)
+    return -1;
+  uint32_t *off = wf_engine_alloc(eng, ((size_t)c->n + 1) * sizeof *off);
+  uint32_t *adj = wf_engine_alloc(eng, ((size_t)g.off[c->n] + 1) * sizeof *adj);
+  if (off && adj) {
+    memcpy(off, g.off, ((size_t)c->n + 1) * sizeof *off);
+    memcpy(adj, g.adj, (size_t)g.off[c->n] * sizeof *adj);
+  }
+  c->g = (wf_peer_graph){c->n, off, adj};
+  wf_peer_graph_free(&g);
+  if (!off || !adj) return wf_error_set(err, "out of memory");
+  return define_outputs(eng, c, err);
+}
+
+static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  chain_cfg *c = wf_engine_alloc(eng, sizeof *c);
+  if (!c) return wf_error_set(err, "out of memory");
+  c->net = wf_arg(a, "network")->h;
+  uint16_t *region = NULL;
+  double *up = NULL, *down = NULL;
+  c->n = wf_net_place_nodes(a, "validators", c->net, &region, &up, &down, err);
+  /* The chain's id is its group's: unique in the world and the same on every rank. */
+  uint32_t group = c->n ? wf_engine_new_group(eng) : 0;
+  int rc = !c->n ? -1 : !group ? wf_error_set(err, "no group ids left") : 0;
+  c->id = group;
+  if (rc == 0) rc = chain_setup(eng, c, a, err);
+  if (rc == 0) {
+    /* A chain is a group: its validators and its monitor stay on one rank. They talk to no
+     * other group, so only their within-group delay bounds the windows when a chain is split
+     * (it never is) and nothing does across groups. */
+    c->vtype = (wf_lp_type){"validator", sizeof(val_node), wf_net_min_delay(c->net), val_init,
+                            val_handle, val_finish, WF_TIME_MAX};
+    c->mtype = (wf_lp_type){"chain_monitor", sizeof(monitor), WF_TIME_MAX, mon_init, mon_handle,
+                            mon_finish, WF_TIME_MAX};
+    c->first = wf_engine_add_lps(eng, &c->vtype, c->n, c, group, err);
+    c->monitor = c->first == WF_LP_NONE ? WF_LP_NONE
+                                        : wf_engine_add_lps(eng, &c->mtype, 1, c, group, err);
+    rc = c->first == WF_LP_NONE || c->monitor == WF_LP_NONE ? -1 : 0;
+  }
+  if (rc == 0 &&
+      wf_net_attach((wf_net *)c->net, c->first, c->n, region, up, down, err) == UINT32_MAX)
+    rc = -1;
+  free(region), free(up), free(down);
+  if (rc == 0) *out = (wf_built){c->first, c->n + 1, c, "chain"};
+  return rc;
+}
+
+static const wf_builder chain_builders[] = {
+    {"chain", "a CometBFT chain: validators running Tendermint consensus over the network",
+     chain_args, sizeof chain_args / sizeof *chain_args, chain_build},
+};
+
+const wf_model wf_model_chain = {"chain", "CometBFT chains: consensus, gossip, blocks",
+                                 chain_builders, 1};
