@@ -1,6 +1,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,12 @@ enum {
   O_QUEUE,
   O_WINDOW
 };
+
+/* The lookahead in seconds: infinite when no LP may send across the placement's boundaries
+ * (groups that never talk to each other), which JSON prints as null. */
+static double lookahead_s(const wf_run_stats *st) {
+  return st->lookahead == WF_TIME_MAX ? INFINITY : wf_time_to_s(st->lookahead);
+}
 
 static const wf_opt run_opts[] = {
     {"set", 0, "KEY=VALUE",
@@ -223,7 +230,7 @@ static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per
            wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
            wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
            (st->lookahead_from &&
-            (wf_trace_attr_f64(t, "lookahead_s", wf_time_to_s(st->lookahead), err) ||
+            (wf_trace_attr_f64(t, "lookahead_s", lookahead_s(st), err) ||
              wf_trace_attr_str(t, "lookahead_from", st->lookahead_from, err) ||
              wf_trace_attr_str(t, "lookahead_bound", st->lookahead_bound, err))) ||
            wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
@@ -267,7 +274,7 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_end_array(&j);
   /* The lookahead derived from the placement, the LP type that set it and which bound. */
   wf_json_key(&j, "lookahead_s");
-  wf_json_num(&j, st->lookahead_from ? wf_time_to_s(st->lookahead) : 0);
+  wf_json_num(&j, st->lookahead_from ? lookahead_s(st) : 0);
   wf_json_key(&j, "lookahead_from");
   wf_json_str(&j, st->lookahead_from ? st->lookahead_from : "");
   wf_json_key(&j, "lookahead_bound");
