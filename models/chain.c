@@ -933,6 +933,11 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   return rc;
 }
 
+void wf_chain_info_of(const void *handle, wf_chain_info *out) {
+  const chain_cfg *c = handle;
+  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->block_bytes, 0};
+}
+
 static const wf_builder chain_builders[] = {
     {"chain", "a CometBFT chain: validators running Tendermint consensus over the network",
      chain_args, sizeof chain_args / sizeof *chain_args, chain_build},
