@@ -21,14 +21,17 @@ typedef enum {
   WF_TX_NTYPES
 } wf_tx_type;
 
-/* What a client submits (inline in the message: at most WF_NET_PAYLOAD_MAX bytes). */
+/* What a client submits (inline in the message: at most WF_NET_PAYLOAD_MAX bytes). Prices
+ * and fees are integers in nano-units of the chain's token (1e-9 token; a gas price of
+ * 0.005 uatom is 5 here). */
 typedef struct wf_tx {
-  uint64_t id;       /* unique in the world: the client's LP id << 32 | its count */
-  uint32_t bytes;    /* size on the wire and in the block */
-  uint32_t gas_wanted; /* the gas limit (declared work for inference calls) */
-  uint64_t price;    /* the fee cap per unit of gas the client offers (micro-units) */
-  uint8_t type;      /* wf_tx_type */
-  uint8_t pad[7];
+  uint64_t id;         /* unique in the world: the client's LP id << 32 | its count */
+  uint64_t price;      /* the most the client pays per unit of gas (its fee cap) */
+  uint32_t bytes;      /* size on the wire and in the block */
+  uint32_t gas_wanted; /* the gas limit: the fee is gas_wanted x the price charged */
+  uint32_t gas_need;   /* the gas its execution uses; 0: the chain's table for its type */
+  uint8_t type;        /* wf_tx_type */
+  uint8_t pad[3];
 } wf_tx;
 _Static_assert(sizeof(wf_tx) <= WF_NET_PAYLOAD_MAX, "a transaction must fit in a message");
 
@@ -41,13 +44,23 @@ typedef enum {
 } wf_tx_status;
 
 /* What the node tells the client (inline). */
+/* Why CheckTx refused a transaction (WF_TX_REJECTED). */
+typedef enum {
+  WF_TX_OK = 0,
+  WF_TX_FULL = 1,      /* the node's mempool holds its maximum of transactions or bytes */
+  WF_TX_FEE = 2,       /* its price is below the chain's minimum or current base gas price */
+  WF_TX_DUPLICATE = 3, /* already in the node's cache of seen transactions */
+  WF_TX_TOO_BIG = 4    /* larger than a block may hold, or its gas above the block's limit */
+} wf_tx_reason;
+
 typedef struct wf_tx_result {
   uint64_t id;
   uint64_t height; /* 0 unless committed or failed */
-  uint64_t fee;    /* charged, micro-units */
+  uint64_t fee;    /* charged, nano-units */
   uint32_t gas_used;
   uint8_t status; /* wf_tx_status */
-  uint8_t pad[3];
+  uint8_t reason; /* wf_tx_reason, for WF_TX_REJECTED */
+  uint8_t pad[2];
 } wf_tx_result;
 _Static_assert(sizeof(wf_tx_result) <= WF_NET_PAYLOAD_MAX, "a result must fit in a message");
 
