@@ -12,6 +12,7 @@
 #include "../protocols/gossip.h"
 #include "../protocols/tendermint.h"
 #include "../protocols/valset.h"
+#include "mempool.h"
 
 #define PART_BYTES 65536u  /* types/params.go BlockPartSizeBytes */
 #define HEADER_BYTES 626u  /* a block header at most */
@@ -22,6 +23,8 @@
 #define STEP_BYTES 50u        /* a NewRoundStep announcement */
 #define MAX_PEERS 64          /* what a node knows of its peers is a 64-bit mask */
 #define SLOTS 3               /* heights a node keeps messages of: h - 1, h, h + 1 */
+#define TX_OVERHEAD 20u       /* a transaction message besides the transaction */
+#define KEEP_BLOCKS 256       /* heights whose blocks the chain keeps (catch-up replays them) */
 
 enum {
   K_WAKE_DATA = 1, /* a peer's data routine (proposal, block parts) wakes */
@@ -31,10 +34,13 @@ enum {
   K_OFFLINE,
   K_ONLINE,
   K_CATCHUP,
-  M_PROPOSAL, /* on the wire */
+  K_TX_CHECKED, /* CheckTx of a transaction is done */
+  K_APPLIED,    /* a committed block has been executed: update the mempool, tell clients */
+  M_PROPOSAL,   /* on the wire */
   M_PART,
   M_VOTE,
   M_STEP,
+  M_TX,
   M_COMMIT /* to the monitor */
 };
 enum { R_DATA = 0, R_VOTES = 1 };
@@ -44,6 +50,26 @@ typedef struct offline_fault {
   wf_time from, to;
 } offline_fault;
 
+/* A block: its transactions and what executing them gives. Made by its proposer and kept in
+ * the chain's block store, shared by the chain's LPs: a chain is one group, so they all live
+ * on one rank, and a block is read only after its proposer made it (causally later). */
+typedef struct blk {
+  tm_value v;
+  int64_t h;
+  uint32_t ntx, nparts, failed;
+  uint64_t bytes, gas_wanted, gas_used, fees;
+  wf_time exec; /* executing it (FinalizeBlock) */
+  wf_tx *tx;
+  uint32_t *used; /* gas used per transaction; above gas_wanted: out of gas */
+} blk;
+
+typedef struct blockstore {
+  blk **b; /* open addressing by value */
+  uint32_t mask, n;
+  int64_t committed; /* the highest height committed (first commit) */
+  tm_value *at;      /* committed value by height, KEEP_BLOCKS of them in a ring */
+} blockstore;
+
 typedef struct chain_cfg {
   const wf_net *net;
   wf_peer_graph g;
@@ -52,15 +78,20 @@ typedef struct chain_cfg {
   uint64_t *power;
   wf_validator *vals; /* the genesis validators (addresses and powers) */
   tm_timeouts to;
-  uint64_t block_bytes; /* whole block: header, transactions, last commit */
-  uint32_t nparts;
-  wf_time exec, sleep;
+  uint64_t block_overhead; /* header, last commit and filler: a block without transactions */
+  uint64_t max_block_bytes, max_block_gas;
+  uint32_t mempool_size, cache_size;
+  uint64_t mempool_bytes, min_gas_price;
+  wf_time check_tx;     /* CheckTx of one transaction, on the node's CPU */
+  double native_gps, wasm_gps; /* execution speed, SDK gas per second */
+  wf_time exec, sleep;  /* per block on top of its transactions; the gossip routines' sleep */
+  blockstore store;
   uint64_t send_rate_bps;
   offline_fault *faults;
   uint32_t nfaults;
-  unsigned cls_proposal, cls_part, cls_vote, cls_step;
+  unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
-      m_dropped;
+      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected;
   wf_record *blocks;
   wf_lp_type vtype, mtype;
 } chain_cfg;
@@ -76,6 +107,7 @@ typedef struct g_round {
   g_vote *votes[2]; /* per validator */
   tm_value prop;    /* TM_NIL: no proposal known */
   int32_t pol;
+  uint32_t nparts;
   uint64_t prop_have;
   uint64_t *part_have; /* per part */
   uint8_t *part_got;
@@ -121,7 +153,21 @@ typedef struct val_node {
   int32_t rset_round;
   uint32_t *round_proposer; /* by round, this height */
   int32_t nround_proposer;
+  wf_mempool mp;
+  wf_time check_free; /* when CheckTx is next free */
+  int64_t applied;    /* the last height whose block this node applied to its mempool */
 } val_node;
+
+typedef struct applied_msg { /* K_APPLIED */
+  int64_t h;
+  tm_value v;
+} applied_msg;
+
+typedef struct checked_msg { /* K_TX_CHECKED */
+  wf_tx tx;
+  wf_lpid client;
+  uint32_t from;
+} checked_msg;
 
 typedef struct timeout_msg {
   int64_t h;
@@ -181,9 +227,165 @@ static g_round *round_of(val_node *v, g_height *s, int32_t r) {
   return &rs[r];
 }
 
-static int start_parts(val_node *v, g_round *rd) {
-  rd->part_have = calloc(v->c->nparts, sizeof *rd->part_have);
-  rd->part_got = calloc(v->c->nparts, 1);
+/* ---- the block store ---- */
+
+static int store_init(blockstore *st) {
+  st->mask = 1023;
+  st->b = calloc(st->mask + 1, sizeof *st->b);
+  st->at = calloc(KEEP_BLOCKS, sizeof *st->at);
+  return st->b && st->at ? 0 : -1;
+}
+
+static uint32_t store_home(const blockstore *st, tm_value v) {
+  return (uint32_t)(wf_mix64(v) & st->mask);
+}
+
+static blk *store_get(const blockstore *st, tm_value v) {
+  for (uint32_t i = store_home(st, v);; i = (i + 1) & st->mask) {
+    if (!st->b[i]) return NULL;
+    if (st->b[i]->v == v) return st->b[i];
+  }
+}
+
+static void blk_free(blk *b) {
+  if (b) free(b->tx), free(b->used), free(b);
+}
+
+/* Drops blocks more than KEEP_BLOCKS heights below the highest committed one (rebuilding the
+ * table: deletion under linear probing). */
+static int store_prune(blockstore *st) {
+  uint32_t size = st->mask + 1;
+  blk **old = st->b;
+  st->b = calloc(size, sizeof *st->b);
+  if (!st->b) {
+    st->b = old;
+    return -1;
+  }
+  st->n = 0;
+  for (uint32_t i = 0; i < size; i++) {
+    if (!old[i]) continue;
+    if (old[i]->h + KEEP_BLOCKS <= st->committed) {
+      blk_free(old[i]);
+      continue;
+    }
+    uint32_t k = store_home(st, old[i]->v);
+    while (st->b[k]) k = (k + 1) & st->mask;
+    st->b[k] = old[i];
+    st->n++;
+  }
+  free(old);
+  return 0;
+}
+
+static int store_put(blockstore *st, blk *b) {
+  if (2 * (st->n + 1) > st->mask + 1 && store_prune(st) != 0) return -1;
+  if (2 * (st->n + 1) > st->mask + 1) { /* still crowded: grow */
+    uint32_t size = 2 * (st->mask + 1);
+    blk **nb = calloc(size, sizeof *nb), **old = st->b;
+    if (!nb) return -1;
+    uint32_t omask = st->mask;
+    st->b = nb, st->mask = size - 1;
+    for (uint32_t i = 0; i <= omask; i++)
+      if (old[i]) {
+        uint32_t k = store_home(st, old[i]->v);
+        while (st->b[k]) k = (k + 1) & st->mask;
+        st->b[k] = old[i];
+      }
+    free(old);
+  }
+  uint32_t k = store_home(st, b->v);
+  while (st->b[k]) k = (k + 1) & st->mask;
+  st->b[k] = b;
+  st->n++;
+  return 0;
+}
+
+static void store_free(void *ud) {
+  blockstore *st = ud;
+  for (uint32_t i = 0; st->b && i <= st->mask; i++) blk_free(st->b[i]);
+  free(st->b), free(st->at);
+  memset(st, 0, sizeof *st);
+}
+
+static uint32_t nparts_of(uint64_t bytes) {
+  return (uint32_t)((bytes + PART_BYTES - 1) / PART_BYTES);
+}
+
+/* ---- the application: gas and execution time (models/README.md) ---- */
+
+/* Cosmos SDK gas (store/types/gas.go KVGasConfig, x/auth ante): 10 per byte of the tx, 1,000
+ * for a secp256k1 signature, a read 1,000 + 3 per byte, a write 2,000 + 30 per byte. A bank
+ * send touches the sender's account and both balances through the ante handler and x/bank:
+ * counted as 20 reads of 50 B and 8 writes of 100 B, about 63,500 gas for 250 bytes. A
+ * contract call adds the cached instance (2,000, wasmd) and the gas it needs; an inference
+ * call is a contract call whose gas is the client's. */
+#define GAS_PER_BYTE 10u
+#define GAS_SIG 1000u
+#define BANK_READS (20u * (1000u + 3u * 50u))
+#define BANK_WRITES (8u * (2000u + 30u * 100u))
+#define WASM_INSTANCE_CACHED 2000u
+
+static uint64_t gas_of(const wf_tx *t) {
+  uint64_t base = (uint64_t)GAS_PER_BYTE * t->bytes + GAS_SIG;
+  if (t->type == WF_TX_BANK_SEND) return base + (t->gas_need ? t->gas_need : BANK_READS + BANK_WRITES);
+  return base + WASM_INSTANCE_CACHED + t->gas_need;
+}
+
+/* Executing a transaction: its native part at native_gps, a contract's own gas at wasm_gps. */
+static double exec_s(const chain_cfg *c, const wf_tx *t, uint64_t used) {
+  if (t->type == WF_TX_BANK_SEND) return (double)used / c->native_gps;
+  uint64_t contract = t->gas_need < used ? t->gas_need : used;
+  return (double)(used - contract) / c->native_gps + (double)contract / c->wasm_gps;
+}
+
+/* The proposer's new block: what its mempool holds, reaped as ReapMaxBytesMaxGas does. */
+static blk *make_block(val_node *v, int64_t h, tm_value val) {
+  chain_cfg *c = v->c;
+  blk *b = calloc(1, sizeof *b);
+  uint32_t room = v->mp.n;
+  wf_mp_entry *e = malloc((room ? room : 1) * sizeof *e);
+  if (!b || !e) {
+    free(b), free(e);
+    return NULL;
+  }
+  uint32_t k = wf_mempool_reap(&v->mp, c->max_block_bytes - c->block_overhead, c->max_block_gas,
+                               e, room);
+  b->tx = malloc((k ? k : 1) * sizeof *b->tx);
+  b->used = malloc((k ? k : 1) * sizeof *b->used);
+  if (!b->tx || !b->used) {
+    free(e), blk_free(b);
+    return NULL;
+  }
+  b->v = val, b->h = h, b->ntx = k, b->bytes = c->block_overhead;
+  double exec = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    wf_tx *t = &b->tx[i];
+    *t = e[i].tx;
+    uint64_t need = gas_of(t), used = need > t->gas_wanted ? t->gas_wanted : need;
+    b->used[i] = (uint32_t)(need > UINT32_MAX ? UINT32_MAX : need);
+    b->failed += need > t->gas_wanted;
+    b->bytes += t->bytes;
+    b->gas_wanted += t->gas_wanted;
+    b->gas_used += used;
+    b->fees += (uint64_t)t->gas_wanted * t->price; /* the fee is paid on the limit */
+    exec += exec_s(c, t, used);
+  }
+  free(e);
+  b->exec = c->exec + (wf_time)(exec * 1e9 + 0.5);
+  b->nparts = nparts_of(b->bytes);
+  if (store_put(&c->store, b) != 0) {
+    blk_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+static int start_parts(val_node *v, g_round *rd, tm_value val) {
+  blk *b = store_get(&v->c->store, val);
+  if (!b) return -1;
+  rd->nparts = b->nparts;
+  rd->part_have = calloc(b->nparts, sizeof *rd->part_have);
+  rd->part_got = calloc(b->nparts, 1);
   return rd->part_have && rd->part_got ? 0 : -1;
 }
 
@@ -212,8 +414,8 @@ static void send_wire(val_node *v, uint32_t j, uint16_t kind, uint32_t bytes, un
               kind, cls, m, sizeof *m);
 }
 
-static uint32_t part_bytes(const chain_cfg *c, uint32_t i) {
-  uint64_t rest = c->block_bytes - (uint64_t)i * PART_BYTES;
+static uint32_t part_bytes(const blk *b, uint32_t i) {
+  uint64_t rest = b->bytes - (uint64_t)i * PART_BYTES;
   return (uint32_t)(rest < PART_BYTES ? rest : PART_BYTES) + PART_OVERHEAD;
 }
 
@@ -222,9 +424,13 @@ static void send_parts(val_node *v, uint32_t j, g_height *s, int32_t r) {
   chain_cfg *c = v->c;
   g_round *rd = &s->rounds[r];
   uint64_t bit = 1ull << j;
-  uint32_t *order = malloc(c->nparts * sizeof *order), n = 0;
-  if (!order) return;
-  for (uint32_t i = 0; i < c->nparts; i++)
+  blk *b = store_get(&c->store, rd->prop);
+  uint32_t *order = malloc((rd->nparts ? rd->nparts : 1) * sizeof *order), n = 0;
+  if (!order || !b) {
+    free(order);
+    return;
+  }
+  for (uint32_t i = 0; i < rd->nparts; i++)
     if (rd->part_got[i] && !(rd->part_have[i] & bit)) order[n++] = i;
   for (uint32_t i = n; i > 1; i--) {
     uint32_t x = (uint32_t)wf_rng_below(wf_lp_rng(v->lp), i), t = order[i - 1];
@@ -234,7 +440,7 @@ static void send_parts(val_node *v, uint32_t j, g_height *s, int32_t r) {
   for (uint32_t i = 0; i < n; i++) {
     rd->part_have[order[i]] |= bit;
     m.index = order[i];
-    send_wire(v, j, M_PART, part_bytes(c, order[i]), c->cls_part, &m);
+    send_wire(v, j, M_PART, part_bytes(b, order[i]), c->cls_part, &m);
     wf_count(v->lp, c->m_parts, 1);
   }
   free(order);
@@ -364,19 +570,22 @@ static tm_value host_new_value(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
   uint64_t x = wf_mix64((uint64_t)h * 0x9E3779B97F4A7C15ull ^ (uint64_t)r << 40 ^ v->me ^
                         (uint64_t)v->c->id << 56);
-  return (tm_value)(x % 0xFFFFFFFEu) + 1;
+  tm_value val = (tm_value)(x % 0xFFFFFFFEu) + 1;
+  while (store_get(&v->c->store, val)) val = val % 0xFFFFFFFEu + 1; /* ids stay unique */
+  if (!make_block(v, h, val)) wf_lp_fail(v->lp, "out of memory for a block");
+  return val;
 }
 
 static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t pol) {
   val_node *v = ud;
   g_height *s = slot_of(v, h);
   g_round *rd = s ? round_of(v, s, r) : NULL;
-  if (!rd || start_parts(v, rd) != 0) {
+  if (!rd || start_parts(v, rd, val) != 0) {
     wf_lp_fail(v->lp, "out of memory for a proposal");
     return;
   }
-  rd->prop = val, rd->pol = pol, rd->complete = 1, rd->parts_got = v->c->nparts;
-  memset(rd->part_got, 1, v->c->nparts);
+  rd->prop = val, rd->pol = pol, rd->complete = 1, rd->parts_got = rd->nparts;
+  memset(rd->part_got, 1, rd->nparts);
   wake_lacking(v, 0, R_DATA);
 }
 
@@ -406,9 +615,18 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   g_height *s = slot_of(v, h);
   if (s) s->decided = r;
   if (r > 0) wf_count(v->lp, c->m_rounds, (uint64_t)r);
-  /* consensus/state.go: the next height starts timeout_commit after +2/3 precommits were
-   * seen, or when finalizing (executing) the block is done if that takes longer. */
-  wf_time wait = c->to.commit > c->exec ? c->to.commit : c->exec;
+  if (h > c->store.committed) { /* the chain's record of what each height committed */
+    c->store.committed = h;
+    c->store.at[h % KEEP_BLOCKS] = val;
+  }
+  /* consensus/state.go finalizeCommit: the block is executed (FinalizeBlock, Commit) and the
+   * mempool updated; the next height starts timeout_commit after +2/3 precommits were seen,
+   * or when that is done if it takes longer. The send order puts the update first. */
+  blk *b = store_get(&c->store, val);
+  wf_time exec = b ? b->exec : c->exec;
+  applied_msg a = {h, val};
+  wf_send(v->lp, wf_lp_id(v->lp), exec, K_APPLIED, &a, sizeof a);
+  wf_time wait = c->to.commit > exec ? c->to.commit : exec;
   int64_t next = h + 1;
   wf_send(v->lp, wf_lp_id(v->lp), wait, K_NEXT_HEIGHT, &next, sizeof next);
 }
@@ -448,6 +666,119 @@ static void enter_height(val_node *v, int64_t h) {
   replay(v, &v->slot[h % SLOTS]);
 }
 
+/* ---- transactions ---- */
+
+static void tell_client(val_node *v, wf_lpid client, const wf_tx_result *res) {
+  wf_net_send(v->lp, v->c->net, &v->port, NULL, client, 60, WF_TX_RESULT, v->c->cls_result, res,
+              sizeof *res);
+}
+
+static void reject(val_node *v, const wf_tx *t, wf_lpid client, int reason) {
+  wf_mempool_forget(&v->mp, t->id); /* CometBFT lets a refused transaction be sent again */
+  wf_count(v->lp, v->c->m_rejected, 1);
+  if (client == WF_LP_NONE) return;
+  wf_tx_result res = {t->id, 0, 0, 0, WF_TX_REJECTED, (uint8_t)reason, {0}};
+  tell_client(v, client, &res);
+}
+
+/* CheckTx done: the ante handler's checks (size, gas limit, fee), then the pool's caps. An
+ * admitted transaction is broadcast to every peer but the one it came from (the mempool
+ * reactor's broadcastTxRoutine, which does not sleep while it has transactions to send). */
+static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
+  chain_cfg *c = v->c;
+  if (t->bytes > c->max_block_bytes - c->block_overhead ||
+      (c->max_block_gas && t->gas_wanted > c->max_block_gas)) {
+    reject(v, t, client, WF_TX_TOO_BIG);
+    return;
+  }
+  if (t->price < c->min_gas_price) {
+    reject(v, t, client, WF_TX_FEE);
+    return;
+  }
+  wf_mp_entry e = {*t, client, from};
+  if (wf_mempool_add(&v->mp, &e) != WF_TX_OK) {
+    reject(v, t, client, WF_TX_FULL);
+    return;
+  }
+  wf_gauge_add(v->lp, c->g_mempool, 1);
+  for (uint32_t j = 0; j < v->deg; j++) {
+    if (j == from) continue;
+    peer *p = &v->peers[j];
+    wf_net_send(v->lp, c->net, &v->port, &p->small, p->lp, t->bytes + TX_OVERHEAD, M_TX, c->cls_tx,
+                t, sizeof *t);
+    wf_count(v->lp, c->m_tx_msgs, 1);
+  }
+}
+
+/* A transaction from a client (client set) or a peer (from set): the cache, then CheckTx on
+ * the node's CPU, one at a time. */
+static void on_tx(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
+  if (wf_mempool_seen(&v->mp, t->id)) {
+    if (client != WF_LP_NONE) {
+      wf_tx_result res = {t->id, 0, 0, 0, WF_TX_REJECTED, WF_TX_DUPLICATE, {0}};
+      tell_client(v, client, &res);
+    }
+    return;
+  }
+  if (!v->c->check_tx) {
+    admit(v, t, client, from);
+    return;
+  }
+  wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
+  v->check_free = start + v->c->check_tx;
+  checked_msg m = {*t, client, from};
+  wf_send(v->lp, wf_lp_id(v->lp), v->check_free - now, K_TX_CHECKED, &m, sizeof m);
+}
+
+typedef struct apply_ctx {
+  val_node *v;
+  const blk *b;
+} apply_ctx;
+
+static void tx_removed(void *ud, const wf_mp_entry *e) {
+  apply_ctx *a = ud;
+  val_node *v = a->v;
+  wf_gauge_add(v->lp, v->c->g_mempool, -1);
+  if (e->client == WF_LP_NONE) return;
+  const blk *b = a->b;
+  for (uint32_t i = 0; i < b->ntx; i++) {
+    if (b->tx[i].id != e->tx.id) continue;
+    int failed = b->used[i] > b->tx[i].gas_wanted;
+    wf_tx_result res = {e->tx.id,
+                        (uint64_t)b->h,
+                        (uint64_t)b->tx[i].gas_wanted * b->tx[i].price,
+                        failed ? b->tx[i].gas_wanted : b->used[i],
+                        failed ? WF_TX_FAILED : WF_TX_COMMITTED,
+                        WF_TX_OK,
+                        {0}};
+    tell_client(v, e->client, &res);
+    return;
+  }
+}
+
+/* Update after height h's block: its transactions leave the pool (their clients hear of it),
+ * and the rest are checked again (recheck = true), which keeps CheckTx busy for that long. */
+static void apply_block(val_node *v, int64_t h, tm_value val) {
+  chain_cfg *c = v->c;
+  if (h <= v->applied) return;
+  v->applied = h;
+  const blk *b = store_get(&c->store, val);
+  if (!b) return;
+  uint64_t *ids = malloc((b->ntx ? b->ntx : 1) * sizeof *ids);
+  if (!ids) {
+    wf_lp_fail(v->lp, "out of memory applying a block");
+    return;
+  }
+  for (uint32_t i = 0; i < b->ntx; i++) ids[i] = b->tx[i].id;
+  apply_ctx a = {v, b};
+  uint32_t left = wf_mempool_remove(&v->mp, ids, b->ntx, tx_removed, &a);
+  free(ids);
+  if (c->check_tx && left) {
+    wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
+    v->check_free = start + (wf_time)left * c->check_tx;
+  }
+}
+
 /* ---- messages ---- */
 
 static uint32_t peer_index(const val_node *v, wf_lpid src) {
@@ -462,10 +793,17 @@ static void fall_behind(val_node *v, int64_t h) {
   if (v->catching_up) return;
   v->catching_up = 1;
   v->target = h;
-  uint64_t blocks = (uint64_t)(h - v->tm.height);
-  wf_time per = wf_net_ser_down(v->c->net, v->port.node, (uint32_t)v->c->block_bytes) +
-                wf_net_min_delay(v->c->net);
-  wf_send(v->lp, wf_lp_id(v->lp), blocks * per, K_CATCHUP, &h, sizeof h);
+  const blockstore *st = &v->c->store;
+  wf_time t = 0;
+  for (int64_t k = v->tm.height; k < h; k++) {
+    const blk *b = k > st->committed - KEEP_BLOCKS && k <= st->committed
+                       ? store_get(st, st->at[k % KEEP_BLOCKS])
+                       : NULL;
+    uint64_t bytes = b ? b->bytes : v->c->block_overhead;
+    t += wf_net_ser_down(v->c->net, v->port.node, (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes)) +
+         wf_net_min_delay(v->c->net);
+  }
+  wf_send(v->lp, wf_lp_id(v->lp), t, K_CATCHUP, &h, sizeof h);
 }
 
 static void on_vote(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
@@ -499,14 +837,14 @@ static void on_proposal(val_node *v, g_height *s, uint32_t j, const wire_msg *m)
     if (rd->prop == m->v) rd->prop_have |= 1ull << j;
     return;
   }
-  if (start_parts(v, rd) != 0) return;
+  if (start_parts(v, rd, m->v) != 0) return;
   rd->prop = m->v, rd->pol = m->pol, rd->prop_have = 1ull << j;
   wake_lacking(v, rd->prop_have, R_DATA);
   /* A block held from an earlier round (a re-proposal of the valid value) is complete. */
   for (int32_t k = 0; k < s->nrounds; k++)
     if (k != m->r && s->rounds[k].complete && s->rounds[k].prop == m->v) {
-      memset(rd->part_got, 1, v->c->nparts);
-      rd->parts_got = v->c->nparts;
+      memset(rd->part_got, 1, rd->nparts);
+      rd->parts_got = rd->nparts;
       completed(v, s, m->r);
       return;
     }
@@ -516,17 +854,29 @@ static void on_part(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
   g_round *rd = round_of(v, s, m->r);
   /* Parts before the proposal cannot be checked against its part-set header: CometBFT drops
    * them (a peer sends the proposal first on the same connection). */
-  if (!rd || rd->prop != m->v || m->index >= v->c->nparts) return;
+  if (!rd || rd->prop != m->v || m->index >= rd->nparts) return;
   rd->part_have[m->index] |= 1ull << j;
   if (rd->part_got[m->index]) return;
   rd->part_got[m->index] = 1;
   wake_lacking(v, rd->part_have[m->index], R_DATA);
-  if (++rd->parts_got == v->c->nparts) completed(v, s, m->r);
+  if (++rd->parts_got == rd->nparts) completed(v, s, m->r);
 }
 
 static void on_wire(val_node *v, const wf_net_msg *msg) {
+  if (msg->kind == WF_TX_SUBMIT && msg->len == sizeof(wf_tx)) {
+    wf_tx t;
+    memcpy(&t, msg->data, sizeof t);
+    on_tx(v, &t, msg->src, UINT32_MAX);
+    return;
+  }
   uint32_t j = peer_index(v, msg->src);
   if (j == UINT32_MAX) return;
+  if (msg->kind == M_TX) {
+    wf_tx t;
+    memcpy(&t, msg->data, sizeof t);
+    on_tx(v, &t, WF_LP_NONE, j);
+    return;
+  }
   wire_msg m;
   memcpy(&m, msg->data, sizeof m);
   if (msg->kind == M_STEP) {
@@ -537,7 +887,7 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
         for (int32_t r = 0; v->slot[k].h && r < v->slot[k].nrounds; r++) {
           g_round *rd = &v->slot[k].rounds[r];
           rd->prop_have &= keep;
-          for (uint32_t i = 0; rd->part_have && i < v->c->nparts; i++) rd->part_have[i] &= keep;
+          for (uint32_t i = 0; rd->part_have && i < rd->nparts; i++) rd->part_have[i] &= keep;
           for (int t = 0; t < 2; t++)
             for (uint32_t i = 0; i < v->c->n; i++) rd->votes[t][i].have &= keep;
         }
@@ -572,6 +922,10 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
   v->peers = calloc(v->deg ? v->deg : 1, sizeof *v->peers);
   if (!v->peers) {
     wf_lp_fail(lp, "out of memory for its peers");
+    return;
+  }
+  if (wf_mempool_init(&v->mp, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) {
+    wf_lp_fail(lp, "out of memory for its mempool");
     return;
   }
   for (uint32_t j = 0; j < v->deg; j++) {
@@ -636,8 +990,24 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     return;
   }
   case K_CATCHUP: {
+    /* blocksync applies each fetched block: the mempool forgets what they committed. */
+    const blockstore *st = &c->store;
+    for (int64_t k = v->applied + 1; k < v->target; k++)
+      if (k > st->committed - KEEP_BLOCKS && k <= st->committed) apply_block(v, k, st->at[k % KEEP_BLOCKS]);
     v->catching_up = 0;
     enter_height(v, v->target);
+    return;
+  }
+  case K_TX_CHECKED: {
+    checked_msg m;
+    memcpy(&m, ev->data, sizeof m);
+    admit(v, &m.tx, m.client, m.from);
+    return;
+  }
+  case K_APPLIED: {
+    applied_msg m;
+    memcpy(&m, ev->data, sizeof m);
+    apply_block(v, m.h, m.v);
     return;
   }
   case K_OFFLINE:
@@ -663,6 +1033,7 @@ static void val_finish(wf_lp *lp, void *state) {
   tm_free(&v->tm);
   free(v->peers);
   free(v->round_proposer);
+  wf_mempool_free(&v->mp);
   wf_valset_free(&v->hset);
   wf_valset_free(&v->rset);
 }
@@ -673,6 +1044,8 @@ typedef struct block_row {
   uint32_t chain, round;
   uint64_t height, t_ns, interval_ns, bytes;
   uint32_t proposer, first; /* the proposer, and the validator that committed first */
+  uint32_t txs, failed;
+  uint64_t gas_wanted, gas_used, fees, exec_ns;
 } block_row;
 
 static const wf_column block_cols[] = {
@@ -684,6 +1057,12 @@ static const wf_column block_cols[] = {
     {"interval_ns", WF_COL_U64, offsetof(block_row, interval_ns), sizeof(uint64_t), "ns"},
     {"bytes", WF_COL_U64, offsetof(block_row, bytes), sizeof(uint64_t), "bytes"},
     {"first", WF_COL_U32, offsetof(block_row, first), sizeof(uint32_t), NULL},
+    {"txs", WF_COL_U32, offsetof(block_row, txs), sizeof(uint32_t), "transactions"},
+    {"failed", WF_COL_U32, offsetof(block_row, failed), sizeof(uint32_t), "transactions"},
+    {"gas_wanted", WF_COL_U64, offsetof(block_row, gas_wanted), sizeof(uint64_t), "gas"},
+    {"gas_used", WF_COL_U64, offsetof(block_row, gas_used), sizeof(uint64_t), "gas"},
+    {"fees", WF_COL_U64, offsetof(block_row, fees), sizeof(uint64_t), "nano-units"},
+    {"exec_ns", WF_COL_U64, offsetof(block_row, exec_ns), sizeof(uint64_t), "ns"},
 };
 
 typedef struct committed {
@@ -722,9 +1101,13 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
   if (k->v == TM_NIL) {
     *k = (committed){m.v, m.validator, m.r, m.t};
     wf_time prev = m.h > 1 && mo->c[m.h - 1].v != TM_NIL ? mo->c[m.h - 1].t : 0;
-    block_row row = {c->id,           (uint32_t)m.r, (uint64_t)m.h, m.t,
-                     prev ? m.t - prev : 0, c->block_bytes, m.proposer, m.validator};
+    const blk *b = store_get(&c->store, m.v);
+    block_row row = {c->id, (uint32_t)m.r, (uint64_t)m.h, m.t, prev ? m.t - prev : 0,
+                     b ? b->bytes : 0, m.proposer, m.validator, b ? b->ntx : 0,
+                     b ? b->failed : 0, b ? b->gas_wanted : 0, b ? b->gas_used : 0,
+                     b ? b->fees : 0, b ? b->exec : 0};
     wf_record_append(lp, c->blocks, &row);
+    if (b) wf_count(lp, c->m_txs, b->ntx - b->failed);
     if (prev) wf_hist_add(lp, c->h_interval, m.t - prev);
     wf_count(lp, c->m_blocks, 1);
     wf_gauge_add(lp, c->g_height, 1);
@@ -777,8 +1160,23 @@ static const wf_arg_spec chain_args[] = {
     {"timeout_precommit_delta", WF_ARG_DURATION, "500ms", 0, 3600, "added per round (500 ms)"},
     {"timeout_commit", WF_ARG_DURATION, "1s", 0, 3600, "wait after a commit (CometBFT: 1 s)"},
     {"block_bytes", WF_ARG_INT, "0", 0, 104857600,
-     "transaction bytes in each block (header and last commit are added)"},
-    {"exec", WF_ARG_DURATION, "0", 0, 3600, "time to execute and commit a block"},
+     "filler bytes in every block besides its transactions (large blocks without clients)"},
+    {"max_block_bytes", WF_ARG_INT, "22020096", 1024, 104857600,
+     "a block's size limit (consensus params block.max_bytes: 21 MiB)"},
+    {"max_block_gas", WF_ARG_INT, "0", 0, 9.2e18, "a block's gas limit (0: none, as max_gas = -1)"},
+    {"exec", WF_ARG_DURATION, "0", 0, 3600,
+     "time to finalize and commit a block, on top of executing its transactions"},
+    {"gas_per_second", WF_ARG_NUM, "1e8", 1, 1e15,
+     "native execution speed, SDK gas per second (an assumption: models/README.md)"},
+    {"wasm_gas_per_second", WF_ARG_NUM, "7142857", 1, 1e15,
+     "contract execution speed, SDK gas per second (wasmd: 1 Teragas/s of CosmWasm gas / 140,000)"},
+    {"mempool_size", WF_ARG_INT, "5000", 1, 1e8, "transactions a mempool holds (CometBFT: 5,000)"},
+    {"mempool_bytes", WF_ARG_INT, "1073741824", 1, 1e15, "bytes a mempool holds (CometBFT: 1 GiB)"},
+    {"cache_size", WF_ARG_INT, "10000", 0, 1e8, "ids of seen transactions remembered (CometBFT: 10,000)"},
+    {"check_tx", WF_ARG_DURATION, "100us", 0, 60,
+     "CheckTx of one transaction on a node's CPU, one at a time (an assumption: a signature check)"},
+    {"min_gas_price", WF_ARG_INT, "0", 0, 9.2e18,
+     "the least price per gas a node accepts, nano-units (0.005 uatom: 5)"},
     {"gossip_sleep", WF_ARG_DURATION, "100ms", 1e-9, 60,
      "an idle gossip routine's sleep (CometBFT's peer_gossip_sleep_duration)"},
     {"send_rate", WF_ARG_NUM, "5120000", 0, 1e15,
@@ -804,6 +1202,17 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
                                   "rounds beyond the first, per validator commit", err);
   c->m_dropped = wf_counter_define(eng, "chain_stale_msgs", "messages",
                                    "messages of heights a node no longer (or not yet) keeps", err);
+  c->m_txs = wf_counter_define(eng, "chain_txs", "transactions",
+                               "transactions committed (executed successfully): TPS", err);
+  c->m_tx_msgs = wf_counter_define(eng, "chain_tx_msgs", "messages",
+                                   "transactions gossiped between validators", err);
+  c->m_rejected = wf_counter_define(eng, "chain_rejected", "transactions",
+                                    "transactions refused at CheckTx, by any node", err);
+  c->g_mempool = wf_gauge_define(eng, "chain_mempool", "transactions",
+                                 "transactions in mempools, summed over validators", err);
+  if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
+      c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE)
+    return -1;
   if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
       c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||
       c->m_parts == WF_METRIC_NONE || c->m_timeouts == WF_METRIC_NONE ||
@@ -819,6 +1228,9 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   if (p < 0 || b < 0 || v < 0 || st < 0) return -1;
   c->cls_proposal = (unsigned)p, c->cls_part = (unsigned)b, c->cls_vote = (unsigned)v;
   c->cls_step = (unsigned)st;
+  int tx = wf_net_class(net, "tx", err), res = wf_net_class(net, "tx_result", err);
+  if (tx < 0 || res < 0) return -1;
+  c->cls_tx = (unsigned)tx, c->cls_result = (unsigned)res;
   return 0;
 }
 
@@ -875,10 +1287,24 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
                         wf_arg_duration(a, "timeout_precommit"),
                         wf_arg_duration(a, "timeout_precommit_delta"),
                         wf_arg_duration(a, "timeout_commit")};
-  c->block_bytes = HEADER_BYTES + (uint64_t)COMMIT_SIG_BYTES * c->n +
-                   (uint64_t)wf_arg_int(a, "block_bytes");
-  c->nparts = (uint32_t)((c->block_bytes + PART_BYTES - 1) / PART_BYTES);
+  c->block_overhead = HEADER_BYTES + (uint64_t)COMMIT_SIG_BYTES * c->n +
+                      (uint64_t)wf_arg_int(a, "block_bytes");
+  c->max_block_bytes = (uint64_t)wf_arg_int(a, "max_block_bytes");
+  c->max_block_gas = (uint64_t)wf_arg_int(a, "max_block_gas");
+  if (c->block_overhead >= c->max_block_bytes)
+    return wf_error_set(err, "a block's header, last commit and filler take %llu bytes, not below "
+                        "'max_block_bytes' = %llu", (unsigned long long)c->block_overhead,
+                        (unsigned long long)c->max_block_bytes);
   c->exec = wf_arg_duration(a, "exec");
+  c->native_gps = wf_arg_num(a, "gas_per_second");
+  c->wasm_gps = wf_arg_num(a, "wasm_gas_per_second");
+  c->mempool_size = (uint32_t)wf_arg_int(a, "mempool_size");
+  c->mempool_bytes = (uint64_t)wf_arg_int(a, "mempool_bytes");
+  c->cache_size = (uint32_t)wf_arg_int(a, "cache_size");
+  c->check_tx = wf_arg_duration(a, "check_tx");
+  c->min_gas_price = (uint64_t)wf_arg_int(a, "min_gas_price");
+  if (wf_engine_on_free(eng, store_free, &c->store) != 0 || store_init(&c->store) != 0)
+    return wf_error_set(err, "out of memory");
   c->sleep = wf_arg_duration(a, "gossip_sleep");
   c->send_rate_bps = (uint64_t)(wf_arg_num(a, "send_rate") * 8);
   uint32_t out = (uint32_t)wf_arg_int(a, "outbound"), in = (uint32_t)wf_arg_int(a, "inbound");
@@ -935,7 +1361,7 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out) {
   const chain_cfg *c = handle;
-  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->block_bytes, 0};
+  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->max_block_bytes, c->max_block_gas};
 }
 
 static const wf_builder chain_builders[] = {

@@ -44,6 +44,11 @@ wf_engine *wf_engine_new(wf_error *err) {
 
 void wf_engine_free(wf_engine *eng) {
   if (!eng) return;
+  for (wf_cleanup *c = eng->cleanups, *n; c; c = n) { /* before the memory they may use */
+    n = c->next;
+    c->fn(c->ud);
+    free(c);
+  }
   wf_queue_free(&eng->queue);
   if (eng->use_ladder) wf_ladder_free(&eng->ladder);
   for (int r = 0; eng->outbox && r < eng->nranks; r++) free(eng->outbox[r].ev);
@@ -71,6 +76,14 @@ void *wf_engine_alloc(wf_engine *eng, size_t size) {
   o->next = eng->owned;
   eng->owned = o;
   return o->data;
+}
+
+int wf_engine_on_free(wf_engine *eng, void (*fn)(void *ud), void *ud) {
+  wf_cleanup *c = malloc(sizeof *c);
+  if (!c) return -1;
+  *c = (wf_cleanup){eng->cleanups, fn, ud};
+  eng->cleanups = c;
+  return 0;
 }
 
 uint32_t wf_engine_lp_count(const wf_engine *eng) {

@@ -75,6 +75,9 @@ int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_err
 
 /* Memory the engine frees at wf_engine_free: for model configs built by builders. */
 void *wf_engine_alloc(wf_engine *eng, size_t size);
+/* Calls fn(ud) at wf_engine_free, last registered first: for world-level memory a model
+ * allocates and grows itself (a chain's block store). Returns -1 without memory. */
+int wf_engine_on_free(wf_engine *eng, void (*fn)(void *ud), void *ud);
 
 /* Metrics are engine-side integer accumulators that LPs add to; integers so that sums over
  * ranks are exact and traces bit-identical however LPs are placed. Every counter and gauge

@@ -57,6 +57,13 @@ typedef struct wf_pool_block {
   wf_event events[];
 } wf_pool_block;
 
+/* A model's cleanup, run at wf_engine_free. */
+typedef struct wf_cleanup {
+  struct wf_cleanup *next;
+  void (*fn)(void *ud);
+  void *ud;
+} wf_cleanup;
+
 /* An allocation owned by the engine (state arenas, model configs). */
 typedef struct wf_owned {
   struct wf_owned *next;
@@ -110,6 +117,7 @@ struct wf_engine {
   uint32_t ntypes;
   wf_pool_block *blocks;
   wf_owned *owned;
+  wf_cleanup *cleanups;
 
   wf_metric_def *metrics; /* counters and gauges share the id space */
   uint32_t nmetrics;

@@ -21,16 +21,131 @@
 #include <cmocka.h>
 
 #include "../models/chain.h"
+#include "../models/tx.h"
 #include "../sim/net/net.h"
 #include "scenario.h"
 #include "support.h"
 
-static const wf_model *const models[] = {&wf_model_net, &wf_model_chain};
+/* ---- a stand-in client: one LP that submits transactions to one validator ---- */
+
+typedef struct client_cfg {
+  const wf_net *net;
+  wf_lpid first, to;
+  uint32_t count, bytes, gas_wanted, gas_need, burst;
+  uint64_t price;
+  double rate;
+  /* what it saw */
+  uint32_t submitted, outcome[5], reason[5];
+  wf_time *submit_t, *result_t;
+  uint64_t *height, *fee, *used;
+  uint8_t *status;
+  wf_lp_type type;
+} client_cfg;
+
+typedef struct client {
+  wf_net_port port;
+} client;
+
+static client_cfg *last_client;
+
+static void client_send(wf_lp *lp, client_cfg *c, client *s) {
+  uint32_t k = c->submitted++;
+  wf_tx t = {(uint64_t)wf_lp_id(lp) << 32 | k, c->price, c->bytes, c->gas_wanted, c->gas_need,
+             WF_TX_BANK_SEND, {0}};
+  c->submit_t[k] = wf_now(lp);
+  wf_net_send(lp, c->net, &s->port, NULL, c->to, c->bytes + 20, WF_TX_SUBMIT, 0, &t, sizeof t);
+}
+
+static void client_tick(wf_lp *lp, client_cfg *c) {
+  wf_time gap = (wf_time)(wf_rng_exponential(wf_lp_rng(lp), 1e9 / c->rate) + 0.5);
+  wf_send(lp, wf_lp_id(lp), gap + 1, 1, NULL, 0);
+}
+
+static void client_init(wf_lp *lp, void *st, const void *cfg) {
+  client_cfg *c = (client_cfg *)cfg;
+  wf_net_port_init(lp, c->net, &((client *)st)->port);
+  for (uint32_t i = 0; i < c->burst && c->submitted < c->count; i++) client_send(lp, c, st);
+  if (c->rate > 0) client_tick(lp, c);
+}
+
+static void client_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  client_cfg *c = (client_cfg *)wf_lp_cfg(lp);
+  if (ev->kind == 1) {
+    if (c->submitted < c->count) {
+      client_send(lp, c, st);
+      client_tick(lp, c);
+    }
+    return;
+  }
+  wf_net_msg m;
+  if (!wf_net_owns(ev) || !wf_net_receive(lp, c->net, &((client *)st)->port, ev, &m)) return;
+  wf_tx_result r;
+  memcpy(&r, m.data, sizeof r);
+  uint32_t k = (uint32_t)r.id;
+  assert_true(k < c->submitted);
+  assert_int_equal(c->status[k], WF_TX_PENDING); /* one outcome per transaction */
+  c->status[k] = r.status;
+  c->result_t[k] = wf_now(lp);
+  c->height[k] = r.height, c->fee[k] = r.fee, c->used[k] = r.gas_used;
+  c->outcome[r.status]++;
+  c->reason[r.reason]++;
+}
+
+static const wf_arg_spec client_args[] = {
+    {"chain", WF_ARG_HANDLE, NULL, 1, 0, "the chain", .kind = "chain"},
+    {"count", WF_ARG_INT, "100", 0, 1e6, "transactions"},
+    {"rate", WF_ARG_NUM, "50", 0, 1e6, "per second, Poisson (0: only the burst)"},
+    {"burst", WF_ARG_INT, "0", 0, 1e6, "sent at once at the start"},
+    {"bytes", WF_ARG_INT, "250", 1, 1e6, "size"},
+    {"gas_wanted", WF_ARG_INT, "100000", 1, 4e9, "limit"},
+    {"gas_need", WF_ARG_INT, "0", 0, 4e9, "need (0: the table's)"},
+    {"price", WF_ARG_INT, "10", 0, 1e9, "price"},
+};
+
+static int client_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  client_cfg *c = wf_engine_alloc(eng, sizeof *c);
+  wf_chain_info ci;
+  wf_chain_info_of(wf_arg(a, "chain")->h, &ci);
+  c->net = ci.net, c->to = ci.first;
+  c->count = (uint32_t)wf_arg_int(a, "count"), c->rate = wf_arg_num(a, "rate");
+  c->burst = (uint32_t)wf_arg_int(a, "burst"), c->bytes = (uint32_t)wf_arg_int(a, "bytes");
+  c->gas_wanted = (uint32_t)wf_arg_int(a, "gas_wanted");
+  c->gas_need = (uint32_t)wf_arg_int(a, "gas_need");
+  c->price = (uint64_t)wf_arg_int(a, "price");
+  size_t n = c->count ? c->count : 1;
+  c->submit_t = wf_engine_alloc(eng, n * sizeof(wf_time));
+  c->result_t = wf_engine_alloc(eng, n * sizeof(wf_time));
+  c->height = wf_engine_alloc(eng, n * sizeof(uint64_t));
+  c->fee = wf_engine_alloc(eng, n * sizeof(uint64_t));
+  c->used = wf_engine_alloc(eng, n * sizeof(uint64_t));
+  c->status = wf_engine_alloc(eng, n);
+  memset(c->status, WF_TX_PENDING, n);
+  c->type = (wf_lp_type){"test_client", sizeof(client), wf_net_min_delay(c->net), client_init,
+                         client_handle, NULL, WF_TIME_MAX};
+  c->first = wf_engine_add_lps(eng, &c->type, 1, c, ci.group, err);
+  if (c->first == WF_LP_NONE) return -1;
+  uint16_t region = (uint16_t)wf_net_region(c->net, "us-east-1");
+  double bw = 1e15;
+  if (wf_net_attach((wf_net *)c->net, c->first, 1, &region, &bw, &bw, err) == UINT32_MAX) return -1;
+  last_client = c;
+  *out = (wf_built){c->first, 1, NULL, NULL};
+  return 0;
+}
+
+static const wf_builder client_builders[] = {
+    {"testclient", "a stand-in client", client_args, sizeof client_args / sizeof *client_args,
+     client_build},
+};
+static const wf_model client_model = {"testclient", "a stand-in client", client_builders, 1};
+
+static const wf_model *const models[] = {&wf_model_net, &wf_model_chain, &client_model};
 
 typedef struct blocks {
   size_t n;
-  double *height, *round, *proposer, *t, *interval;
+  double *height, *round, *proposer, *t, *interval, *txs, *gas_wanted, *fees;
 } blocks;
+
+static void (*check_client)(const client_cfg *c);
 
 static blocks run_chain(const char *body, const char *end) {
   char script[2048];
@@ -41,9 +156,10 @@ static blocks run_chain(const char *body, const char *end) {
            body, end);
   static char path[512];
   snprintf(path, sizeof path, "%s", wf_test_write("chain.lua", script));
+  last_client = NULL;
   wf_error err = {0};
   wf_engine *eng = wf_engine_new(&err);
-  wf_scenario_in in = {.path = path, .models = models, .nmodels = 2};
+  wf_scenario_in in = {.path = path, .models = models, .nmodels = 3};
   wf_scenario_out sc;
   if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
   const char *h5 = wf_test_path("chain.h5");
@@ -52,6 +168,7 @@ static blocks run_chain(const char *body, const char *end) {
   wf_run_stats st;
   if (!t || wf_engine_run(eng, &o, &st, &err) != 0 || wf_trace_close(t, &err) != 0)
     fail_msg("%s", err.msg);
+  if (last_client && check_client) check_client(last_client);
   wf_engine_free(eng);
   wf_scenario_out_free(&sc);
   wf_trace_reader *r = wf_trace_open(h5, &err);
@@ -62,13 +179,19 @@ static blocks run_chain(const char *body, const char *end) {
   b.proposer = wf_trace_table_column(r, "records", "blocks", "proposer", &b.n, &err);
   b.t = wf_trace_table_column(r, "records", "blocks", "t_ns", &b.n, &err);
   b.interval = wf_trace_table_column(r, "records", "blocks", "interval_ns", &b.n, &err);
-  if (!b.height || !b.round || !b.proposer || !b.t || !b.interval) fail_msg("%s", err.msg);
+  b.txs = wf_trace_table_column(r, "records", "blocks", "txs", &b.n, &err);
+  b.gas_wanted = wf_trace_table_column(r, "records", "blocks", "gas_wanted", &b.n, &err);
+  b.fees = wf_trace_table_column(r, "records", "blocks", "fees", &b.n, &err);
+  if (!b.height || !b.round || !b.proposer || !b.t || !b.interval || !b.txs || !b.gas_wanted ||
+      !b.fees)
+    fail_msg("%s", err.msg);
   wf_trace_reader_close(r);
   return b;
 }
 
 static void blocks_free(blocks *b) {
   free(b->height), free(b->round), free(b->proposer), free(b->t), free(b->interval);
+  free(b->txs), free(b->gas_wanted), free(b->fees);
 }
 
 /* Validators in one region at 125 us one way, links so fast that a message costs 1 ns on the
@@ -197,6 +320,119 @@ static void real_gossip_commits_every_height_once(void **unused) {
   blocks_free(&b);
 }
 
+/* ---- transactions ---- */
+
+static uint32_t sum_txs(const blocks *b) {
+  double n = 0;
+  for (size_t i = 0; i < b->n; i++) n += b->txs[i];
+  return (uint32_t)n;
+}
+
+static void all_committed(const client_cfg *c) {
+  /* Conservation: every submitted transaction has one outcome or is pending. */
+  uint32_t outcomes = 0, pending = 0;
+  for (int k = 0; k < 4; k++) outcomes += c->outcome[k];
+  for (uint32_t k = 0; k < c->submitted; k++) pending += c->status[k] == WF_TX_PENDING;
+  assert_int_equal(c->submitted, 200);
+  assert_int_equal(outcomes + pending, c->submitted);
+  assert_int_equal(c->outcome[WF_TX_COMMITTED], 200);
+  for (uint32_t k = 0; k < c->submitted; k++) {
+    assert_int_equal(c->status[k], WF_TX_COMMITTED);
+    assert_int_equal(c->fee[k], 100000ull * 10);    /* the limit times the price */
+    assert_int_equal(c->used[k], 10 * 250 + 1000 + 20 * 1150 + 8 * 5000); /* the gas table */
+    /* Submitted into the next proposal at the latest: within two heights (1 s + 4 hops each). */
+    wf_time lat = c->result_t[k] - c->submit_t[k];
+    assert_true(lat > 4 * L_NS && lat < 2 * (1e9 + 5 * L_NS));
+  }
+}
+
+static void transactions_commit_once_with_their_fees(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, %s}\n"
+           "weft.testclient{chain = c, count = 200, rate = 50}",
+           opts);
+  check_client = all_committed;
+  blocks b = run_chain(body, "8s");
+  check_client = NULL;
+  assert_int_equal(sum_txs(&b), 200);
+  for (size_t i = 0; i < b.n; i++) assert_true(b.fees[i] == b.txs[i] * 100000.0 * 10);
+  blocks_free(&b);
+}
+
+static void out_of_gas(const client_cfg *c) {
+  assert_int_equal(c->outcome[WF_TX_FAILED], 20);
+  for (uint32_t k = 0; k < 20; k++) {
+    assert_int_equal(c->used[k], 10000); /* all of its limit */
+    assert_int_equal(c->fee[k], 10000ull * 10); /* and the fee is charged */
+  }
+}
+
+static void out_of_gas_fails_but_pays(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, %s}\n"
+           "weft.testclient{chain = c, count = 20, rate = 50, gas_wanted = 10000}",
+           opts);
+  check_client = out_of_gas;
+  blocks b = run_chain(body, "4s");
+  check_client = NULL;
+  assert_int_equal(sum_txs(&b), 20);
+  blocks_free(&b);
+}
+
+static void full_pool(const client_cfg *c) {
+  /* 100 at once into a pool of 20: CheckTx admits the first 20 and refuses the rest; the
+   * first proposal was made at t = 0, before any arrived, the next one a second later. */
+  assert_int_equal(c->outcome[WF_TX_REJECTED], 80);
+  assert_int_equal(c->reason[WF_TX_FULL], 80);
+  assert_int_equal(c->outcome[WF_TX_COMMITTED], 20);
+  for (uint32_t k = 0; k < 100; k++)
+    assert_int_equal(c->status[k], k < 20 ? WF_TX_COMMITTED : WF_TX_REJECTED);
+}
+
+static void a_full_mempool_rejects(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, mempool_size = 20, %s}\n"
+           "weft.testclient{chain = c, count = 100, rate = 0, burst = 100}",
+           opts);
+  check_client = full_pool;
+  blocks b = run_chain(body, "4s");
+  check_client = NULL;
+  blocks_free(&b);
+}
+
+static void block_gas_limit(const client_cfg *c) {
+  assert_int_equal(c->outcome[WF_TX_COMMITTED], 10);
+}
+
+static void blocks_stop_at_their_gas_limit(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, max_block_gas = 250000, %s}\n"
+           "weft.testclient{chain = c, count = 10, rate = 0, burst = 10}",
+           opts);
+  check_client = block_gas_limit;
+  blocks b = run_chain(body, "10s");
+  check_client = NULL;
+  /* 100,000 gas wanted each: two per block, in five consecutive blocks from height 2. */
+  assert_int_equal(sum_txs(&b), 10);
+  for (size_t i = 0; i < b.n; i++) {
+    assert_true(b.gas_wanted[i] <= 250000);
+    assert_true(b.txs[i] == (i >= 1 && i <= 5 ? 2 : 0));
+  }
+  blocks_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
@@ -204,6 +440,10 @@ int main(void) {
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),
+      cmocka_unit_test(transactions_commit_once_with_their_fees),
+      cmocka_unit_test(out_of_gas_fails_but_pays),
+      cmocka_unit_test(a_full_mempool_rejects),
+      cmocka_unit_test(blocks_stop_at_their_gas_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
