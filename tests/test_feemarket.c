@@ -397,6 +397,35 @@ static void block_limit_and_window(void **unused) {
   wf_feemarket_free(&s);
 }
 
+/* TestState_GetNetUtilization's 4-entry windows (max 200, target 100): [100, 200, 0, 50] nets
+ * -50, [0, 25, 50, 75] nets -250; TestState_GetAverageUtilization: target 0.5, full 1. */
+static void module_golden_utilization(void **unused) {
+  (void)unused;
+  wf_feemarket_params p = wf_feemarket_aimd();
+  p.window = 4;
+  p.max_block_utilization = 200;
+  wf_feemarket s;
+  wf_error err = {0};
+  const uint64_t w[2][4] = {{100, 200, 0, 50}, {0, 25, 50, 75}};
+  const int64_t want[2] = {-50, -250};
+  wf_dec net, avg;
+  for (int c = 0; c < 2; c++) {
+    assert_int_equal(wf_feemarket_init(&s, &p, &err), 0);
+    memcpy(s.window, w[c], sizeof w[c]);
+    assert_int_equal(wf_feemarket_net_utilization(&s, &p, &net), 0);
+    assert_dec(net, WF_DEC(want[c]));
+    wf_feemarket_free(&s);
+  }
+  p = wf_feemarket_aimd();
+  for (int c = 0; c < 2; c++) {
+    assert_int_equal(wf_feemarket_init(&s, &p, &err), 0);
+    for (uint64_t k = 0; k < s.window_len; k++) s.window[k] = c ? MAX : TARGET;
+    assert_int_equal(wf_feemarket_average_utilization(&s, &p, &avg), 0);
+    assert_dec(avg, c ? D("1.0") : D("0.5"));
+    wf_feemarket_free(&s);
+  }
+}
+
 static void required_fee_and_fixed_price(void **unused) {
   (void)unused;
   wf_feemarket_params p = wf_feemarket_fixed(D("0.0025"));
@@ -474,6 +503,7 @@ int main(void) {
       cmocka_unit_test(eip1559_closed_formula),
       cmocka_unit_test(eip1559_floor),
       cmocka_unit_test(aimd_learning_rate_by_hand),
+      cmocka_unit_test(module_golden_utilization),
       cmocka_unit_test(block_limit_and_window),
       cmocka_unit_test(required_fee_and_fixed_price),
       cmocka_unit_test(bad_params_refused),
