@@ -84,8 +84,10 @@ void wf_feemarket_free(wf_feemarket *s);
 int wf_feemarket_add_gas(wf_feemarket *s, const wf_feemarket_params *p, uint64_t gas,
                          wf_error *err);
 /* keeper/feemarket.go UpdateFeeMarket, at the end of each block: the learning rate, then the base
- * price from it, then the window moves on (its next slot cleared). A fixed market does nothing.
- * Fails only when a value leaves the range of wf_dec (the state is then unchanged). */
+ * price from it, then the window moves on (its next slot cleared). A fixed market keeps its
+ * price and learning rate; its window still records the blocks' gas and moves on (the module,
+ * disabled, would not track them: here the block limit still holds). Fails only when a value
+ * leaves the range of wf_dec (the state is then unchanged). */
 int wf_feemarket_end_block(wf_feemarket *s, const wf_feemarket_params *p, wf_error *err);
 /* add_gas(block_gas_used), then end_block: one block. */
 int wf_feemarket_update(wf_feemarket *s, const wf_feemarket_params *p, uint64_t block_gas_used,
