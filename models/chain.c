@@ -12,6 +12,7 @@
 #include "../protocols/gossip.h"
 #include "../protocols/tendermint.h"
 #include "../protocols/valset.h"
+#include "feemarket.h"
 #include "mempool.h"
 
 #define PART_BYTES 65536u  /* types/params.go BlockPartSizeBytes */
@@ -58,6 +59,7 @@ typedef struct blk {
   int64_t h;
   uint32_t ntx, nparts, failed;
   uint64_t bytes, gas_wanted, gas_used, fees;
+  uint64_t base_price; /* the fee market's price per gas for this block (0 without one) */
   wf_time exec; /* executing it (FinalizeBlock) */
   wf_tx *tx;
   uint32_t *used; /* gas used per transaction; above gas_wanted: out of gas */
@@ -83,6 +85,8 @@ typedef struct chain_cfg {
   uint32_t mempool_size, cache_size;
   uint64_t mempool_bytes, min_gas_price;
   wf_time check_tx;     /* CheckTx of one transaction, on the node's CPU */
+  int market;           /* a fee market (x/feemarket) sets a base price per gas */
+  wf_feemarket_params fm;
   double native_gps, wasm_gps; /* execution speed, SDK gas per second */
   wf_time exec, sleep;  /* per block on top of its transactions; the gossip routines' sleep */
   blockstore store;
@@ -91,7 +95,7 @@ typedef struct chain_cfg {
   uint32_t nfaults;
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
-      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected;
+      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price;
   wf_record *blocks;
   wf_lp_type vtype, mtype;
 } chain_cfg;
@@ -154,6 +158,7 @@ typedef struct val_node {
   uint32_t *round_proposer; /* by round, this height */
   int32_t nround_proposer;
   wf_mempool mp;
+  wf_feemarket fm;    /* this node's fee-market state (every node computes the same) */
   wf_time check_free; /* when CheckTx is next free */
   int64_t applied;    /* the last height whose block this node applied to its mempool */
 } val_node;
@@ -338,6 +343,14 @@ static double exec_s(const chain_cfg *c, const wf_tx *t, uint64_t used) {
   return (double)(used - contract) / c->native_gps + (double)contract / c->wasm_gps;
 }
 
+/* The least price per gas a transaction must offer now: the market's base price, rounded up
+ * (ante/fee.go requires ceil(price x gas)), or the chain's minimum. */
+static uint64_t price_floor(const val_node *v) {
+  if (!v->c->market) return v->c->min_gas_price;
+  wf_dec p = v->fm.base_gas_price;
+  return (uint64_t)((p + WF_DEC_ONE - 1) / WF_DEC_ONE);
+}
+
 /* The proposer's new block: what its mempool holds, reaped as ReapMaxBytesMaxGas does. */
 static blk *make_block(val_node *v, int64_t h, tm_value val) {
   chain_cfg *c = v->c;
@@ -348,8 +361,9 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     free(b), free(e);
     return NULL;
   }
+  uint64_t floor = price_floor(v);
   uint32_t k = wf_mempool_reap(&v->mp, c->max_block_bytes - c->block_overhead, c->max_block_gas,
-                               e, room);
+                               c->market ? floor : 0, e, room);
   b->tx = malloc((k ? k : 1) * sizeof *b->tx);
   b->used = malloc((k ? k : 1) * sizeof *b->used);
   if (!b->tx || !b->used) {
@@ -357,6 +371,7 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     return NULL;
   }
   b->v = val, b->h = h, b->ntx = k, b->bytes = c->block_overhead;
+  b->base_price = c->market ? floor : 0;
   double exec = 0;
   for (uint32_t i = 0; i < k; i++) {
     wf_tx *t = &b->tx[i];
@@ -367,7 +382,8 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     b->bytes += t->bytes;
     b->gas_wanted += t->gas_wanted;
     b->gas_used += used;
-    b->fees += (uint64_t)t->gas_wanted * t->price; /* the fee is paid on the limit */
+    /* The fee is paid on the limit: at the offered price, or at the market's base price. */
+    b->fees += (uint64_t)t->gas_wanted * (c->market ? floor : t->price);
     exec += exec_s(c, t, used);
   }
   free(e);
@@ -691,7 +707,7 @@ static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
     reject(v, t, client, WF_TX_TOO_BIG);
     return;
   }
-  if (t->price < c->min_gas_price) {
+  if (t->price < price_floor(v)) {
     reject(v, t, client, WF_TX_FEE);
     return;
   }
@@ -744,9 +760,10 @@ static void tx_removed(void *ud, const wf_mp_entry *e) {
   for (uint32_t i = 0; i < b->ntx; i++) {
     if (b->tx[i].id != e->tx.id) continue;
     int failed = b->used[i] > b->tx[i].gas_wanted;
+    uint64_t price = b->base_price ? b->base_price : b->tx[i].price;
     wf_tx_result res = {e->tx.id,
                         (uint64_t)b->h,
-                        (uint64_t)b->tx[i].gas_wanted * b->tx[i].price,
+                        (uint64_t)b->tx[i].gas_wanted * price,
                         failed ? b->tx[i].gas_wanted : b->used[i],
                         failed ? WF_TX_FAILED : WF_TX_COMMITTED,
                         WF_TX_OK,
@@ -754,6 +771,19 @@ static void tx_removed(void *ud, const wf_mp_entry *e) {
     tell_client(v, e->client, &res);
     return;
   }
+}
+
+static int underpriced(void *ud, const wf_mp_entry *e) {
+  return e->tx.price < price_floor(ud);
+}
+
+static void evicted(void *ud, const wf_mp_entry *e) {
+  val_node *v = ud;
+  wf_gauge_add(v->lp, v->c->g_mempool, -1);
+  wf_count(v->lp, v->c->m_rejected, 1);
+  if (e->client == WF_LP_NONE) return;
+  wf_tx_result res = {e->tx.id, 0, 0, 0, WF_TX_REJECTED, WF_TX_FEE, {0}};
+  tell_client(v, e->client, &res);
 }
 
 /* Update after height h's block: its transactions leave the pool (their clients hear of it),
@@ -773,6 +803,17 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
   apply_ctx a = {v, b};
   uint32_t left = wf_mempool_remove(&v->mp, ids, b->ntx, tx_removed, &a);
   free(ids);
+  if (c->market) {
+    /* x/feemarket's EndBlock: the block's gas moves the price; the recheck then evicts what
+     * no longer pays it (CometBFT drops them silently; here their clients are told, so that
+     * every transaction has an outcome). */
+    wf_error err = {0};
+    if (wf_feemarket_update(&v->fm, &c->fm, b->gas_used, &err) != 0) {
+      wf_lp_fail(v->lp, "fee market: %s", err.msg);
+      return;
+    }
+    left = wf_mempool_filter(&v->mp, underpriced, evicted, v);
+  }
   if (c->check_tx && left) {
     wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
     v->check_free = start + (wf_time)left * c->check_tx;
@@ -928,6 +969,11 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
     wf_lp_fail(lp, "out of memory for its mempool");
     return;
   }
+  wf_error ferr = {0};
+  if (c->market && wf_feemarket_init(&v->fm, &c->fm, &ferr) != 0) {
+    wf_lp_fail(lp, "fee market: %s", ferr.msg);
+    return;
+  }
   for (uint32_t j = 0; j < v->deg; j++) {
     peer *p = &v->peers[j];
     p->lp = c->first + c->g.adj[c->g.off[v->me] + j];
@@ -1034,6 +1080,7 @@ static void val_finish(wf_lp *lp, void *state) {
   free(v->peers);
   free(v->round_proposer);
   wf_mempool_free(&v->mp);
+  if (v->c->market) wf_feemarket_free(&v->fm);
   wf_valset_free(&v->hset);
   wf_valset_free(&v->rset);
 }
@@ -1045,7 +1092,7 @@ typedef struct block_row {
   uint64_t height, t_ns, interval_ns, bytes;
   uint32_t proposer, first; /* the proposer, and the validator that committed first */
   uint32_t txs, failed;
-  uint64_t gas_wanted, gas_used, fees, exec_ns;
+  uint64_t gas_wanted, gas_used, fees, exec_ns, base_price;
 } block_row;
 
 static const wf_column block_cols[] = {
@@ -1063,6 +1110,7 @@ static const wf_column block_cols[] = {
     {"gas_used", WF_COL_U64, offsetof(block_row, gas_used), sizeof(uint64_t), "gas"},
     {"fees", WF_COL_U64, offsetof(block_row, fees), sizeof(uint64_t), "nano-units"},
     {"exec_ns", WF_COL_U64, offsetof(block_row, exec_ns), sizeof(uint64_t), "ns"},
+    {"base_price", WF_COL_U64, offsetof(block_row, base_price), sizeof(uint64_t), "nano-units/gas"},
 };
 
 typedef struct committed {
@@ -1075,6 +1123,7 @@ typedef struct committed {
 typedef struct monitor {
   committed *c; /* by height */
   int64_t cap;
+  uint64_t price; /* the base price the gauge shows */
 } monitor;
 
 static void mon_init(wf_lp *lp, void *state, const void *cfg) {
@@ -1105,9 +1154,13 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
     block_row row = {c->id, (uint32_t)m.r, (uint64_t)m.h, m.t, prev ? m.t - prev : 0,
                      b ? b->bytes : 0, m.proposer, m.validator, b ? b->ntx : 0,
                      b ? b->failed : 0, b ? b->gas_wanted : 0, b ? b->gas_used : 0,
-                     b ? b->fees : 0, b ? b->exec : 0};
+                     b ? b->fees : 0, b ? b->exec : 0, b ? b->base_price : 0};
     wf_record_append(lp, c->blocks, &row);
     if (b) wf_count(lp, c->m_txs, b->ntx - b->failed);
+    if (b && c->market) { /* the gauge follows the price of the latest block */
+      wf_gauge_add(lp, c->g_base_price, (int64_t)b->base_price - (int64_t)mo->price);
+      mo->price = b->base_price;
+    }
     if (prev) wf_hist_add(lp, c->h_interval, m.t - prev);
     wf_count(lp, c->m_blocks, 1);
     wf_gauge_add(lp, c->g_height, 1);
@@ -1176,7 +1229,11 @@ static const wf_arg_spec chain_args[] = {
     {"check_tx", WF_ARG_DURATION, "100us", 0, 60,
      "CheckTx of one transaction on a node's CPU, one at a time (an assumption: a signature check)"},
     {"min_gas_price", WF_ARG_INT, "0", 0, 9.2e18,
-     "the least price per gas a node accepts, nano-units (0.005 uatom: 5)"},
+     "the least price per gas a node accepts without a fee market, nano-units (0.005 uatom: 5)"},
+    {"fee_market", WF_ARG_STR, "none", 1, 0,
+     "none (a minimum gas price), eip1559 or aimd (x/feemarket's defaults)"},
+    {"min_base_gas_price", WF_ARG_INT, "0", 0, 1e18,
+     "the market's floor, nano-units per gas (0: the module's default: 1 for eip1559, 1e9 for aimd)"},
     {"gossip_sleep", WF_ARG_DURATION, "100ms", 1e-9, 60,
      "an idle gossip routine's sleep (CometBFT's peer_gossip_sleep_duration)"},
     {"send_rate", WF_ARG_NUM, "5120000", 0, 1e15,
@@ -1210,8 +1267,11 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
                                     "transactions refused at CheckTx, by any node", err);
   c->g_mempool = wf_gauge_define(eng, "chain_mempool", "transactions",
                                  "transactions in mempools, summed over validators", err);
+  c->g_base_price = wf_gauge_define(eng, "chain_base_price", "nano-units/gas",
+                                    "the fee market's base price of the latest block", err);
   if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
-      c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE)
+      c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE ||
+      c->g_base_price == WF_METRIC_NONE)
     return -1;
   if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
       c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||
@@ -1303,6 +1363,20 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   c->cache_size = (uint32_t)wf_arg_int(a, "cache_size");
   c->check_tx = wf_arg_duration(a, "check_tx");
   c->min_gas_price = (uint64_t)wf_arg_int(a, "min_gas_price");
+  const char *fm = wf_arg_str(a, "fee_market");
+  if (!strcmp(fm, "eip1559") || !strcmp(fm, "aimd")) {
+    c->market = 1;
+    c->fm = fm[0] == 'e' ? wf_feemarket_eip1559() : wf_feemarket_aimd();
+    if (wf_arg_int(a, "min_base_gas_price")) c->fm.min_base_gas_price = WF_DEC(wf_arg_int(a, "min_base_gas_price"));
+    /* The market's utilisation is against the block gas limit; without one, its default. */
+    if (c->max_block_gas)
+      c->fm.max_block_utilization = c->max_block_gas;
+    else
+      c->max_block_gas = c->fm.max_block_utilization;
+    if (wf_feemarket_params_check(&c->fm, err) != 0) return -1;
+  } else if (strcmp(fm, "none")) {
+    return wf_error_set(err, "'fee_market' = '%s': expected none, eip1559 or aimd", fm);
+  }
   if (wf_engine_on_free(eng, store_free, &c->store) != 0 || store_init(&c->store) != 0)
     return wf_error_set(err, "out of memory");
   c->sleep = wf_arg_duration(a, "gossip_sleep");

@@ -113,11 +113,12 @@ int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e) {
 }
 
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         wf_mp_entry *out, uint32_t room) {
+                         uint64_t min_price, wf_mp_entry *out, uint32_t room) {
   uint64_t bytes = 0, gas = 0;
   uint32_t k = 0;
   for (uint32_t i = 0; i < m->n && k < room; i++) {
     const wf_mp_entry *e = &m->e[(m->head + i) % m->cap];
+    if (e->tx.price < min_price) continue;
     if (bytes + e->tx.bytes > max_bytes) break;
     if (max_gas && gas + e->tx.gas_wanted > max_gas) break;
     bytes += e->tx.bytes;
@@ -127,19 +128,12 @@ uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_g
   return k;
 }
 
-uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,
+uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entry *e),
                            void (*removed)(void *ud, const wf_mp_entry *e), void *ud) {
-  uint32_t hits = 0;
-  for (uint32_t i = 0; i < n; i++) hits += (uint32_t)wf_idset_has(&m->in, ids[i]);
-  if (!hits) return m->n;
-  wf_idset gone;
-  if (wf_idset_init(&gone, n) != 0) return m->n;
-  for (uint32_t i = 0; i < n; i++) wf_idset_add(&gone, ids[i]);
-  /* Compact in place, keeping the order of what stays. */
   uint32_t kept = 0;
   for (uint32_t i = 0; i < m->n; i++) {
     wf_mp_entry *e = &m->e[(m->head + i) % m->cap];
-    if (wf_idset_has(&gone, e->tx.id)) {
+    if (gone(ud, e)) {
       if (removed) removed(ud, e);
       wf_idset_del(&m->in, e->tx.id);
       m->bytes -= e->tx.bytes;
@@ -148,6 +142,33 @@ uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,
     m->e[(m->head + kept++) % m->cap] = *e;
   }
   m->n = kept;
-  wf_idset_free(&gone);
-  return m->n;
+  return kept;
+}
+
+typedef struct by_ids {
+  wf_idset gone;
+  void (*removed)(void *ud, const wf_mp_entry *e);
+  void *ud;
+} by_ids;
+
+static int in_ids(void *ud, const wf_mp_entry *e) {
+  return wf_idset_has(&((by_ids *)ud)->gone, e->tx.id);
+}
+
+static void removed_by_id(void *ud, const wf_mp_entry *e) {
+  by_ids *b = ud;
+  if (b->removed) b->removed(b->ud, e);
+}
+
+uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,
+                           void (*removed)(void *ud, const wf_mp_entry *e), void *ud) {
+  uint32_t hits = 0;
+  for (uint32_t i = 0; i < n; i++) hits += (uint32_t)wf_idset_has(&m->in, ids[i]);
+  if (!hits) return m->n;
+  by_ids b = {{0}, removed, ud};
+  if (wf_idset_init(&b.gone, n) != 0) return m->n;
+  for (uint32_t i = 0; i < n; i++) wf_idset_add(&b.gone, ids[i]);
+  uint32_t left = wf_mempool_filter(m, in_ids, removed_by_id, &b);
+  wf_idset_free(&b.gone);
+  return left;
 }

@@ -48,11 +48,16 @@ int wf_mempool_seen(wf_mempool *m, uint64_t id);
 void wf_mempool_forget(wf_mempool *m, uint64_t id);
 /* Adds a checked transaction; WF_TX_FULL when the count or the bytes would exceed the caps. */
 int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e);
-/* ReapMaxBytesMaxGas: the longest prefix, in arrival order, whose bytes stay within max_bytes
- * and whose gas_wanted within max_gas (0: no gas limit); copies at most `room` entries to out
- * and returns how many. */
+/* ReapMaxBytesMaxGas: in arrival order, skipping those priced below min_price (a fee market
+ * leaves them for the recheck to evict), transactions until the next one would take the bytes
+ * past max_bytes or the gas_wanted past max_gas (0: no gas limit); copies at most `room`
+ * entries to out and returns how many. */
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         wf_mp_entry *out, uint32_t room);
+                         uint64_t min_price, wf_mp_entry *out, uint32_t room);
+/* Removes, in one pass keeping the order of the rest, every entry gone(ud, e) says goes,
+ * calling removed(ud, e) for each (may be NULL). Returns how many are left. */
+uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entry *e),
+                           void (*removed)(void *ud, const wf_mp_entry *e), void *ud);
 /* Update after a commit: removes the block's transactions (ids[0..n)) that are in the pool,
  * calling removed(ud, entry) for each, and keeps them in the cache. Returns how many left. */
 uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,

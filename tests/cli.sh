@@ -169,6 +169,10 @@ net "offline unknown" "net.lua:2: weft.chain: 'offline[1].validator' = 5: the ch
   "weft.chain{network = net, offline = {{validator = 5, from = '1s'}}}"
 net "offline backwards" "net.lua:2: weft.chain: 'offline[1]': 'to' must be after 'from'" \
   "weft.chain{network = net, offline = {{validator = 1, from = '2s', to = '1s'}}}"
+net "fee market" "net.lua:2: weft.chain: 'fee_market' = 'auction': expected none, eip1559 or aimd" \
+  "weft.chain{network = net, fee_market = 'auction'}"
+net "block too small" "net.lua:2: weft.chain: a block's header, last commit and filler take" \
+  "weft.chain{network = net, max_block_bytes = 1024, block_bytes = 2000}"
 net "votes mode" "net.lua:2: weft.chain: 'votes' = 'aggregate': only per-hop is built so far" \
   "weft.chain{network = net, votes = 'aggregate'}"
 

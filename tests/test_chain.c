@@ -142,7 +142,7 @@ static const wf_model *const models[] = {&wf_model_net, &wf_model_chain, &client
 
 typedef struct blocks {
   size_t n;
-  double *height, *round, *proposer, *t, *interval, *txs, *gas_wanted, *fees;
+  double *height, *round, *proposer, *t, *interval, *txs, *gas_wanted, *fees, *gas_used, *price;
 } blocks;
 
 static void (*check_client)(const client_cfg *c);
@@ -182,8 +182,10 @@ static blocks run_chain(const char *body, const char *end) {
   b.txs = wf_trace_table_column(r, "records", "blocks", "txs", &b.n, &err);
   b.gas_wanted = wf_trace_table_column(r, "records", "blocks", "gas_wanted", &b.n, &err);
   b.fees = wf_trace_table_column(r, "records", "blocks", "fees", &b.n, &err);
+  b.gas_used = wf_trace_table_column(r, "records", "blocks", "gas_used", &b.n, &err);
+  b.price = wf_trace_table_column(r, "records", "blocks", "base_price", &b.n, &err);
   if (!b.height || !b.round || !b.proposer || !b.t || !b.interval || !b.txs || !b.gas_wanted ||
-      !b.fees)
+      !b.fees || !b.gas_used || !b.price)
     fail_msg("%s", err.msg);
   wf_trace_reader_close(r);
   return b;
@@ -191,7 +193,7 @@ static blocks run_chain(const char *body, const char *end) {
 
 static void blocks_free(blocks *b) {
   free(b->height), free(b->round), free(b->proposer), free(b->t), free(b->interval);
-  free(b->txs), free(b->gas_wanted), free(b->fees);
+  free(b->txs), free(b->gas_wanted), free(b->fees), free(b->gas_used), free(b->price);
 }
 
 /* Validators in one region at 125 us one way, links so fast that a message costs 1 ns on the
@@ -433,6 +435,33 @@ static void blocks_stop_at_their_gas_limit(void **unused) {
   blocks_free(&b);
 }
 
+static void eip1559_follows_its_formula(void **unused) {
+  (void)unused;
+  /* A block gas limit of 400,000 (target 200,000) and 100,000 wanted per transaction: four per
+   * block, each using the bank send's 66,500, so 266,000 a block moves the price up by 1/8 of
+   * the excess over the target, from the floor of 1,000; empty blocks bring it down again. */
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, fee_market = 'eip1559',\n"
+           "  max_block_gas = 400000, min_base_gas_price = 1000, %s}\n"
+           "weft.testclient{chain = c, count = 40, rate = 0, burst = 40, price = 100000}",
+           opts);
+  blocks b = run_chain(body, "20s");
+  double p = 1000; /* the exact price, as x/feemarket's formula gives it */
+  int rising = 0, falling = 0;
+  for (size_t i = 0; i < b.n; i++) {
+    assert_true(fabs(b.price[i] - ceil(p - 1e-9)) <= 1); /* recorded: the price rounded up */
+    assert_true(b.fees[i] == b.txs[i] * 100000.0 * b.price[i]);
+    double next = p * (1 + 0.125 * (b.gas_used[i] - 200000) / 200000);
+    rising += next > p, falling += next < p && next > 1000;
+    p = next < 1000 ? 1000 : next;
+  }
+  print_message("eip1559: %d blocks raised the price, %d lowered it\n", rising, falling);
+  assert_true(rising >= 9 && falling >= 3); /* both directions were exercised */
+  blocks_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
@@ -444,6 +473,7 @@ int main(void) {
       cmocka_unit_test(out_of_gas_fails_but_pays),
       cmocka_unit_test(a_full_mempool_rejects),
       cmocka_unit_test(blocks_stop_at_their_gas_limit),
+      cmocka_unit_test(eip1559_follows_its_formula),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -64,17 +64,22 @@ static void caps_reap_and_remove(void **unused) {
   assert_int_equal(wf_mempool_add(&m, &e), WF_TX_FULL); /* 5 transactions: the count cap */
   /* Bytes 100, 110, 120, 130, 140: a prefix within 335 bytes is three; within gas 1,500 one. */
   wf_mp_entry out[8];
-  assert_int_equal(wf_mempool_reap(&m, 335, 0, out, 8), 3);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 1500, out, 8), 1);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 0, out, 2), 2);
+  assert_int_equal(wf_mempool_reap(&m, 335, 0, 0, out, 8), 3);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 1500, 0, out, 8), 1);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, out, 2), 2);
   /* Removing 1 and 3 keeps 0, 2, 4 in order and frees their bytes. */
   uint64_t gone[] = {3, 1, 77};
   assert_int_equal(wf_mempool_remove(&m, gone, 3, NULL, NULL), 3);
   assert_int_equal(m.bytes, 100 + 120 + 140);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 0, out, 8), 3);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, out, 8), 3);
   assert_int_equal(out[0].tx.id, 0);
   assert_int_equal(out[1].tx.id, 2);
   assert_int_equal(out[2].tx.id, 4);
+  /* A minimum price skips the cheaper ones without stopping: 0 and 4 priced 5, 2 priced 1. */
+  m.e[(m.head + 0) % m.cap].tx.price = 5, m.e[(m.head + 1) % m.cap].tx.price = 1;
+  m.e[(m.head + 2) % m.cap].tx.price = 5;
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 5, out, 8), 2);
+  assert_int_equal(out[1].tx.id, 4);
   /* The byte cap: 360 held, 1000 allowed. */
   e = tx(10, 700, 1);
   assert_int_equal(wf_mempool_add(&m, &e), WF_TX_FULL);
