@@ -41,6 +41,7 @@ enum {
   M_PART,
   M_VOTE,
   M_STEP,
+  M_VALID_BLOCK, /* a peer now wants another block for a round (NewValidBlock) */
   M_TX,
   M_COMMIT /* to the monitor */
 };
@@ -72,6 +73,14 @@ typedef struct blockstore {
   tm_value *at;      /* committed value by height, KEEP_BLOCKS of them in a ring */
 } blockstore;
 
+/* The coalition's two blocks at one (height, round): what its members equivocate between. */
+typedef struct equiv {
+  int64_t h;
+  int32_t r;
+  tm_value a, b;
+} equiv;
+#define EQUIV_RING 64
+
 typedef struct chain_cfg {
   const wf_net *net;
   wf_peer_graph g;
@@ -91,8 +100,9 @@ typedef struct chain_cfg {
   wf_time exec, sleep;  /* per block on top of its transactions; the gossip routines' sleep */
   blockstore store;
   uint64_t send_rate_bps;
-  offline_fault *faults;
-  uint32_t nfaults;
+  offline_fault *faults, *byz;
+  uint32_t nfaults, nbyz;
+  equiv eq[EQUIV_RING]; /* shared by the Byzantine validators (on one rank, like the chain) */
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
       m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price;
@@ -592,6 +602,63 @@ static tm_value host_new_value(void *ud, int64_t h, int32_t r) {
   return val;
 }
 
+/* ---- Byzantine validators: they equivocate to the two halves of their peers ---- */
+
+static int byzantine(const val_node *v) {
+  wf_time now = wf_now(v->lp);
+  for (uint32_t i = 0; i < v->c->nbyz; i++)
+    if (v->c->byz[i].node == v->me && now >= v->c->byz[i].from && now < v->c->byz[i].to) return 1;
+  return 0;
+}
+
+/* A peer on the second side: an odd validator number. */
+static int side_b(const val_node *v, uint32_t j) {
+  return (v->peers[j].lp - v->c->first) & 1;
+}
+
+static const equiv *coalition(const chain_cfg *c, int64_t h, int32_t r) {
+  const equiv *e = &c->eq[h % EQUIV_RING];
+  return e->h == h && e->r == r ? e : NULL;
+}
+
+/* A Byzantine proposer makes a second block and sends it, proposal and parts, to the second
+ * side first, before its routines offer them the first (marked as held there). */
+static void propose_twice(val_node *v, g_round *rd, int64_t h, int32_t r, tm_value a) {
+  chain_cfg *c = v->c;
+  tm_value b = a % 0xFFFFFFFEu + 1;
+  while (store_get(&c->store, b)) b = b % 0xFFFFFFFEu + 1;
+  blk *bb = make_block(v, h, b);
+  if (!bb) return;
+  c->eq[h % EQUIV_RING] = (equiv){h, r, a, b};
+  for (uint32_t j = 0; j < v->deg; j++) {
+    if (!side_b(v, j)) continue;
+    uint64_t bit = 1ull << j;
+    wire_msg m = {h, r, -1, b, 0, 0};
+    send_wire(v, j, M_PROPOSAL, PROPOSAL_BYTES, c->cls_proposal, &m);
+    for (uint32_t i = 0; i < bb->nparts; i++) {
+      m.index = i;
+      send_wire(v, j, M_PART, part_bytes(bb, i), c->cls_part, &m);
+    }
+    rd->prop_have |= bit;
+    for (uint32_t i = 0; i < rd->nparts; i++) rd->part_have[i] |= bit;
+  }
+}
+
+/* A Byzantine voter votes the coalition's first block to one side and its second to the other,
+ * whatever its own state machine says, when the coalition equivocates in this round. */
+static int vote_twice(val_node *v, g_vote *gv, int type, int64_t h, int32_t r) {
+  const equiv *e = coalition(v->c, h, r);
+  if (!e) return 0;
+  gv->val1 = e->a + 1;
+  for (uint32_t j = 0; j < v->deg; j++) {
+    if (!side_b(v, j)) continue;
+    wire_msg m = {h, r, -1, e->b, v->me, (uint8_t)type};
+    send_wire(v, j, M_VOTE, VOTE_BYTES, v->c->cls_vote, &m);
+    gv->have |= 1ull << j;
+  }
+  return 1;
+}
+
 static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t pol) {
   val_node *v = ud;
   g_height *s = slot_of(v, h);
@@ -602,7 +669,8 @@ static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t p
   }
   rd->prop = val, rd->pol = pol, rd->complete = 1, rd->parts_got = rd->nparts;
   memset(rd->part_got, 1, rd->nparts);
-  wake_lacking(v, 0, R_DATA);
+  if (pol < 0 && byzantine(v)) propose_twice(v, rd, h, r, val);
+  wake_lacking(v, rd->prop_have, R_DATA);
 }
 
 static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
@@ -612,8 +680,8 @@ static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
   if (!rd) return;
   g_vote *gv = &rd->votes[type][v->me];
   if (gv->val1) return;
-  gv->val1 = val + 1;
-  wake_lacking(v, 0, R_VOTES);
+  if (!byzantine(v) || !vote_twice(v, gv, type, h, r)) gv->val1 = val + 1;
+  wake_lacking(v, gv->have, R_VOTES);
 }
 
 static void host_timeout(void *ud, int kind, int64_t h, int32_t r, wf_time after) {
@@ -847,6 +915,35 @@ static void fall_behind(val_node *v, int64_t h) {
   wf_send(v->lp, wf_lp_id(v->lp), t, K_CATCHUP, &h, sizeof h);
 }
 
+static void completed(val_node *v, g_height *s, int32_t r);
+
+/* +2/3 precommitted a block other than the round's proposal we hold: fetch that block instead
+ * (consensus/state.go addVote and enterCommit reset the round's part set to the committed
+ * block's header), taking it whole at once if another round of this height brought it. */
+static void switch_block(val_node *v, g_height *s, int32_t r, tm_value val) {
+  g_round *rd = &s->rounds[r];
+  free(rd->part_have), free(rd->part_got);
+  rd->part_have = NULL, rd->part_got = NULL;
+  rd->prop = val, rd->pol = -1, rd->prop_have = 0, rd->parts_got = 0, rd->complete = 0;
+  if (start_parts(v, rd, val) != 0) {
+    rd->prop = TM_NIL;
+    return;
+  }
+  /* Tell the peers (CometBFT's NewValidBlock carries the new part-set header and our empty
+   * bit array): what they sent us of the other block does not count for this one. */
+  wire_msg m = {s->h, r, -1, val, 0, 0};
+  for (uint32_t j = 0; j < v->deg; j++)
+    wf_net_send(v->lp, v->c->net, &v->port, &v->peers[j].small, v->peers[j].lp, STEP_BYTES,
+                M_VALID_BLOCK, v->c->cls_step, &m, sizeof m);
+  for (int32_t k = 0; k < s->nrounds; k++)
+    if (k != r && s->rounds[k].complete && s->rounds[k].prop == val) {
+      memset(rd->part_got, 1, rd->nparts);
+      rd->parts_got = rd->nparts;
+      completed(v, s, r);
+      return;
+    }
+}
+
 static void on_vote(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
   g_round *rd = round_of(v, s, m->r);
   if (!rd || m->index >= v->c->n || m->type > 1) return;
@@ -855,14 +952,16 @@ static void on_vote(val_node *v, g_height *s, uint32_t j, const wire_msg *m) {
     gv->have |= 1ull << j;
     return;
   }
-  if (gv->val1) { /* a conflicting vote: evidence (the state machine keeps the first) */
-    tm_vote(&v->tm, m->index, m->type, m->h, m->r, m->v);
-    return;
+  if (!gv->val1) { /* a conflicting vote is evidence, counted but not passed on */
+    gv->val1 = m->v + 1;
+    gv->have = 1ull << j;
+    wake_lacking(v, gv->have, R_VOTES);
   }
-  gv->val1 = m->v + 1;
-  gv->have = 1ull << j;
-  wake_lacking(v, gv->have, R_VOTES);
   tm_vote(&v->tm, m->index, m->type, m->h, m->r, m->v);
+  tm_value maj;
+  if (m->type == TM_PRECOMMIT && m->h == v->tm.height && !v->tm.decided &&
+      tm_majority(&v->tm, m->r, TM_PRECOMMIT, &maj) && maj != TM_NIL && maj != rd->prop)
+    switch_block(v, s, m->r, maj);
 }
 
 static void completed(val_node *v, g_height *s, int32_t r) {
@@ -936,6 +1035,17 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
     if (m.type || m.h > p->h || (m.h == p->h && m.r > p->r)) p->h = m.h, p->r = m.r;
     need_wake(v, j, R_DATA);
     need_wake(v, j, R_VOTES);
+    return;
+  }
+  if (msg->kind == M_VALID_BLOCK) {
+    g_height *s = slot_of(v, m.h);
+    g_round *rd = s && m.r < s->nrounds ? &s->rounds[m.r] : NULL;
+    if (rd && rd->prop == m.v) {
+      uint64_t keep = ~(1ull << j);
+      rd->prop_have &= keep;
+      for (uint32_t i = 0; rd->part_have && i < rd->nparts; i++) rd->part_have[i] &= keep;
+      need_wake(v, j, R_DATA);
+    }
     return;
   }
   if (m.h >= v->tm.height + 2 && !v->catching_up) fall_behind(v, m.h);
@@ -1075,6 +1185,11 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
 static void val_finish(wf_lp *lp, void *state) {
   val_node *v = state;
   wf_net_finish(lp, v->c->net, &v->port);
+}
+
+static void val_destroy(wf_lp *lp, void *state) {
+  (void)lp;
+  val_node *v = state;
   for (int k = 0; k < SLOTS; k++) height_reset(&v->slot[k], 0);
   tm_free(&v->tm);
   free(v->peers);
@@ -1172,7 +1287,7 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
                c->id, (long long)m.h, k->by + 1, k->v, k->round, m.validator + 1, m.v, m.r);
 }
 
-static void mon_finish(wf_lp *lp, void *state) {
+static void mon_destroy(wf_lp *lp, void *state) {
   (void)lp;
   free(((monitor *)state)->c);
 }
@@ -1242,6 +1357,9 @@ static const wf_arg_spec chain_args[] = {
     {"offline", WF_ARG_LIST, "{}", 1, 0,
      "validators cut from the network: { {validator=, from=, to=}, ... }", .elem = WF_ARG_RECORD,
      .fields = fault_fields, .nfields = 3},
+    {"byzantine", WF_ARG_LIST, "{}", 1, 0,
+     "validators that equivocate (two blocks, two votes: one to each half of their peers)",
+     .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 3},
 };
 
 static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
@@ -1305,21 +1423,30 @@ static int read_powers(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   return 0;
 }
 
-static int read_faults(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
-  const wf_arg_value *f = wf_arg(a, "offline");
-  c->nfaults = f->n;
-  if (f->n && !(c->faults = wf_engine_alloc(eng, f->n * sizeof *c->faults)))
+/* A list of {validator, from, to} records (offline, byzantine) into out. */
+static int read_schedule(wf_engine *eng, chain_cfg *c, const wf_args *a, const char *key,
+                         offline_fault **out, uint32_t *n, wf_error *err) {
+  const wf_arg_value *f = wf_arg(a, key);
+  *n = f->n;
+  if (f->n && !(*out = wf_engine_alloc(eng, f->n * sizeof **out)))
     return wf_error_set(err, "out of memory");
   for (uint32_t i = 0; i < f->n; i++) {
     int64_t who = wf_arg_field(&f->elems[i], "validator")->i;
     wf_time from = wf_arg_field(&f->elems[i], "from")->t, to = wf_arg_field(&f->elems[i], "to")->t;
     if (who > c->n)
-      return wf_error_set(err, "'offline[%u].validator' = %lld: the chain has validators 1 to %u",
+      return wf_error_set(err, "'%s[%u].validator' = %lld: the chain has validators 1 to %u", key,
                           i + 1, (long long)who, c->n);
-    if (to <= from) return wf_error_set(err, "'offline[%u]': 'to' must be after 'from'", i + 1);
-    c->faults[i] = (offline_fault){(uint32_t)who - 1, from, to};
+    if (to <= from) return wf_error_set(err, "'%s[%u]': 'to' must be after 'from'", key, i + 1);
+    (*out)[i] = (offline_fault){(uint32_t)who - 1, from, to};
   }
   return 0;
+}
+
+static int read_faults(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
+  return read_schedule(eng, c, a, "offline", &c->faults, &c->nfaults, err) == 0 &&
+                 read_schedule(eng, c, a, "byzantine", &c->byz, &c->nbyz, err) == 0
+             ? 0
+             : -1;
 }
 
 static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
@@ -1417,9 +1544,9 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
      * other group, so only their within-group delay bounds the windows when a chain is split
      * (it never is) and nothing does across groups. */
     c->vtype = (wf_lp_type){"validator", sizeof(val_node), wf_net_min_delay(c->net), val_init,
-                            val_handle, val_finish, WF_TIME_MAX};
+                            val_handle, val_finish, WF_TIME_MAX, val_destroy};
     c->mtype = (wf_lp_type){"chain_monitor", sizeof(monitor), WF_TIME_MAX, mon_init, mon_handle,
-                            mon_finish, WF_TIME_MAX};
+                            NULL, WF_TIME_MAX, mon_destroy};
     c->first = wf_engine_add_lps(eng, &c->vtype, c->n, c, group, err);
     c->monitor = c->first == WF_LP_NONE ? WF_LP_NONE
                                         : wf_engine_add_lps(eng, &c->mtype, 1, c, group, err);

@@ -21,10 +21,8 @@ static wf_time timeout_of(const tm_state *s, int kind, int32_t r) {
 }
 
 static void free_rounds(tm_state *s) {
-  for (int32_t r = 0; r < s->nrounds; r++) {
-    free(s->rounds[r].votes[0].by_val);
-    free(s->rounds[r].votes[1].by_val);
-  }
+  for (int32_t r = 0; r < s->nrounds; r++)
+    for (int t = 0; t < 2; t++) free(s->rounds[r].votes[t].by_val), free(s->rounds[r].votes[t].conflicts);
   free(s->rounds);
   s->rounds = NULL;
   s->nrounds = 0;
@@ -65,9 +63,8 @@ static int majority(const tm_state *s, const tm_votes *v, tm_value *out) {
   return 0;
 }
 
-static void add(tm_state *s, tm_votes *v, uint32_t who, tm_value val) {
-  v->by_val[who] = val + 1;
-  v->any += s->power[who];
+/* Counts who's vote for val in the value's tally (and in `any` for a first vote). */
+static void tally(tm_state *s, tm_votes *v, uint32_t who, tm_value val) {
   uint32_t i = 0;
   while (i < v->nval && v->val[i] != val) i++;
   if (i == v->nval) {
@@ -75,6 +72,17 @@ static void add(tm_state *s, tm_votes *v, uint32_t who, tm_value val) {
     v->val[v->nval++] = val;
   }
   v->power[i] += s->power[who];
+}
+
+static void add(tm_state *s, tm_votes *v, uint32_t who, tm_value val) {
+  v->by_val[who] = val + 1;
+  v->any += s->power[who];
+  tally(s, v, who, val);
+}
+
+int tm_majority(const tm_state *s, int32_t round, int type, tm_value *v) {
+  return round >= 0 && round < s->nrounds && (type == TM_PREVOTE || type == TM_PRECOMMIT) &&
+         majority(s, &s->rounds[round].votes[type], v);
 }
 
 /* Signs and broadcasts this validator's vote, counting it at once (CometBFT's signAddVote). */
@@ -213,7 +221,13 @@ void tm_proposal(tm_state *s, int64_t height, int32_t round, tm_value v, int32_t
       v == TM_NIL || pol_round >= round)
     return;
   tm_round *rd = round_at(s, round);
-  if (!rd || rd->proposal != TM_NIL) return; /* the first proposal of a round stands */
+  if (!rd) return;
+  /* The first proposal of a round stands, unless +2/3 precommitted another block there: then
+   * that block is the one to commit (consensus/state.go enterCommit fetches it). */
+  tm_value maj;
+  if (rd->proposal != TM_NIL &&
+      !(majority(s, &rd->votes[TM_PRECOMMIT], &maj) && maj == v && rd->proposal != v))
+    return;
   rd->proposal = v;
   rd->proposal_pol = pol_round;
   run_rules(s);
@@ -229,8 +243,21 @@ void tm_vote(tm_state *s, uint32_t validator, int type, int64_t height, int32_t 
   tm_votes *vs = &rd->votes[type];
   tm_value had = vs->by_val[validator];
   if (had == v + 1) return; /* a copy */
-  if (had) {                /* a second, different vote: evidence; the first one counts */
+  if (had) { /* a second, different vote: evidence */
+    for (uint32_t i = 0; i < vs->nconflicts; i++)
+      if (vs->conflicts[i].validator == validator && vs->conflicts[i].v == v) return;
+    tm_conflict *c = realloc(vs->conflicts, (vs->nconflicts + 1) * sizeof *c);
+    if (!c) return;
+    vs->conflicts = c;
+    vs->conflicts[vs->nconflicts++] = (tm_conflict){validator, v};
     s->host->equivocation(s->host->ud, validator, type, height, round);
+    /* Each block's tally counts a validator once, whatever else it signed (CometBFT's
+     * votesByBlock; it waits for a peer to claim +2/3 for that block, which this skips):
+     * quorum intersection keeps two blocks from both reaching +2/3 while at most 1/3 of the
+     * power is Byzantine, and a node that counted a liar's other vote first can still see
+     * the block the rest committed. `any` counts each validator once. */
+    tally(s, vs, validator, v);
+    run_rules(s);
     return;
   }
   add(s, vs, validator, v);

@@ -37,8 +37,16 @@ typedef struct tm_timeouts {
 } tm_timeouts;
 
 /* The votes of one type in one round of the current height. */
+/* A validator's second, different vote in one (round, type): Byzantine. */
+typedef struct tm_conflict {
+  uint32_t validator;
+  tm_value v;
+} tm_conflict;
+
 typedef struct tm_votes {
-  tm_value *by_val;   /* what each validator voted (value + 1, 0: no vote yet) */
+  tm_value *by_val;   /* what each validator voted first (value + 1, 0: no vote yet) */
+  tm_conflict *conflicts; /* its later, different votes */
+  uint32_t nconflicts;
   uint64_t any;       /* power that voted */
   tm_value val[4];    /* the distinct values voted for (nil included) */
   uint64_t power[4];
@@ -101,6 +109,8 @@ void tm_start_height(tm_state *s, int64_t height);
 void tm_proposal(tm_state *s, int64_t height, int32_t round, tm_value v, int32_t pol_round);
 void tm_vote(tm_state *s, uint32_t validator, int type, int64_t height, int32_t round, tm_value v);
 void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round);
+/* The value with +2/3 of the power among the votes of `type` in `round`, if any. */
+int tm_majority(const tm_state *s, int32_t round, int type, tm_value *v);
 /* The round's data (NULL when the round is beyond what the machine has seen). */
 const tm_round *tm_round_of(const tm_state *s, int32_t round);
 /* +2/3 of the total power: the quorum CometBFT requires (power * 3 > total * 2). */

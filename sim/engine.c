@@ -42,8 +42,14 @@ wf_engine *wf_engine_new(wf_error *err) {
   return eng;
 }
 
+static int is_local(const wf_engine *eng, wf_lpid id);
+
 void wf_engine_free(wf_engine *eng) {
   if (!eng) return;
+  for (uint32_t i = 0; i < eng->inited; i++) {
+    wf_lp *lp = &eng->lps[i];
+    if (lp->type->destroy && is_local(eng, i)) lp->type->destroy(lp, lp->state);
+  }
   for (wf_cleanup *c = eng->cleanups, *n; c; c = n) { /* before the memory they may use */
     n = c->next;
     c->fn(c->ud);
@@ -444,6 +450,7 @@ static int init_lps(wf_engine *eng, uint64_t seed) {
     lp->rng = wf_rng_stream(seed, lp->id);
     eng->current_lp = lp;
     eng->current_rows = 0;
+    eng->inited = i + 1;
     if (is_local(eng, i)) lp->type->init(lp, lp->state, lp->cfg);
   }
   eng->phase = 1;

@@ -32,9 +32,12 @@ typedef struct wf_lp_type {
   /* The smallest delay of any event this type sends to an LP of another group; 0 means the same
    * as min_delay, else it must be >= min_delay. When groups sit whole on ranks only this bound
    * limits the windows, so a chain with fast internal messages and slow links between chains
-   * still runs in long windows. wf_send enforces it. Last, so positional initialisers of the
-   * fields above stay valid. */
+   * still runs in long windows. wf_send enforces it. After the fields above, so positional
+   * initialisers of those stay valid. */
   wf_time min_delay_cross;
+  /* Frees what init allocated (may be NULL): called at wf_engine_free for every LP whose init
+   * ran, whether the run completed or failed, after finish. */
+  void (*destroy)(wf_lp *lp, void *state);
 } wf_lp_type;
 
 /* Fields are for the engine; models use the accessors below. */

@@ -109,6 +109,7 @@ struct wf_engine {
   uint64_t current_rows;   /* record rows appended while handling it */
 
   uint32_t nlps, lps_cap;
+  uint32_t inited; /* LPs 0 .. inited - 1 had their init called (where local) */
   uint32_t max_group; /* the largest group id in use or handed out */
   double *lp_weight;  /* load weight per LP (lps_cap of them); NULL while all weigh 1 */
   wf_group_weight *group_weight; /* groups given a weight of their own */

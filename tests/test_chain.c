@@ -462,6 +462,58 @@ static void eip1559_follows_its_formula(void **unused) {
   blocks_free(&b);
 }
 
+/* A run expected to stop with an error; returns its message. */
+static void run_failing(const char *body, const char *end, char *msg, size_t size) {
+  char script[2048];
+  snprintf(script, sizeof script, "local net = weft.network{}\n%s\nweft.run{end_time = '%s'}\n",
+           body, end);
+  const char *path = wf_test_write("fail.lua", script);
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  wf_scenario_in in = {.path = path, .models = models, .nmodels = 3};
+  wf_scenario_out sc;
+  if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
+  wf_run_opts o = {.end_time = sc.end_time, .seed = 1};
+  wf_run_stats st;
+  assert_int_not_equal(wf_engine_run(eng, &o, &st, &err), 0);
+  snprintf(msg, size, "%s", err.msg);
+  wf_engine_free(eng);
+  wf_scenario_out_free(&sc);
+}
+
+static void equivocation_above_a_third_forks_and_is_caught(void **unused) {
+  (void)unused;
+  char body[1024], opts[256], msg[1100];
+  snprintf(opts, sizeof opts, fast, 4);
+  /* Validators 1 and 2 (half the power) equivocate: the first Byzantine proposal sends one
+   * block to validators 1 and 3, another to 2 and 4, and both liars vote each side its own
+   * block; each side sees +2/3 for its block and commits it. */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, byzantine = {{validator = 1, from = '0s'},"
+           " {validator = 2, from = '0s'}}, %s}",
+           opts);
+  run_failing(body, "30s", msg, sizeof msg);
+  print_message("%s\n", msg);
+  assert_non_null(strstr(msg, "safety violated on chain"));
+  assert_non_null(strstr(msg, "committed block"));
+}
+
+static void equivocation_below_a_third_is_safe(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, byzantine = {{validator = 1, from = '0s'}},"
+           " %s}",
+           opts);
+  /* A quarter of the power lies: every height still commits one block (the monitor would stop
+   * the run otherwise), the liar's heights more slowly. */
+  blocks b = run_chain(body, "30s");
+  assert_true(b.n >= 10);
+  for (size_t i = 0; i < b.n; i++) assert_int_equal((int)b.height[i], (int)i + 1);
+  blocks_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
@@ -474,6 +526,8 @@ int main(void) {
       cmocka_unit_test(a_full_mempool_rejects),
       cmocka_unit_test(blocks_stop_at_their_gas_limit),
       cmocka_unit_test(eip1559_follows_its_formula),
+      cmocka_unit_test(equivocation_above_a_third_forks_and_is_caught),
+      cmocka_unit_test(equivocation_below_a_third_is_safe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
