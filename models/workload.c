@@ -13,7 +13,7 @@
 
 #include "tx.h"
 
-enum { K_SEND = 1, K_BURST = 2 };
+enum { K_SEND = 1, K_BURST = 2, K_TIMEOUT = 3 };
 
 typedef struct mix_entry {
   double cum; /* cumulative weight up to and including this entry */
@@ -42,6 +42,7 @@ typedef struct load_cfg {
   uint32_t nsteps;
   uint32_t closed;   /* outstanding txs per connection; 0: open loop */
   wf_time think;
+  wf_time timeout;   /* give up on a tx after this long; 0: never */
   replay_row *rows;  /* NULL unless replaying */
   uint32_t nrows;
   wf_time start, end; /* end: start + duration, or WF_TIME_MAX */
@@ -49,7 +50,8 @@ typedef struct load_cfg {
   uint32_t nmix;
   uint64_t price;
   unsigned cls;
-  wf_metric m_submitted, m_committed, m_rejected, m_failed, m_dropped, h_latency, g_outstanding;
+  wf_metric m_submitted, m_committed, m_rejected, m_failed, m_dropped, m_late, h_latency,
+      g_outstanding;
   wf_record *txs; /* NULL unless record_txs */
   wf_lp_type type;
 } load_cfg;
@@ -184,6 +186,10 @@ static void submit(wf_lp *lp, const load_cfg *c, client *s, uint8_t type, uint32
               WF_TX_SUBMIT, c->cls, &tx, sizeof tx);
   wf_count(lp, c->m_submitted, 1);
   wf_gauge_add(lp, c->g_outstanding, 1);
+  if (c->timeout) {
+    uint32_t count = s->count - 1;
+    wf_send(lp, wf_lp_id(lp), c->timeout, K_TIMEOUT, &count, sizeof count);
+  }
 }
 
 static void submit_mixed(wf_lp *lp, const load_cfg *c, client *s) {
@@ -253,42 +259,26 @@ static void client_init(wf_lp *lp, void *state, const void *cfg) {
   }
 }
 
-static void on_result(wf_lp *lp, const load_cfg *c, client *s, const wf_net_msg *m) {
-  wf_tx_result r;
-  if (m->kind != WF_TX_RESULT || m->len < sizeof r) {
-    wf_lp_fail(lp, "client: a message of kind %u and %u bytes from LP %u, expected a tx result",
-               m->kind, m->len, m->src);
-    return;
-  }
-  memcpy(&r, m->data, sizeof r);
-  if (r.status == WF_TX_PENDING) return; /* news that it is still waiting: nothing to record */
-  out_tx e;
-  if ((r.id >> 32) != wf_lp_id(lp) || !tab_take(s, (uint32_t)r.id + 1, &e)) {
-    wf_lp_fail(lp, "client: a result for tx %llu, which this client is not waiting for "
-                   "(answered twice, or sent to the wrong client)",
-               (unsigned long long)r.id);
-    return;
-  }
+/* A tx's outcome is known (or the client gave up on it): count it, record it, and in the
+ * closed loop start the next interaction. */
+static void settle(wf_lp *lp, const load_cfg *c, client *s, const out_tx *e,
+                   const wf_tx_result *r) {
   wf_time now = wf_now(lp);
-  switch (r.status) {
+  switch (r->status) {
   case WF_TX_COMMITTED:
     wf_count(lp, c->m_committed, 1);
-    wf_hist_add(lp, c->h_latency, now - e.submitted);
+    wf_hist_add(lp, c->h_latency, now - e->submitted);
     break;
   case WF_TX_REJECTED: wf_count(lp, c->m_rejected, 1); break;
   case WF_TX_FAILED: wf_count(lp, c->m_failed, 1); break;
-  case WF_TX_DROPPED: wf_count(lp, c->m_dropped, 1); break;
-  default:
-    wf_lp_fail(lp, "client: tx %llu has status %u, not a wf_tx_status",
-               (unsigned long long)r.id, r.status);
-    return;
+  default: wf_count(lp, c->m_dropped, 1); break;
   }
   wf_gauge_add(lp, c->g_outstanding, -1);
   if (c->txs) {
-    tx_row row = {.id = r.id, .chain = c->chain.group, .client = wf_lp_id(lp), .type = e.type,
-                  .bytes = e.bytes, .submit_ns = e.submitted, .result_ns = now,
-                  .height = r.height, .gas_wanted = e.gas, .gas_used = r.gas_used, .fee = r.fee,
-                  .status = r.status};
+    tx_row row = {.id = r->id, .chain = c->chain.group, .client = wf_lp_id(lp), .type = e->type,
+                  .bytes = e->bytes, .submit_ns = e->submitted, .result_ns = now,
+                  .height = r->height, .gas_wanted = e->gas, .gas_used = r->gas_used,
+                  .fee = r->fee, .status = r->status};
     wf_record_append(lp, c->txs, &row);
   }
   /* Closed loop: the interaction is over whatever its outcome; the next starts after the
@@ -299,6 +289,48 @@ static void on_result(wf_lp *lp, const load_cfg *c, client *s, const wf_net_msg 
     else
       submit_mixed(lp, c, s);
   }
+}
+
+static void on_result(wf_lp *lp, const load_cfg *c, client *s, const wf_net_msg *m) {
+  wf_tx_result r;
+  if (m->kind != WF_TX_RESULT || m->len < sizeof r) {
+    wf_lp_fail(lp, "client: a message of kind %u and %u bytes from LP %u, expected a tx result",
+               m->kind, m->len, m->src);
+    return;
+  }
+  memcpy(&r, m->data, sizeof r);
+  if (r.status == WF_TX_PENDING) return; /* news that it is still waiting: nothing to record */
+  if (r.status > WF_TX_PENDING) {
+    wf_lp_fail(lp, "client: tx %llu has status %u, not a wf_tx_status",
+               (unsigned long long)r.id, r.status);
+    return;
+  }
+  int mine = (r.id >> 32) == wf_lp_id(lp);
+  out_tx e;
+  if (mine && tab_take(s, (uint32_t)r.id + 1, &e)) {
+    settle(lp, c, s, &e, &r);
+    return;
+  }
+  /* An answer to a tx the client gave up on is expected with a timeout; anything else means
+   * the chain answered twice or to the wrong client. */
+  if (mine && c->timeout && (uint32_t)r.id < s->count) {
+    wf_count(lp, c->m_late, 1);
+    return;
+  }
+  wf_lp_fail(lp, "client: a result for tx %llu, which this client is not waiting for "
+                 "(answered twice, or sent to the wrong client)",
+             (unsigned long long)r.id);
+}
+
+/* The client's patience ran out (CometBFT's broadcast_tx_commit gives up the same way): the
+ * tx counts as dropped, whatever the chain does with it later. */
+static void on_timeout(wf_lp *lp, const load_cfg *c, client *s, const wf_event *ev) {
+  uint32_t count;
+  memcpy(&count, ev->data, sizeof count);
+  out_tx e;
+  if (!tab_take(s, count + 1, &e)) return; /* settled in time */
+  wf_tx_result r = {.id = (uint64_t)wf_lp_id(lp) << 32 | count, .status = WF_TX_DROPPED};
+  settle(lp, c, s, &e, &r);
 }
 
 static void client_handle(wf_lp *lp, void *state, const wf_event *ev) {
@@ -312,6 +344,9 @@ static void client_handle(wf_lp *lp, void *state, const wf_event *ev) {
   switch (ev->kind) {
   case K_BURST:
     for (uint32_t i = 0; i < c->closed; i++) submit_mixed(lp, c, s);
+    return;
+  case K_TIMEOUT:
+    on_timeout(lp, c, s, ev);
     return;
   case K_SEND:
     if (c->rows) {
@@ -389,6 +424,8 @@ const wf_arg_spec wf_load_args[] = {
      "closed loop: wait between an outcome and the next submission"},
     {"replay", WF_ARG_STR, "", 1, 0,
      "a CSV trace to replay (time_s,type,bytes,gas; rows dealt to connections in turn)"},
+    {"timeout", WF_ARG_DURATION, "0", 0, 1.8e10,
+     "give up on a tx without an outcome after this long: dropped (0: never)"},
     {"start", WF_ARG_DURATION, "0", 0, 1.8e10, "when the load starts"},
     {"duration", WF_ARG_DURATION, "60s", 0, 1.8e10,
      "how long it submits (tm-load-test -T: 60 s; 0: until the run ends)"},
@@ -543,13 +580,15 @@ static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_erro
   c->m_failed = wf_counter_define(eng, "txs_failed", "txs",
                                   "txs clients learned failed in a block (out of gas)", err);
   c->m_dropped = wf_counter_define(eng, "txs_dropped", "txs", "txs clients gave up on", err);
+  c->m_late = wf_counter_define(eng, "txs_late", "txs",
+                                "outcomes that reached a client after it gave up on the tx", err);
   c->h_latency = wf_hist_define(eng, "tx_latency", "ns",
                                 "submission to the client learning of the commit", err);
   c->g_outstanding = wf_gauge_define(eng, "txs_outstanding", "txs",
                                      "txs submitted whose outcome their client does not know", err);
   if (c->m_submitted == WF_METRIC_NONE || c->m_committed == WF_METRIC_NONE ||
       c->m_rejected == WF_METRIC_NONE || c->m_failed == WF_METRIC_NONE ||
-      c->m_dropped == WF_METRIC_NONE || c->h_latency == WF_METRIC_NONE ||
+      c->m_dropped == WF_METRIC_NONE || c->m_late == WF_METRIC_NONE || c->h_latency == WF_METRIC_NONE ||
       c->g_outstanding == WF_METRIC_NONE)
     return -1;
   if (wf_arg_bool(a, "record_txs") &&
@@ -595,6 +634,7 @@ static int load_setup(wf_engine *eng, load_cfg *c, const wf_args *a, wf_error *e
   c->rate = wf_arg_num(a, "rate");
   c->closed = (uint32_t)wf_arg_int(a, "closed");
   c->think = wf_arg_duration(a, "think");
+  c->timeout = wf_arg_duration(a, "timeout");
   c->start = wf_arg_duration(a, "start");
   wf_time d = wf_arg_duration(a, "duration");
   c->end = d ? c->start + d : WF_TIME_MAX;
