@@ -7,6 +7,7 @@
 #include "../models/chain.h"
 #include "../models/phold.h"
 #include "../models/wasm/cli.h"
+#include "../models/workload.h"
 #include "../protocols/gossip.h"
 #include "bench_output.h"
 #include "bench_queue.h"
@@ -18,7 +19,7 @@
 #include "sync.h"
 
 static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip,
-                                         &wf_model_chain};
+                                         &wf_model_chain, &wf_model_workload};
 #define NMODELS (sizeof models / sizeof *models)
 
 static int report_after_run(const char *trace, wf_error *err) {

@@ -175,6 +175,19 @@ net "block too small" "net.lua:2: weft.chain: a block's header, last commit and 
   "weft.chain{network = net, max_block_bytes = 1024, block_bytes = 2000}"
 net "votes mode" "net.lua:2: weft.chain: 'votes' = 'aggregate': only per-hop is built so far" \
   "weft.chain{network = net, votes = 'aggregate'}"
+# Workloads: bad rates, mixes, validators, steps and replay traces.
+net "load negative rate" "net.lua:2: weft.load: 'rate' = -1 is outside" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, rate = -1}"
+net "load unknown tx type" "net.lua:2: weft.load: 'mix[2].type' = 'swap': expected bank_send, wasm_execute or inference" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, mix = {{type = 'bank_send'}, {type = 'swap'}}}"
+net "load validator out of range" "net.lua:2: weft.load: 'nodes[2]' = 5: the chain has validators 1 to 4" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, nodes = {1, 5}}"
+net "load steps backwards" "net.lua:2: weft.load: 'rate_steps[2].at' = 1s is not after 'rate_steps[1].at' = 2s" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, rate_steps = {{at = '2s', rate = 5}, {at = '1s', rate = 9}}}"
+printf 'time_s,type,bytes,gas\n0.5,bank_send,250,1000\n1,bank_send,x,1000\n' >bad_trace.csv
+net "load bad replay row" "net.lua:2: weft.load: bad_trace.csv:3: bytes 'x' is not an integer" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, replay = 'bad_trace.csv'}"
+net "load not a chain" "net.lua:2: weft.load: 'chain'" "weft.load{chain = net}"
 
 # weft bench net: a small run prints both variants and their ratio; bad options are usage errors.
 expect_error "bench net one node" 2 "--nodes 1: at least 2 nodes" -- bench net --nodes 1

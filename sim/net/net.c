@@ -184,6 +184,9 @@ uint32_t wf_net_region_count(const wf_net *net) {
 uint32_t wf_net_node_count(const wf_net *net) {
   return net->nnodes;
 }
+int wf_net_node_region(const wf_net *net, uint32_t node) {
+  return node < net->nnodes ? (int)net->region[node] : -1;
+}
 
 /* Grows an engine-owned array (the old copy stays with the engine until it is freed). */
 static void *grow(wf_engine *eng, void *old, size_t used, size_t size) {

@@ -74,6 +74,9 @@ uint32_t wf_net_region_count(const wf_net *net);
 uint32_t wf_net_attach(wf_net *net, wf_lpid first, uint32_t count, const uint16_t *region,
                        const double *up_bps, const double *down_bps, wf_error *err);
 uint32_t wf_net_node_count(const wf_net *net);
+/* The region (index in the table) of node `node`, or -1 when no such node has joined: where a
+ * builder places LPs next to nodes already attached (a workload's clients by their validator). */
+int wf_net_node_region(const wf_net *net, uint32_t node);
 /* A cut from t1 to t2 between `members` and the rest: a per-region flag array (nregions
  * entries) when by_region, else a per-node flag array (node_count entries). */
 int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uint8_t *members,
