@@ -1,39 +1,56 @@
--- One CometBFT chain: validators running Tendermint consensus over a geo-distributed network,
--- gossiping proposals, block parts and votes as CometBFT's consensus reactor does.
---
--- What it shows today: block intervals and rounds as functions of the validator count, their
--- placement, the block size and faults (offline validators). Transactions, mempools and fees
--- come next (the blocks carry `block_bytes` of payload meanwhile).
+-- One CometBFT chain under load: validators running Tendermint consensus over a geo-distributed
+-- network, gossiping as CometBFT's reactors do, with mempools, the Cosmos SDK gas table and an
+-- optional fee market; clients send transactions over `connections` connections at `rate`
+-- tx/s each for `load` and record what happened to each (/records/txs).
 --
 --   weft run scenarios/chains/cosmos_chain.lua --report
---   weft run scenarios/chains/cosmos_chain.lua --set validators=100 --set block_bytes=1000000
---   weft run scenarios/chains/cosmos_chain.lua --set offline=2 --set latency=none
+--   weft run scenarios/chains/cosmos_chain.lua --set rate=500 --set connections=8   # saturate
+--   weft run scenarios/chains/cosmos_chain.lua --set latency=none --set offline=2
+--   weft run scenarios/chains/cosmos_chain.lua --set fee_market=eip1559
 local p = weft.params {
   validators = 20,
-  latency = "aws",       -- "aws": round-robin over the 21 AWS regions; "none": one datacenter
-  block_bytes = 100000,  -- payload per block (header and last commit are added)
-  offline = 0,           -- validators 1..offline are cut from the network for the whole run
-  votes = "per-hop",
+  latency = "aws",        -- "aws": round-robin over the 21 AWS regions; "none": one datacenter
+  rate = 50,              -- tx/s per connection
+  connections = 4,
+  tx_bytes = 250,
+  load = "50s",           -- how long the clients send
   ["end"] = "60s",
+  votes = "per-hop",
+  mempool_size = 5000,
+  fee_market = "none",    -- none, eip1559 or aimd
+  network = "analytic",   -- the transport backend (SimGrid's comes later)
+  offline = 0,            -- validators 1..offline are cut from the network for the whole run
 }
 
+if p.network ~= "analytic" then
+  error("network = '" .. p.network .. "': only the analytic transport is built so far")
+end
 local net = weft.network {}
 local regions = {}
 if p.latency == "none" then
   regions = { { region = "us-east-1", count = p.validators } }
 elseif p.latency ~= "aws" then
-  error("latency = '" .. p.latency .. "': expected aws or none")
+  error("latency = '" .. p.latency .. "': expected aws or none (cometbft-qa comes later)")
 end
 local offline = {}
 for i = 1, p.offline do offline[i] = { validator = i, from = "0s" } end
 
-weft.chain {
+local chain = weft.chain {
   network = net,
   validators = p.validators,
   regions = regions,
-  block_bytes = p.block_bytes,
   offline = offline,
   votes = p.votes,
+  mempool_size = p.mempool_size,
+  fee_market = p.fee_market,
+}
+weft.load {
+  chain = chain,
+  connections = p.connections,
+  rate = p.rate,
+  duration = p.load,
+  mix = { { type = "bank_send", bytes = p.tx_bytes } },
+  price = 10,
 }
 
 weft.run { end_time = p["end"] }
