@@ -105,7 +105,7 @@ typedef struct chain_cfg {
   equiv eq[EQUIV_RING]; /* shared by the Byzantine validators (on one rank, like the chain) */
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
-      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price;
+      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence;
   wf_record *blocks;
   wf_lp_type vtype, mtype;
 } chain_cfg;
@@ -779,7 +779,7 @@ static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
     reject(v, t, client, WF_TX_FEE);
     return;
   }
-  wf_mp_entry e = {*t, client, from};
+  wf_mp_entry e = {*t, client, from, wf_now(v->lp)};
   if (wf_mempool_add(&v->mp, &e) != WF_TX_OK) {
     reject(v, t, client, WF_TX_FULL);
     return;
@@ -819,10 +819,17 @@ typedef struct apply_ctx {
   const blk *b;
 } apply_ctx;
 
+/* A transaction leaves a mempool: the gauge, and its time there (Little's law: the residence
+ * summed per second is the mean number in the pools). */
+static void left_pool(val_node *v, const wf_mp_entry *e) {
+  wf_gauge_add(v->lp, v->c->g_mempool, -1);
+  wf_count(v->lp, v->c->m_residence, wf_now(v->lp) - e->added);
+}
+
 static void tx_removed(void *ud, const wf_mp_entry *e) {
   apply_ctx *a = ud;
   val_node *v = a->v;
-  wf_gauge_add(v->lp, v->c->g_mempool, -1);
+  left_pool(v, e);
   if (e->client == WF_LP_NONE) return;
   const blk *b = a->b;
   for (uint32_t i = 0; i < b->ntx; i++) {
@@ -847,7 +854,7 @@ static int underpriced(void *ud, const wf_mp_entry *e) {
 
 static void evicted(void *ud, const wf_mp_entry *e) {
   val_node *v = ud;
-  wf_gauge_add(v->lp, v->c->g_mempool, -1);
+  left_pool(v, e);
   wf_count(v->lp, v->c->m_rejected, 1);
   if (e->client == WF_LP_NONE) return;
   wf_tx_result res = {e->tx.id, 0, 0, 0, WF_TX_REJECTED, WF_TX_FEE, {0}};
@@ -1387,9 +1394,12 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
                                  "transactions in mempools, summed over validators", err);
   c->g_base_price = wf_gauge_define(eng, "chain_base_price", "nano-units/gas",
                                     "the fee market's base price of the latest block", err);
+  c->m_residence = wf_counter_define(eng, "chain_mempool_residence", "ns",
+                                     "time spent in mempools by the transactions that left them "
+                                     "(per second: the mean number in the pools)", err);
   if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
       c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE ||
-      c->g_base_price == WF_METRIC_NONE)
+      c->g_base_price == WF_METRIC_NONE || c->m_residence == WF_METRIC_NONE)
     return -1;
   if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
       c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||

@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "../sim/event.h"
+#include "../sim/simtime.h"
 #include "tx.h"
 
 typedef struct wf_mp_entry {
   wf_tx tx;
   wf_lpid client; /* the client that submitted it to this node, or WF_LP_NONE */
   uint32_t from;  /* the peer it came from (an index), or UINT32_MAX */
+  wf_time added;  /* when it entered the pool */
 } wf_mp_entry;
 
 /* A set of transaction ids: open addressing, linear probing, deletion by backward shift. */

@@ -22,6 +22,7 @@
 
 #include "../models/chain.h"
 #include "../models/tx.h"
+#include "../models/workload.h"
 #include "../sim/net/net.h"
 #include "scenario.h"
 #include "support.h"
@@ -138,7 +139,8 @@ static const wf_builder client_builders[] = {
 };
 static const wf_model client_model = {"testclient", "a stand-in client", client_builders, 1};
 
-static const wf_model *const models[] = {&wf_model_net, &wf_model_chain, &client_model};
+static const wf_model *const models[] = {&wf_model_net, &wf_model_chain, &client_model,
+                                         &wf_model_workload};
 
 typedef struct blocks {
   size_t n;
@@ -159,7 +161,7 @@ static blocks run_chain(const char *body, const char *end) {
   last_client = NULL;
   wf_error err = {0};
   wf_engine *eng = wf_engine_new(&err);
-  wf_scenario_in in = {.path = path, .models = models, .nmodels = 3};
+  wf_scenario_in in = {.path = path, .models = models, .nmodels = 4};
   wf_scenario_out sc;
   if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
   const char *h5 = wf_test_path("chain.h5");
@@ -470,7 +472,7 @@ static void run_failing(const char *body, const char *end, char *msg, size_t siz
   const char *path = wf_test_write("fail.lua", script);
   wf_error err = {0};
   wf_engine *eng = wf_engine_new(&err);
-  wf_scenario_in in = {.path = path, .models = models, .nmodels = 3};
+  wf_scenario_in in = {.path = path, .models = models, .nmodels = 4};
   wf_scenario_out sc;
   if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
   wf_run_opts o = {.end_time = sc.end_time, .seed = 1};
@@ -514,6 +516,59 @@ static void equivocation_below_a_third_is_safe(void **unused) {
   blocks_free(&b);
 }
 
+static double *series(wf_trace_reader *r, const char *name, size_t *n) {
+  wf_error err = {0};
+  for (size_t i = 0; i < wf_trace_series_count(r); i++)
+    if (!strcmp(wf_trace_series_name(r, i), name)) {
+      double *v = wf_trace_series_read(r, i, n, &err);
+      if (!v) fail_msg("%s", err.msg);
+      return v;
+    }
+  fail_msg("no series %s", name);
+  return NULL;
+}
+
+static void little_and_conservation_under_load(void **unused) {
+  (void)unused;
+  /* Clients load a chain of 6 validators in one region for 30 s; by 40 s the pools have
+   * drained. Little's law: the time-average number in the mempools (the gauge, sampled every
+   * 10 ms) equals the residence summed over every transaction and node, divided by the time
+   * (the counter, added when each leaves a pool). And every submission has one outcome. */
+  blocks b = run_chain(
+      "local c = weft.chain{network = net, validators = 6,\n"
+      "  regions = {{region = 'us-east-1', count = 6}}, mempool_size = 2000}\n"
+      "weft.load{chain = c, connections = 3, rate = 150, duration = '30s'}",
+      "40s', sample = '10ms"); /* run_chain quotes the end time: this adds the sampling */
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  if (!r) fail_msg("%s", err.msg);
+  size_t n, m, k;
+  double *size = series(r, "chain_mempool", &n), *res = series(r, "chain_mempool_residence", &m);
+  double *t = series(r, "time_s", &k);
+  assert_int_equal(n, m);
+  double occupancy = 0, residence = 0, dt = t[1] - t[0];
+  for (size_t i = 0; i < n; i++) occupancy += size[i] * dt, residence += res[i] * dt * 1e-9;
+  print_message("mempools: %.4f tx (gauge) vs %.4f tx (residence / time)\n", occupancy / 40,
+                residence / 40);
+  assert_true(size[n - 1] == 0); /* drained */
+  assert_true(residence > 0);
+  assert_true(fabs(occupancy - residence) <= 0.02 * residence);
+  /* Conservation per chain, from the records. */
+  size_t rows;
+  double *status = wf_trace_table_column(r, "records", "txs", "status", &rows, &err);
+  if (!status) fail_msg("%s", err.msg);
+  size_t by[5] = {0};
+  for (size_t i = 0; i < rows; i++) by[(int)status[i]]++;
+  print_message("txs: %zu submitted = %zu committed + %zu rejected + %zu failed + %zu dropped + "
+                "%zu pending\n", rows, by[0], by[1], by[2], by[3], by[4]);
+  assert_int_equal(by[0] + by[1] + by[2] + by[3] + by[4], rows);
+  assert_true(rows > 12000 && by[0] == rows); /* 3 x 150 tx/s x 30 s, all committed */
+  assert_int_equal((size_t)sum_txs(&b), by[0]);
+  free(size), free(res), free(t), free(status);
+  wf_trace_reader_close(r);
+  blocks_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
@@ -528,6 +583,7 @@ int main(void) {
       cmocka_unit_test(eip1559_follows_its_formula),
       cmocka_unit_test(equivocation_above_a_third_forks_and_is_caught),
       cmocka_unit_test(equivocation_below_a_third_is_safe),
+      cmocka_unit_test(little_and_conservation_under_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

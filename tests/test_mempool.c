@@ -47,7 +47,7 @@ static void idset_matches_a_reference(void **unused) {
 }
 
 static wf_mp_entry tx(uint64_t id, uint32_t bytes, uint32_t gas) {
-  wf_mp_entry e = {{0}, WF_LP_NONE, UINT32_MAX};
+  wf_mp_entry e = {{0}, WF_LP_NONE, UINT32_MAX, 0};
   e.tx.id = id, e.tx.bytes = bytes, e.tx.gas_wanted = gas;
   return e;
 }
