@@ -85,6 +85,7 @@ typedef struct chain_cfg {
   const wf_net *net;
   wf_peer_graph g;
   uint32_t n, id;
+  char name[48]; /* its series are named after it */
   wf_lpid first, monitor;
   uint64_t *power;
   wf_validator *vals; /* the genesis validators (addresses and powers) */
@@ -1360,6 +1361,8 @@ static const wf_arg_spec chain_args[] = {
      "an idle gossip routine's sleep (CometBFT's peer_gossip_sleep_duration)"},
     {"send_rate", WF_ARG_NUM, "5120000", 0, 1e15,
      "bytes/s each p2p connection may send (CometBFT: 5,120,000; 0: no limit)"},
+    {"name", WF_ARG_STR, "", 1, 0,
+     "the chain's name, which prefixes its series (\"\": chain<N>, N its group id)"},
     {"votes", WF_ARG_STR, "per-hop", 1, 0, "how votes travel: per-hop (the aggregate mode is not built yet)"},
     {"offline", WF_ARG_LIST, "{}", 1, 0,
      "validators cut from the network: { {validator=, from=, to=}, ... }", .elem = WF_ARG_RECORD,
@@ -1369,32 +1372,44 @@ static const wf_arg_spec chain_args[] = {
      .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 3},
 };
 
+wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
+                          wf_metric (*define)(wf_engine *, const char *, const char *,
+                                              const char *, wf_error *),
+                          const char *what, const char *units, const char *description,
+                          wf_error *err) {
+  if (!chain || !*chain) return define(eng, what, units, description, err);
+  char name[128], desc[512];
+  snprintf(name, sizeof name, "%s_%s", chain, what);
+  snprintf(desc, sizeof desc, "%s: %s", chain, description);
+  return define(eng, name, units, desc, err);
+}
+
 static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
-  c->h_interval = wf_hist_define(eng, "chain_block_interval", "ns",
+  c->h_interval = wf_chain_metric(eng, c->name, wf_hist_define, "block_interval", "ns",
                                  "time between the first commits of consecutive heights", err);
-  c->m_blocks = wf_counter_define(eng, "chain_blocks", "blocks", "heights committed", err);
-  c->g_height = wf_gauge_define(eng, "chain_height", "blocks", "heights committed so far", err);
-  c->m_votes = wf_counter_define(eng, "chain_vote_msgs", "messages", "votes sent to peers", err);
-  c->m_parts = wf_counter_define(eng, "chain_part_msgs", "messages", "block parts sent to peers", err);
-  c->m_timeouts = wf_counter_define(eng, "chain_timeouts", "timeouts",
+  c->m_blocks = wf_chain_metric(eng, c->name, wf_counter_define, "blocks", "blocks", "heights committed", err);
+  c->g_height = wf_chain_metric(eng, c->name, wf_gauge_define, "height", "blocks", "heights committed so far", err);
+  c->m_votes = wf_chain_metric(eng, c->name, wf_counter_define, "vote_msgs", "messages", "votes sent to peers", err);
+  c->m_parts = wf_chain_metric(eng, c->name, wf_counter_define, "part_msgs", "messages", "block parts sent to peers", err);
+  c->m_timeouts = wf_chain_metric(eng, c->name, wf_counter_define, "timeouts", "timeouts",
                                     "consensus timeouts that fired in the current round", err);
-  c->m_evidence = wf_counter_define(eng, "chain_equivocations", "votes",
+  c->m_evidence = wf_chain_metric(eng, c->name, wf_counter_define, "equivocations", "votes",
                                     "conflicting votes seen (evidence)", err);
-  c->m_rounds = wf_counter_define(eng, "chain_extra_rounds", "rounds",
+  c->m_rounds = wf_chain_metric(eng, c->name, wf_counter_define, "extra_rounds", "rounds",
                                   "rounds beyond the first, per validator commit", err);
-  c->m_dropped = wf_counter_define(eng, "chain_stale_msgs", "messages",
+  c->m_dropped = wf_chain_metric(eng, c->name, wf_counter_define, "stale_msgs", "messages",
                                    "messages of heights a node no longer (or not yet) keeps", err);
-  c->m_txs = wf_counter_define(eng, "chain_txs", "transactions",
+  c->m_txs = wf_chain_metric(eng, c->name, wf_counter_define, "txs", "transactions",
                                "transactions committed (executed successfully): TPS", err);
-  c->m_tx_msgs = wf_counter_define(eng, "chain_tx_msgs", "messages",
+  c->m_tx_msgs = wf_chain_metric(eng, c->name, wf_counter_define, "tx_msgs", "messages",
                                    "transactions gossiped between validators", err);
-  c->m_rejected = wf_counter_define(eng, "chain_rejected", "transactions",
+  c->m_rejected = wf_chain_metric(eng, c->name, wf_counter_define, "rejected", "transactions",
                                     "transactions refused at CheckTx, by any node", err);
-  c->g_mempool = wf_gauge_define(eng, "chain_mempool", "transactions",
+  c->g_mempool = wf_chain_metric(eng, c->name, wf_gauge_define, "mempool", "transactions",
                                  "transactions in mempools, summed over validators", err);
-  c->g_base_price = wf_gauge_define(eng, "chain_base_price", "nano-units/gas",
+  c->g_base_price = wf_chain_metric(eng, c->name, wf_gauge_define, "base_price", "nano-units/gas",
                                     "the fee market's base price of the latest block", err);
-  c->m_residence = wf_counter_define(eng, "chain_mempool_residence", "ns",
+  c->m_residence = wf_chain_metric(eng, c->name, wf_counter_define, "mempool_residence", "ns",
                                      "time spent in mempools by the transactions that left them "
                                      "(per second: the mean number in the pools)", err);
   if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
@@ -1548,6 +1563,16 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   uint32_t group = c->n ? wf_engine_new_group(eng) : 0;
   int rc = !c->n ? -1 : !group ? wf_error_set(err, "no group ids left") : 0;
   c->id = group;
+  const char *nm = wf_arg_str(a, "name");
+  if (rc == 0 && strlen(nm) >= sizeof c->name)
+    rc = wf_error_set(err, "'name' = '%s': at most %zu characters", nm, sizeof c->name - 1);
+  for (const char *q = nm; rc == 0 && *q; q++)
+    if (!(*q == '_' || (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+      rc = wf_error_set(err, "'name' = '%s': letters, digits and _ only (it names series)", nm);
+  if (*nm)
+    snprintf(c->name, sizeof c->name, "%s", nm);
+  else
+    snprintf(c->name, sizeof c->name, "chain%u", group);
   if (rc == 0) rc = chain_setup(eng, c, a, err);
   if (rc == 0) {
     /* A chain is a group: its validators and its monitor stay on one rank. They talk to no
@@ -1572,7 +1597,7 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out) {
   const chain_cfg *c = handle;
-  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->max_block_bytes, c->max_block_gas};
+  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->max_block_bytes, c->max_block_gas, c->name};
 }
 
 static const wf_builder chain_builders[] = {

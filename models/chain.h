@@ -17,8 +17,18 @@ typedef struct wf_chain_info {
   uint32_t validators;
   uint32_t group;     /* its engine group (also its id in /records) */
   uint64_t max_block_bytes, max_block_gas; /* what one block may hold (gas 0: no limit) */
+  const char *name; /* its name, which prefixes the series about it (NULL: none) */
 } wf_chain_info;
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out);
+
+/* Defines a metric about one chain (define is wf_counter_define, wf_gauge_define or
+ * wf_hist_define): named "<chain>_<what>" and described "<chain>: <description>", so that the
+ * chains of a run keep series of their own; just "<what>" when chain is NULL or empty. */
+wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
+                          wf_metric (*define)(wf_engine *, const char *, const char *,
+                                              const char *, wf_error *),
+                          const char *what, const char *units, const char *description,
+                          wf_error *err);
 
 #endif

@@ -581,19 +581,19 @@ static int read_replay(wf_engine *eng, load_cfg *c, const char *path, wf_error *
 }
 
 static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_error *err) {
-  c->m_submitted = wf_counter_define(eng, "txs_submitted", "txs", "txs clients submitted", err);
-  c->m_committed = wf_counter_define(eng, "txs_committed", "txs",
+  c->m_submitted = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_submitted", "txs", "txs clients submitted", err);
+  c->m_committed = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_committed", "txs",
                                      "txs clients learned were committed", err);
-  c->m_rejected = wf_counter_define(eng, "txs_rejected", "txs",
+  c->m_rejected = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_rejected", "txs",
                                     "txs clients learned were rejected at CheckTx", err);
-  c->m_failed = wf_counter_define(eng, "txs_failed", "txs",
+  c->m_failed = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_failed", "txs",
                                   "txs clients learned failed in a block (out of gas)", err);
-  c->m_dropped = wf_counter_define(eng, "txs_dropped", "txs", "txs clients gave up on", err);
-  c->m_late = wf_counter_define(eng, "txs_late", "txs",
+  c->m_dropped = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_dropped", "txs", "txs clients gave up on", err);
+  c->m_late = wf_chain_metric(eng, c->chain.name, wf_counter_define, "txs_late", "txs",
                                 "outcomes that reached a client after it gave up on the tx", err);
-  c->h_latency = wf_hist_define(eng, "tx_latency", "ns",
+  c->h_latency = wf_chain_metric(eng, c->chain.name, wf_hist_define, "tx_latency", "ns",
                                 "submission to the client learning of the commit", err);
-  c->g_outstanding = wf_gauge_define(eng, "txs_outstanding", "txs",
+  c->g_outstanding = wf_chain_metric(eng, c->chain.name, wf_gauge_define, "txs_outstanding", "txs",
                                      "txs submitted whose outcome their client does not know", err);
   if (c->m_submitted == WF_METRIC_NONE || c->m_committed == WF_METRIC_NONE ||
       c->m_rejected == WF_METRIC_NONE || c->m_failed == WF_METRIC_NONE ||

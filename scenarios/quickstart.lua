@@ -13,12 +13,13 @@ local p = weft.params {
 local net = weft.network {}
 
 -- A hub of 12 validators spread over the 21 AWS regions, loaded by 4 connections.
-local hub = weft.chain { network = net, validators = 12 }
+local hub = weft.chain { network = net, name = "hub", validators = 12 }
 weft.load { chain = hub, connections = 4, rate = p.rate }
 
 -- An app chain in one datacenter with an EIP-1559 fee market and a block gas limit.
 local app = weft.chain {
   network = net,
+  name = "app",
   validators = 8,
   regions = { { region = "eu-west-1", count = 8 } },
   fee_market = "eip1559",
@@ -30,6 +31,7 @@ weft.load { chain = app, connections = 2, rate = p.rate, price = 10 }
 -- a second round while it is away.
 local edge = weft.chain {
   network = net,
+  name = "edge",
   validators = 6,
   offline = { { validator = 2, from = "20s", to = "40s" } },
 }

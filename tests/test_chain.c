@@ -543,7 +543,7 @@ static void little_and_conservation_under_load(void **unused) {
   wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
   if (!r) fail_msg("%s", err.msg);
   size_t n, m, k;
-  double *size = series(r, "chain_mempool", &n), *res = series(r, "chain_mempool_residence", &m);
+  double *size = series(r, "chain1_mempool", &n), *res = series(r, "chain1_mempool_residence", &m);
   double *t = series(r, "time_s", &k);
   assert_int_equal(n, m);
   double occupancy = 0, residence = 0, dt = t[1] - t[0];
