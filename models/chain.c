@@ -1043,6 +1043,9 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
     if (m.type || m.h > p->h || (m.h == p->h && m.r > p->r)) p->h = m.h, p->r = m.r;
     need_wake(v, j, R_DATA);
     need_wake(v, j, R_VOTES);
+    /* Peers two heights ahead send us nothing of theirs: their height is the news (CometBFT
+     * switches to blocksync when its peers report heights beyond its own). */
+    if (m.h >= v->tm.height + 2 && !v->catching_up) fall_behind(v, m.h);
     return;
   }
   if (msg->kind == M_VALID_BLOCK) {
@@ -1387,6 +1390,7 @@ wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
 static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   c->h_interval = wf_chain_metric(eng, c->name, wf_hist_define, "block_interval", "ns",
                                  "time between the first commits of consecutive heights", err);
+  if (c->h_interval != WF_METRIC_NONE && wf_hist_windowed(eng, c->h_interval, err) != 0) return -1;
   c->m_blocks = wf_chain_metric(eng, c->name, wf_counter_define, "blocks", "blocks", "heights committed", err);
   c->g_height = wf_chain_metric(eng, c->name, wf_gauge_define, "height", "blocks", "heights committed so far", err);
   c->m_votes = wf_chain_metric(eng, c->name, wf_counter_define, "vote_msgs", "messages", "votes sent to peers", err);

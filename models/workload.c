@@ -593,6 +593,7 @@ static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_erro
                                 "outcomes that reached a client after it gave up on the tx", err);
   c->h_latency = wf_chain_metric(eng, c->chain.name, wf_hist_define, "tx_latency", "ns",
                                 "submission to the client learning of the commit", err);
+  if (c->h_latency != WF_METRIC_NONE && wf_hist_windowed(eng, c->h_latency, err) != 0) return -1;
   c->g_outstanding = wf_chain_metric(eng, c->chain.name, wf_gauge_define, "txs_outstanding", "txs",
                                      "txs submitted whose outcome their client does not know", err);
   if (c->m_submitted == WF_METRIC_NONE || c->m_committed == WF_METRIC_NONE ||

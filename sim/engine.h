@@ -95,6 +95,10 @@ wf_metric wf_gauge_define(wf_engine *eng, const char *name, const char *units,
  * <= 12.5%), written to /histograms/<name>. */
 wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
                          const char *description, wf_error *err);
+/* Also writes /series/<name>_p50, _p95 and _p99: the quantiles of the values added in each
+ * sample interval (NaN for an interval without any), summed over ranks like everything else.
+ * Costs WF_HIST_BUCKETS integers per sample. Call while building. */
+int wf_hist_windowed(wf_engine *eng, wf_metric hist, wf_error *err);
 #define WF_METRIC_NONE UINT32_MAX
 
 /* Per-item tables written to /records/<name>; rows are C structs described by cols. */

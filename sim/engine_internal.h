@@ -27,6 +27,8 @@ typedef struct wf_hist {
   uint64_t count, sum_lo, sum_hi; /* exact 128-bit sum */
   uint64_t min, max;
   uint64_t buckets[WF_HIST_BUCKETS];
+  int windowed;        /* also write quantiles per sample interval (wf_hist_windowed) */
+  int q_series[3];     /* their series: _p50, _p95, _p99 */
 } wf_hist;
 
 /* Row keys for record tables on several ranks: rows are merged in the order one rank would

@@ -261,6 +261,31 @@ static void offline_proposer_commits_in_round_one(void **unused) {
   blocks_free(&b);
 }
 
+static void an_offline_validator_comes_back(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  snprintf(opts, sizeof opts, fast, 4);
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, offline = {{validator = 1, from = '5s', "
+           "to = '15s'}}, %s}",
+           opts);
+  blocks b = run_chain(body, "40s");
+  /* Away, its turns to propose need round 1 (and it proposes nothing); back, having fetched
+   * the heights it missed, it proposes again in round 0. */
+  int away_turns = 0, back_turns = 0;
+  for (size_t i = 0; i < b.n; i++) {
+    assert_int_equal((int)b.height[i], (int)i + 1);
+    if (b.t[i] > 6e9 && b.t[i] < 15e9) {
+      assert_int_not_equal((int)b.proposer[i], 0);
+      away_turns += b.round[i] == 1;
+    }
+    if (b.t[i] > 20e9 && b.proposer[i] == 0 && b.round[i] == 0) back_turns++;
+  }
+  assert_true(away_turns >= 1);
+  assert_true(back_turns >= 3);
+  blocks_free(&b);
+}
+
 static void more_than_a_third_offline_halts(void **unused) {
   (void)unused;
   char body[1024], opts[256];
@@ -573,6 +598,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
       cmocka_unit_test(offline_proposer_commits_in_round_one),
+      cmocka_unit_test(an_offline_validator_comes_back),
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),
