@@ -18,7 +18,7 @@ typedef struct wf_engine wf_engine;
 typedef struct wf_lp wf_lp;
 
 /* An LP type is a table of callbacks. State is state_size bytes owned by the engine, zeroed
- * before init. cfg is the pointer given to wf_engine_add_lps, shared by all LPs of that call
+ * before init, and exists only on the rank that owns the LP (as does its wf_lp). cfg is the pointer given to wf_engine_add_lps, shared by all LPs of that call
  * and owned by the model (it must outlive the run). */
 typedef struct wf_lp_type {
   const char *name;
@@ -57,7 +57,8 @@ void wf_engine_free(wf_engine *eng);
 /* Adds count LPs of type t (registered on first use), all with the same cfg and group (a
  * placement hint: LPs of one group stay on one rank). Returns the first id; ids are dense and
  * in creation order, at most WF_LP_MAX LPs in all. Returns WF_LP_NONE with err set on
- * failure. */
+ * failure. This only records the LPs in a small index (a few bytes per call): their records
+ * and states are allocated when the run starts, on the rank that owns them. */
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err);
 uint32_t wf_engine_lp_count(const wf_engine *eng);
@@ -146,6 +147,11 @@ void wf_count(wf_lp *lp, wf_metric counter, uint64_t n);
 void wf_gauge_add(wf_lp *lp, wf_metric gauge, int64_t delta);
 void wf_hist_add(wf_lp *lp, wf_metric hist, uint64_t value);
 void wf_record_append(wf_lp *lp, wf_record *rec, const void *row);
+/* Memory for this LP alone, of a size known only in its init (one entry per peer, say):
+ * zeroed, aligned like max_align_t, freed with the engine. Called from init it exists only on
+ * the rank that owns the LP, like the state; keep the pointer in the state. NULL without
+ * memory. */
+void *wf_lp_alloc(wf_lp *lp, size_t size);
 /* Ends the run with an error naming this LP (for violated model invariants). */
 void wf_lp_fail(wf_lp *lp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
