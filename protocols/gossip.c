@@ -16,7 +16,6 @@ enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3 };
 typedef struct gossip_cfg {
   const wf_net *net;
   wf_peer_graph g;
-  wf_net_conn *conns; /* one per graph edge, owned by the edge's sender */
   wf_lpid first;
   uint32_t origin; /* node index in the builder's nodes */
   uint32_t bytes, messages;
@@ -26,7 +25,8 @@ typedef struct gossip_cfg {
   unsigned cls;
   wf_metric h_delivery, m_delivered, m_stale;
   wf_record *deliveries; /* NULL unless record_deliveries */
-  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank). */
+  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank, which
+   * allocates it in its init: no other rank pays for it). */
   wf_time *dist;
   wf_time *busy; /* when each node's uplink is free of the broadcasts computed so far */
   uint32_t *parent, *hops, *children, *heap, *pos;
@@ -35,6 +35,7 @@ typedef struct gossip_cfg {
 
 typedef struct gossip_node {
   wf_net_port port;
+  wf_net_conn *conns; /* per-hop: one per peer, in forwarding order (allocated in init) */
   uint32_t sent; /* broadcasts made (origin) */
   uint32_t newest;
   uint32_t seen[SEEN_WINDOW]; /* id + 1 of the messages seen, by id mod the window */
@@ -194,8 +195,8 @@ static void flood(wf_lp *lp, const gossip_cfg *c, gossip_node *s, const gossip_m
   for (uint32_t e = c->g.off[u]; e < c->g.off[u + 1]; e++) {
     uint32_t v = c->g.adj[e];
     if (v == from) continue;
-    wf_net_send(lp, c->net, &s->port, &c->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
-                sizeof fwd);
+    wf_net_send(lp, c->net, &s->port, &s->conns[e - c->g.off[u]], c->first + v, c->bytes, G_MSG,
+                c->cls, &fwd, sizeof fwd);
   }
 }
 
@@ -306,11 +307,36 @@ static void broadcast(wf_lp *lp, gossip_cfg *c, gossip_node *s) {
   schedule_broadcast(lp, c, s);
 }
 
+/* The origin's Dijkstra scratch, in the aggregate mode: n entries per array. */
+static int alloc_scratch(wf_lp *lp, gossip_cfg *c, uint32_t n) {
+  c->dist = wf_lp_alloc(lp, n * sizeof *c->dist);
+  c->busy = wf_lp_alloc(lp, n * sizeof *c->busy);
+  c->parent = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->hops = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->children = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->heap = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->pos = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  return c->dist && c->busy && c->parent && c->hops && c->children && c->heap && c->pos ? 0 : -1;
+}
+
+/* Per-node memory is allocated here, so only the rank that owns a node pays for it. */
 static void gossip_init(wf_lp *lp, void *state, const void *cfg) {
-  const gossip_cfg *c = cfg;
+  gossip_cfg *c = (gossip_cfg *)cfg; /* the origin alone sets its scratch */
   gossip_node *s = state;
+  uint32_t u = node_index(c, lp);
   wf_net_port_init(lp, c->net, &s->port);
-  if (node_index(c, lp) == c->origin) schedule_broadcast(lp, c, s);
+  if (!c->aggregate && !(s->conns = wf_lp_alloc(lp, (c->g.off[u + 1] - c->g.off[u]) *
+                                                        sizeof *s->conns))) {
+    wf_lp_fail(lp, "gossip: out of memory for the connections to %u peers",
+               c->g.off[u + 1] - c->g.off[u]);
+    return;
+  }
+  if (u != c->origin) return;
+  if (c->aggregate && alloc_scratch(lp, c, c->g.n) != 0) {
+    wf_lp_fail(lp, "gossip: out of memory for the aggregate mode's scratch (%u nodes)", c->g.n);
+    return;
+  }
+  schedule_broadcast(lp, c, s);
 }
 
 static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
@@ -411,21 +437,6 @@ static uint32_t place_nodes(const wf_args *a, const wf_net *net, uint16_t **regi
   return (uint32_t)n;
 }
 
-static int alloc_scratch(wf_engine *eng, gossip_cfg *c, uint32_t n, wf_error *err) {
-  c->conns = wf_engine_alloc(eng, (c->g.off[n] + 1) * sizeof *c->conns);
-  if (!c->aggregate) return c->conns ? 0 : wf_error_set(err, "out of memory");
-  c->dist = wf_engine_alloc(eng, n * sizeof *c->dist);
-  c->busy = wf_engine_alloc(eng, n * sizeof *c->busy);
-  c->parent = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->hops = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->children = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->heap = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->pos = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  if (!c->conns || !c->dist || !c->busy || !c->parent || !c->hops || !c->children || !c->heap || !c->pos)
-    return wf_error_set(err, "out of memory");
-  return 0;
-}
-
 /* The graph lives with the engine: its arrays are copied into engine-owned memory. */
 static int keep_graph(wf_engine *eng, gossip_cfg *c, wf_peer_graph *g, wf_error *err) {
   uint32_t *off = wf_engine_alloc(eng, ((size_t)g->n + 1) * sizeof *off);
@@ -478,7 +489,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
                           (uint32_t)wf_arg_int(a, "inbound"), (uint64_t)wf_arg_int(a, "graph_seed"),
                           err) != 0 ||
-      keep_graph(eng, c, &g, err) != 0 || alloc_scratch(eng, c, n, err) != 0)
+      keep_graph(eng, c, &g, err) != 0)
     return -1;
   return define_outputs(eng, c, a, err);
 }
