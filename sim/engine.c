@@ -4,6 +4,9 @@
 #include "simtime.h"
 
 #include <float.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,6 +245,33 @@ static inline wf_event *pool_get(wf_engine *eng) {
 static inline void pool_put(wf_engine *eng, wf_event *ev) {
   memcpy(ev->data, &eng->free_events, sizeof(wf_event *));
   eng->free_events = ev;
+}
+
+/* Once the run is over nothing is handled any more: the events still pending (counted by then)
+ * and the pool, the pending set and the outboxes give their memory back before finish and the
+ * trace's tables, whose rows and buffers would otherwise come on top of the run's peak. The
+ * queue is left empty and usable (wf_queue_push grows it again): finish may still send. */
+static void release_events(wf_engine *eng) {
+  if (eng->use_ladder) wf_ladder_free(&eng->ladder);
+  eng->use_ladder = 0;
+  eng->queue.n = 0;
+  wf_qentry *h = realloc(eng->queue.h, 64 * sizeof *h); /* shrinking: keeps the old on failure */
+  if (h) eng->queue.h = h, eng->queue.cap = 64;
+  for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
+    n = b->next;
+    free(b);
+  }
+  eng->blocks = NULL;
+  eng->free_events = NULL;
+  for (int r = 0; eng->outbox && r < eng->nranks; r++) {
+    free(eng->outbox[r].ev);
+    eng->outbox[r] = (wf_outbox){0};
+  }
+#ifdef __GLIBC__
+  /* Pool blocks mostly come from the heap, not from mmap (glibc raises its mmap threshold
+   * after the first mmapped block is freed): without a trim, free keeps them resident. */
+  malloc_trim(0);
+#endif
 }
 
 /* ---- the pending set ----
@@ -954,6 +984,10 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
    * event this rank happened to handle last. */
   eng->phase = 2;
   eng->now = st->sim_time;
+  /* No event is handled from here on: the pending ones are counted and their memory goes
+   * before finish appends its record rows (what finish sends is counted after it). */
+  uint64_t pending = wf_pending(eng);
+  release_events(eng);
   for (uint32_t i = 0; i < eng->nowned && !eng->failed; i++) {
     wf_lp *lp = &eng->lps[i];
     eng->current_lp = lp;
@@ -961,12 +995,14 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
     if (lp->type->finish) lp->type->finish(lp, lp->state);
   }
   if (fail_agree(eng, err) != 0) return -1;
+  pending += wf_pending(eng);
+  release_events(eng);
   rc = wf_metrics_end(eng, err) != 0 || wf_records_end(eng, err) != 0 ? -1 : 0;
   if (agree(eng, rc, err) != 0) return -1; /* rank 0's writes may fail; all must know */
   st->cross_rank = eng->cross_sent;
   st->sent = 0;
   for (uint32_t i = 0; i < eng->nowned; i++) st->sent += eng->lps[i].sent;
-  uint64_t v[4] = {eng->events, wf_pending(eng), st->cross_rank, st->sent};
+  uint64_t v[4] = {eng->events, pending, st->cross_rank, st->sent};
   wf_sync_sum_u64(v, 4);
   st->events = v[0];
   st->pending = v[1];
