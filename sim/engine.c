@@ -1009,6 +1009,7 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   st->cross_rank = v[2];
   st->sent = v[3];
   st->local_events = eng->events;
+  st->local_lps = eng->nowned;
   st->sync_s = eng->sync_s;
   st->wall_s = wf_wall_s() - rs.t0;
   return 0;

@@ -126,6 +126,7 @@ typedef struct wf_run_stats {
   uint64_t sent;         /* events sent, including those dropped past the end */
   uint64_t cross_rank;   /* of which to LPs on another rank */
   uint64_t local_events; /* events handled on this rank */
+  uint64_t local_lps;    /* LPs this rank owns: the only ones it holds records and state for */
   double sync_s;         /* this rank's wall time in window exchanges (waiting included) */
   /* The lookahead derived from the placement (wf_lookahead in engine_internal.h): its value,
    * the LP type that set it and which of its bounds ("within-group": min_delay,
