@@ -15,7 +15,11 @@ enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3 };
 
 typedef struct gossip_cfg {
   const wf_net *net;
+  /* The whole graph while the nodes start; then (drop_graph) only its offsets, which give
+   * degrees, except on the aggregate origin's rank: per-hop nodes keep their peers in their own
+   * memory, so a rank holds the rows of the nodes it owns. */
   wf_peer_graph g;
+  int origin_here; /* the aggregate origin is on this rank: it keeps the graph */
   wf_lpid first;
   uint32_t origin; /* node index in the builder's nodes */
   uint32_t bytes, messages;
@@ -36,6 +40,7 @@ typedef struct gossip_cfg {
 typedef struct gossip_node {
   wf_net_port port;
   wf_net_conn *conns; /* per-hop: one per peer, in forwarding order (allocated in init) */
+  uint32_t *peers;    /* per-hop: this node's row of the graph, copied in init */
   uint32_t sent; /* broadcasts made (origin) */
   uint32_t newest;
   uint32_t seen[SEEN_WINDOW]; /* id + 1 of the messages seen, by id mod the window */
@@ -192,11 +197,11 @@ static void flood(wf_lp *lp, const gossip_cfg *c, gossip_node *s, const gossip_m
   uint32_t u = node_index(c, lp);
   gossip_msg fwd = *m;
   fwd.hops++;
-  for (uint32_t e = c->g.off[u]; e < c->g.off[u + 1]; e++) {
-    uint32_t v = c->g.adj[e];
+  for (uint32_t e = 0; e < c->g.off[u + 1] - c->g.off[u]; e++) {
+    uint32_t v = s->peers[e];
     if (v == from) continue;
-    wf_net_send(lp, c->net, &s->port, &s->conns[e - c->g.off[u]], c->first + v, c->bytes, G_MSG,
-                c->cls, &fwd, sizeof fwd);
+    wf_net_send(lp, c->net, &s->port, &s->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
+                sizeof fwd);
   }
 }
 
@@ -323,15 +328,19 @@ static int alloc_scratch(wf_lp *lp, gossip_cfg *c, uint32_t n) {
 static void gossip_init(wf_lp *lp, void *state, const void *cfg) {
   gossip_cfg *c = (gossip_cfg *)cfg; /* the origin alone sets its scratch */
   gossip_node *s = state;
-  uint32_t u = node_index(c, lp);
+  uint32_t u = node_index(c, lp), deg = c->g.off[u + 1] - c->g.off[u];
   wf_net_port_init(lp, c->net, &s->port);
-  if (!c->aggregate && !(s->conns = wf_lp_alloc(lp, (c->g.off[u + 1] - c->g.off[u]) *
-                                                        sizeof *s->conns))) {
-    wf_lp_fail(lp, "gossip: out of memory for the connections to %u peers",
-               c->g.off[u + 1] - c->g.off[u]);
-    return;
+  if (!c->aggregate) {
+    s->conns = wf_lp_alloc(lp, deg * (sizeof *s->conns + sizeof *s->peers));
+    if (!s->conns) {
+      wf_lp_fail(lp, "gossip: out of memory for the connections to %u peers", deg);
+      return;
+    }
+    s->peers = (uint32_t *)(s->conns + deg);
+    memcpy(s->peers, c->g.adj + c->g.off[u], deg * sizeof *s->peers);
   }
   if (u != c->origin) return;
+  c->origin_here = 1;
   if (c->aggregate && alloc_scratch(lp, c, c->g.n) != 0) {
     wf_lp_fail(lp, "gossip: out of memory for the aggregate mode's scratch (%u nodes)", c->g.n);
     return;
@@ -437,6 +446,15 @@ static uint32_t place_nodes(const wf_args *a, const wf_net *net, uint16_t **regi
   return (uint32_t)n;
 }
 
+/* Once this rank's nodes have started, the rows of the graph are needed only by the aggregate
+ * origin. */
+static void drop_graph(wf_engine *eng, void *ud) {
+  gossip_cfg *c = ud;
+  if (c->aggregate && c->origin_here) return;
+  wf_engine_release(eng, c->g.adj);
+  c->g.adj = NULL;
+}
+
 /* The graph lives with the engine: its arrays are copied into engine-owned memory. */
 static int keep_graph(wf_engine *eng, gossip_cfg *c, wf_peer_graph *g, wf_error *err) {
   uint32_t *off = wf_engine_alloc(eng, ((size_t)g->n + 1) * sizeof *off);
@@ -489,7 +507,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
                           (uint32_t)wf_arg_int(a, "inbound"), (uint64_t)wf_arg_int(a, "graph_seed"),
                           err) != 0 ||
-      keep_graph(eng, c, &g, err) != 0)
+      keep_graph(eng, c, &g, err) != 0 || wf_engine_after_init(eng, drop_graph, c, err) != 0)
     return -1;
   return define_outputs(eng, c, a, err);
 }

@@ -53,6 +53,7 @@ void wf_engine_free(wf_engine *eng) {
   free(eng->outbox);
   free(eng->where);
   free(eng->runs);
+  free(eng->after_init);
   free(eng->lp_weight);
   free(eng->group_weight);
   for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
@@ -75,6 +76,27 @@ void *wf_engine_alloc(wf_engine *eng, size_t size) {
   o->next = eng->owned;
   eng->owned = o;
   return o->data;
+}
+
+void wf_engine_release(wf_engine *eng, void *p) {
+  if (!p) return;
+  for (wf_owned **o = &eng->owned; *o; o = &(*o)->next)
+    if ((void *)(*o)->data == p) {
+      wf_owned *dead = *o;
+      *o = dead->next;
+      free(dead);
+      return;
+    }
+}
+
+int wf_engine_after_init(wf_engine *eng, void (*fn)(wf_engine *eng, void *ud), void *ud,
+                         wf_error *err) {
+  void *a = realloc(eng->after_init, (eng->nafter_init + 1) * sizeof *eng->after_init);
+  if (!a) return wf_error_set(err, "out of memory");
+  eng->after_init = a;
+  eng->after_init[eng->nafter_init].fn = fn;
+  eng->after_init[eng->nafter_init++].ud = ud;
+  return 0;
 }
 
 /* Per-LP memory handed out in init, carved from engine-owned chunks: one allocation per many
@@ -481,6 +503,8 @@ int wf_engine_init_lps(wf_engine *eng, uint64_t seed) {
     eng->current_rows = 0;
     lp->type->init(lp, lp->state, lp->cfg);
   }
+  for (uint32_t i = 0; i < eng->nafter_init && !eng->failed; i++)
+    eng->after_init[i].fn(eng, eng->after_init[i].ud);
   eng->phase = 1;
   return eng->failed ? -1 : 0;
 }

@@ -76,6 +76,14 @@ int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_err
 
 /* Memory the engine frees at wf_engine_free: for model configs built by builders. */
 void *wf_engine_alloc(wf_engine *eng, size_t size);
+/* Frees p (from wf_engine_alloc) before the engine ends; NULL is ignored. */
+void wf_engine_release(wf_engine *eng, void *p);
+/* Registers fn(eng, ud) to run on every rank once all the LPs it owns have run init, before the
+ * first event: for a model to drop build-time data over the whole world once its LPs have
+ * copied what they need into their own memory (wf_lp_alloc). It must not send or change what
+ * the LPs will do: it runs on every rank, whatever that rank owns. */
+int wf_engine_after_init(wf_engine *eng, void (*fn)(wf_engine *eng, void *ud), void *ud,
+                         wf_error *err);
 
 /* Metrics are engine-side integer accumulators that LPs add to; integers so that sums over
  * ranks are exact and traces bit-identical however LPs are placed. Every counter and gauge

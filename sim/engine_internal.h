@@ -138,6 +138,11 @@ struct wf_engine {
   wf_owned *owned;
   unsigned char *lp_mem; /* wf_lp_alloc's current chunk and what is left of it */
   size_t lp_mem_left;
+  struct {
+    void (*fn)(wf_engine *eng, void *ud);
+    void *ud;
+  } *after_init; /* wf_engine_after_init's callbacks, in registration order */
+  uint32_t nafter_init;
 
   wf_metric_def *metrics; /* counters and gauges share the id space */
   uint32_t nmetrics;
