@@ -935,8 +935,10 @@ int wf_engine_place(wf_engine *eng, int nranks, int rank, wf_error *err) {
   return 0;
 }
 
-/* Places the LPs on this run's ranks and derives the lookahead from the placement. */
+/* Places the LPs on this run's ranks and derives the lookahead from the placement, unless a
+ * test placed them already (as one rank of a larger run: see wf_engine_place). */
 static int setup_ranks(wf_engine *eng, wf_error *err) {
+  if (eng->placed) return 0;
   return wf_engine_place(eng, wf_sync_size(), wf_sync_rank(), err);
 }
 
@@ -952,6 +954,8 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   memset(st, 0, sizeof *st);
   if (o->end_time == 0) return wf_error_set(err, "end time must be positive");
   if (eng->nlps == 0) return wf_error_set(err, "the scenario built no LPs");
+  if (eng->started) return wf_error_set(err, "an engine runs once");
+  eng->started = 1;
   eng->err = err;
   eng->end_time = o->end_time;
   eng->trace = o->trace;

@@ -127,6 +127,7 @@ struct wf_engine {
   wf_lp_run *runs;    /* the per-LP index, by id */
   uint32_t nruns, runs_cap;
   int placed;         /* wf_engine_place has run: lps, states and where exist */
+  int started;        /* wf_engine_run was called: an engine runs once */
   uint32_t max_group; /* the largest group id in use or handed out */
   double *lp_weight;  /* load weight per LP (weight_cap of them); NULL while all weigh 1 */
   uint32_t weight_cap;
@@ -182,7 +183,9 @@ static inline uint32_t wf_engine_owner(const wf_engine *eng, wf_lpid id) {
 /* Places the world's LPs on nranks ranks (sim/partition.c), derives the lookahead, and
  * allocates wf_lp records, states and outboxes for the LPs `rank` owns, nothing for the
  * others. wf_engine_run calls it with the MPI rank; tests call it with any rank to see what
- * one rank of a larger run would hold. Once per engine. */
+ * one rank of a larger run would hold, and may then call wf_engine_run, which keeps the
+ * placement: without MPI the window exchange has no peers, so such a run handles this rank's
+ * LPs alone and is meaningful only when they send nothing to other ranks. Once per engine. */
 int wf_engine_place(wf_engine *eng, int nranks, int rank, wf_error *err);
 /* Gives every owned LP its random stream and calls its init (wf_engine_run's first step after
  * the placement). Returns -1 when a model failed. */
