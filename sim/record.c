@@ -381,6 +381,9 @@ static int lp_table(wf_engine *eng, wf_error *err) {
     size_t got;
     lp_counts *all = wf_sync_gather_bytes(mine, n * sizeof *mine, &got, err);
     if (eng->rank == 0 && !all) rc = wf_error_set(err, "out of memory for lp_events");
+    else if (eng->rank == 0 && got != (size_t)(hi - lo) * sizeof *all)
+      rc = wf_error_set(err, "lp_events: the ranks sent %zu counts for %u LPs", got / sizeof *all,
+                        (unsigned)(hi - lo));
     if (rc == 0 && eng->rank == 0) rc = lp_rows(eng, (wf_lpid)lo, hi, all, err);
     free(all);
     if (wf_sync_agree(err) != 0) rc = -1; /* rank 0's writes may fail: all stop together */
