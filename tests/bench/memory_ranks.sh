@@ -6,12 +6,14 @@
 # what every rank keeps whole (MPI, HDF5 and Lua, the peer graph, per-node network arrays).
 # Prints each rank's peak RSS (getrusage, from weft run --json) and the ratio of the largest
 # N-rank figure to the 1-rank one, where 1 rank is a plain `weft run` (no MPI) and, for
-# reference, `mpirun -np 1`. Writes traces, as a run normally does. Asserts nothing.
-#   usage: tests/bench/memory_ranks.sh [ranks] [nodes]
+# reference, `mpirun -np 1`. Writes traces, as a run normally does, unless the third argument
+# is no-trace (rank 0 then loses the HDF5 library's few MB). Asserts nothing.
+#   usage: tests/bench/memory_ranks.sh [ranks] [nodes] [trace|no-trace]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 np=${1:-4}
 nodes=${2:-100000}
+trace=${3:-trace}
 weft=$top/build/weft
 [ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -21,14 +23,16 @@ trap 'rm -rf "$tmp"' EXIT
 field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 array() { sed -n "s/.*\"$1\":\[\([0-9.,e+-]*\)\].*/\1/p"; }
 
+out() { if [ "$trace" = no-trace ]; then echo --no-trace; else echo -o "$tmp/$1.h5"; fi; }
+
 # name, then the scenario and its settings
 measure() {
   local name=$1
   shift
   local one mpi1 many
-  one=$("$weft" run "$@" -o "$tmp/$name.1.h5" --json --quiet)
-  mpi1=$(mpirun -np 1 "$weft" run "$@" -o "$tmp/$name.m1.h5" --json --quiet)
-  many=$(mpirun --oversubscribe -np "$np" "$weft" run "$@" -o "$tmp/$name.$np.h5" --json --quiet)
+  one=$("$weft" run "$@" $(out "$name.1") --json --quiet)
+  mpi1=$(mpirun -np 1 "$weft" run "$@" $(out "$name.m1") --json --quiet)
+  many=$(mpirun --oversubscribe -np "$np" "$weft" run "$@" $(out "$name.$np") --json --quiet)
   local o m n
   o=$(field peak_rss_max_mb <<<"$one")
   m=$(field peak_rss_max_mb <<<"$mpi1")
