@@ -342,18 +342,22 @@ typedef struct lp_counts {
   uint64_t events, sent;
 } lp_counts;
 
-static int lp_rows(wf_engine *eng, wf_lpid lo, wf_lpid hi, const lp_counts *all, wf_error *err) {
+/* The rows of LPs [lo, hi): counts from all (each sender's part in turn, `at` a scratch array
+ * of one entry per rank) or, on one rank (all NULL), from the records. */
+static int lp_rows(wf_engine *eng, wf_lpid lo, wf_lpid hi, const lp_counts *all, size_t *at,
+                   wf_error *err) {
   wf_record *r = eng->lp_events;
-  size_t at[eng->nranks > 1 ? eng->nranks : 1];
-  for (int k = 0; k < eng->nranks; k++) at[k] = 0;
-  for (wf_lpid i = lo; eng->nranks > 1 && i < hi; i++) at[wf_engine_owner(eng, i)]++;
-  for (size_t k = 0, sum = 0, n; eng->nranks > 1 && k < (size_t)eng->nranks; k++)
-    n = at[k], at[k] = sum, sum += n; /* where each sender's part starts */
+  if (all) {
+    for (int k = 0; k < eng->nranks; k++) at[k] = 0;
+    for (wf_lpid i = lo; i < hi; i++) at[wf_engine_owner(eng, i)]++;
+    for (size_t k = 0, sum = 0, n; k < (size_t)eng->nranks; k++)
+      n = at[k], at[k] = sum, sum += n; /* where each sender's part starts */
+  }
   const wf_lp_run *run = wf_engine_run_of(eng, lo);
   for (wf_lpid i = lo; i < hi; i++) {
     if (i >= run->first + run->count) run++;
     lp_counts c;
-    if (eng->nranks > 1)
+    if (all)
       c = all[at[wf_engine_owner(eng, i)]++];
     else
       c = (lp_counts){eng->lps[i].events, eng->lps[i].sent};
@@ -365,11 +369,12 @@ static int lp_rows(wf_engine *eng, wf_lpid lo, wf_lpid hi, const lp_counts *all,
 }
 
 static int lp_table(wf_engine *eng, wf_error *err) {
-  if (eng->nranks == 1) return lp_rows(eng, 0, eng->nlps, NULL, err);
+  if (eng->nranks == 1) return lp_rows(eng, 0, eng->nlps, NULL, NULL, err);
   lp_counts *mine = malloc((eng->nowned < LP_BLOCK ? eng->nowned : LP_BLOCK) * sizeof *mine + 1);
-  int rc = mine ? 0 : wf_error_set(err, "out of memory for lp_events");
+  size_t *at = malloc((size_t)eng->nranks * sizeof *at);
+  int rc = mine && at ? 0 : wf_error_set(err, "out of memory for lp_events");
   if (wf_sync_agree(err) != 0) {
-    free(mine);
+    free(mine), free(at);
     return -1;
   }
   uint32_t next = 0; /* the next owned LP, by local index (= id order) */
@@ -384,11 +389,11 @@ static int lp_table(wf_engine *eng, wf_error *err) {
     else if (eng->rank == 0 && got != (size_t)(hi - lo) * sizeof *all)
       rc = wf_error_set(err, "lp_events: the ranks sent %zu counts for %u LPs", got / sizeof *all,
                         (unsigned)(hi - lo));
-    if (rc == 0 && eng->rank == 0) rc = lp_rows(eng, (wf_lpid)lo, hi, all, err);
+    if (rc == 0 && eng->rank == 0) rc = lp_rows(eng, (wf_lpid)lo, hi, all, at, err);
     free(all);
     if (wf_sync_agree(err) != 0) rc = -1; /* rank 0's writes may fail: all stop together */
   }
-  free(mine);
+  free(mine), free(at);
   return rc;
 }
 
