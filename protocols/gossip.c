@@ -30,9 +30,14 @@ typedef struct gossip_bridge {
 typedef struct gossip_cfg {
   const wf_net *net;
   gossip_bridge *out; /* bridges leaving this network */
-  uint32_t bridged_in;   /* bridges arriving at it */
+  uint32_t bridged_in; /* bridges arriving at it */
+  uint32_t gateway;    /* the node where a bridge arrives (it starts floods), or NO_NODE */
+  /* The whole graph while the nodes start; then (drop_graph) only its offsets, which give
+   * degrees, except on the rank of an aggregate origin (the broadcaster, or a bridge's
+   * gateway): per-hop nodes keep their peers in their own memory, so a rank holds the rows of
+   * the nodes it owns. */
   wf_peer_graph g;
-  wf_net_conn *conns; /* one per graph edge, owned by the edge's sender */
+  int origin_here; /* an aggregate origin is on this rank: it keeps the graph */
   wf_lpid first;
   uint32_t origin; /* node index in the builder's nodes */
   uint32_t bytes, messages;
@@ -42,7 +47,8 @@ typedef struct gossip_cfg {
   unsigned cls;
   wf_metric h_delivery, m_delivered, m_stale;
   wf_record *deliveries; /* NULL unless record_deliveries */
-  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank). */
+  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank, which
+   * allocates it in its init: no other rank pays for it). */
   wf_time *dist;
   wf_time *busy; /* when each node's uplink is free of the broadcasts computed so far */
   uint32_t *parent, *hops, *children, *heap, *pos;
@@ -51,6 +57,8 @@ typedef struct gossip_cfg {
 
 typedef struct gossip_node {
   wf_net_port port;
+  wf_net_conn *conns; /* per-hop: one per peer, in forwarding order (allocated in init) */
+  uint32_t *peers;    /* per-hop: this node's row of the graph, copied in init */
   uint32_t sent; /* broadcasts made (origin) */
   uint32_t newest;
   uint32_t seen[SEEN_WINDOW]; /* id + 1 of the messages seen, by id mod the window */
@@ -208,10 +216,10 @@ static void flood(wf_lp *lp, const gossip_cfg *c, gossip_node *s, const gossip_m
   uint32_t u = node_index(c, lp);
   gossip_msg fwd = *m;
   fwd.hops++;
-  for (uint32_t e = c->g.off[u]; e < c->g.off[u + 1]; e++) {
-    uint32_t v = c->g.adj[e];
+  for (uint32_t e = 0; e < c->g.off[u + 1] - c->g.off[u]; e++) {
+    uint32_t v = s->peers[e];
     if (v == from) continue;
-    wf_net_send(lp, c->net, &s->port, &c->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
+    wf_net_send(lp, c->net, &s->port, &s->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
                 sizeof fwd);
   }
 }
@@ -340,11 +348,40 @@ static void broadcast(wf_lp *lp, gossip_cfg *c, gossip_node *s) {
   schedule_broadcast(lp, c, s);
 }
 
+/* The origin's Dijkstra scratch, in the aggregate mode: n entries per array. */
+static int alloc_scratch(wf_lp *lp, gossip_cfg *c, uint32_t n) {
+  c->dist = wf_lp_alloc(lp, n * sizeof *c->dist);
+  c->busy = wf_lp_alloc(lp, n * sizeof *c->busy);
+  c->parent = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->hops = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->children = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->heap = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->pos = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  return c->dist && c->busy && c->parent && c->hops && c->children && c->heap && c->pos ? 0 : -1;
+}
+
+/* Per-node memory is allocated here, so only the rank that owns a node pays for it. */
 static void gossip_init(wf_lp *lp, void *state, const void *cfg) {
-  const gossip_cfg *c = cfg;
+  gossip_cfg *c = (gossip_cfg *)cfg; /* the origin alone sets its scratch */
   gossip_node *s = state;
+  uint32_t u = node_index(c, lp), deg = c->g.off[u + 1] - c->g.off[u];
   wf_net_port_init(lp, c->net, &s->port);
-  if (node_index(c, lp) == c->origin) schedule_broadcast(lp, c, s);
+  if (!c->aggregate) {
+    s->conns = wf_lp_alloc(lp, deg * (sizeof *s->conns + sizeof *s->peers));
+    if (!s->conns) {
+      wf_lp_fail(lp, "gossip: out of memory for the connections to %u peers", deg);
+      return;
+    }
+    s->peers = (uint32_t *)(s->conns + deg);
+    memcpy(s->peers, c->g.adj + c->g.off[u], deg * sizeof *s->peers);
+  }
+  if (u != c->origin && u != c->gateway) return;
+  c->origin_here = 1;
+  if (c->aggregate && alloc_scratch(lp, c, c->g.n) != 0) {
+    wf_lp_fail(lp, "gossip: out of memory for the aggregate mode's scratch (%u nodes)", c->g.n);
+    return;
+  }
+  if (u == c->origin) schedule_broadcast(lp, c, s);
 }
 
 static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
@@ -433,19 +470,13 @@ static const wf_arg_spec gossip_args[] = {
      "load weight of each node for placement on ranks (a node with 5x the traffic: 5)"},
 };
 
-static int alloc_scratch(wf_engine *eng, gossip_cfg *c, uint32_t n, wf_error *err) {
-  c->conns = wf_engine_alloc(eng, (c->g.off[n] + 1) * sizeof *c->conns);
-  if (!c->aggregate) return c->conns ? 0 : wf_error_set(err, "out of memory");
-  c->dist = wf_engine_alloc(eng, n * sizeof *c->dist);
-  c->busy = wf_engine_alloc(eng, n * sizeof *c->busy);
-  c->parent = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->hops = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->children = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->heap = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->pos = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  if (!c->conns || !c->dist || !c->busy || !c->parent || !c->hops || !c->children || !c->heap || !c->pos)
-    return wf_error_set(err, "out of memory");
-  return 0;
+/* Once this rank's nodes have started, the rows of the graph are needed only by the aggregate
+ * origin. */
+static void drop_graph(wf_engine *eng, void *ud) {
+  gossip_cfg *c = ud;
+  if (c->aggregate && c->origin_here) return;
+  wf_engine_release(eng, c->g.adj);
+  c->g.adj = NULL;
 }
 
 /* The graph lives with the engine: its arrays are copied into engine-owned memory. */
@@ -500,7 +531,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
                           (uint32_t)wf_arg_int(a, "inbound"), (uint64_t)wf_arg_int(a, "graph_seed"),
                           err) != 0 ||
-      keep_graph(eng, c, &g, err) != 0 || alloc_scratch(eng, c, n, err) != 0)
+      keep_graph(eng, c, &g, err) != 0 || wf_engine_after_init(eng, drop_graph, c, err) != 0)
     return -1;
   return define_outputs(eng, c, a, err);
 }
@@ -509,6 +540,7 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   gossip_cfg *c = wf_engine_alloc(eng, sizeof *c);
   if (!c) return wf_error_set(err, "out of memory");
   c->net = wf_arg(a, "network")->h;
+  c->gateway = NO_NODE;
   uint16_t *region = NULL;
   double *up = NULL, *down = NULL;
   uint32_t n = wf_net_place_nodes(a, "nodes", c->net, &region, &up, &down, err);
@@ -579,6 +611,7 @@ static int bridge_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   if (b->m_msgs == WF_METRIC_NONE || b->m_bytes == WF_METRIC_NONE) return -1;
   from->out = b;
   to->bridged_in++;
+  to->gateway = tn;
   /* The gateway now sends to another network, perhaps another group: its least such delay is
    * the link's latency. The type is this network's own copy and the run has not started. */
   if (lat < from->type.min_delay_cross) from->type.min_delay_cross = lat;

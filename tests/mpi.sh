@@ -38,6 +38,12 @@ for np in 2 3 4; do
   grep -q '"cross_rank_fraction":0\.[0-9]' "w$np.json" && ok || bad "np=$np: cross_rank_fraction missing"
   [ "$(grep -o '"rank_events":\[[0-9,]*\]' "w$np.json" | tr -cd , | wc -c)" -eq $((np - 1)) ] && ok ||
     bad "np=$np: rank_events does not list $np ranks"
+  # Each rank holds its own LPs only: together all 999, none all of them.
+  lps=$(sed -n 's/.*"rank_lps":\[\([0-9,]*\)\].*/\1/p' "w$np.json")
+  awk -v l="$lps" -v np="$np" 'BEGIN { n = split(l, a, ","); for (i = 1; i <= n; i++) { s += a[i]; if (a[i] >= 999) exit 1 }
+    exit !(n == np && s == 999) }' && ok || bad "np=$np: rank_lps [$lps] do not split the 999 LPs"
+  grep -q '"peak_rss_max_mb":[1-9]' "w$np.json" && grep -q '"rank_peak_rss_mb":\[[1-9]' "w$np.json" && ok ||
+    bad "np=$np: no peak_rss_max_mb / rank_peak_rss_mb in --json"
 done
 h5dump -a /ranks w3.h5 | grep -q "(0): 3" && ok || bad "trace of np=3 lacks ranks=3"
 h5dump -H w1.h5 | grep -q 'DATASET "phold_events"' && ok || bad "no model record table to compare"
