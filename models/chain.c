@@ -1317,6 +1317,12 @@ static const wf_arg_spec fault_fields[] = {
     {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it comes back (default: never)"},
 };
 
+static const wf_arg_spec liar_fields[] = {
+    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
+    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it starts to equivocate"},
+    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it stops (default: never)"},
+};
+
 static const wf_arg_spec chain_args[] = {
     {"network", WF_ARG_HANDLE, NULL, 1, 0, "the network the validators join", .kind = "network"},
     {"validators", WF_ARG_INT, "4", 1, 1e6,
@@ -1372,7 +1378,7 @@ static const wf_arg_spec chain_args[] = {
      .fields = fault_fields, .nfields = 3},
     {"byzantine", WF_ARG_LIST, "{}", 1, 0,
      "validators that equivocate (two blocks, two votes: one to each half of their peers)",
-     .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = liar_fields, .nfields = 3},
 };
 
 wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
