@@ -251,6 +251,30 @@ static void shipped_table_loads_exactly(void **unused) {
   wf_regions_free(&r);
 }
 
+/* CometBFT QA's zones: the one-way delays its netem rules add (latency_emulation.go: from a
+ * node in zone A to one in zone B, the source matrix's entry [B][A]), spot-checked against the
+ * source's values, including its two asymmetric pairs. */
+static void cometbft_qa_table_gives_qa_delays(void **unused) {
+  (void)unused;
+  wf_regions r;
+  wf_error err = {0};
+  assert_int_equal(wf_regions_load(&r, WF_REGIONS_COMETBFT_QA, 250 * WF_US, &err), 0);
+  assert_int_equal(r.n, 13);
+  static const struct {
+    const char *from, *to;
+    int ms;
+  } want[] = {{"N_Virginia", "London", 38}, {"Tokyo", "Singapore", 39},
+              {"Ireland", "S_Paulo", 89},   {"S_Paulo", "Ireland", 88},
+              {"Tokyo", "Seoul", 17},       {"Seoul", "Tokyo", 16}};
+  for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+    int a = wf_regions_find(&r, want[k].from), b = wf_regions_find(&r, want[k].to);
+    assert_true(a >= 0 && b >= 0);
+    assert_int_equal(r.one_way[(size_t)a * 13 + (size_t)b], (wf_time)want[k].ms * WF_MS);
+  }
+  assert_int_equal(r.one_way[0], 125 * WF_US); /* the diagonal: same_region_rtt / 2 */
+  wf_regions_free(&r);
+}
+
 static void bad_tables_are_refused(void **unused) {
   (void)unused;
   static const struct {
@@ -347,6 +371,7 @@ int main(void) {
       cmocka_unit_test(connection_rate_limits),
       cmocka_unit_test(poisson_uplink_matches_md1),
       cmocka_unit_test(shipped_table_loads_exactly),
+      cmocka_unit_test(cometbft_qa_table_gives_qa_delays),
       cmocka_unit_test(bad_tables_are_refused),
       cmocka_unit_test(buffered_messages_wait_for_the_cut_and_keep_order),
       cmocka_unit_test(dropped_messages_never_arrive),

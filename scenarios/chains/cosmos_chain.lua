@@ -9,7 +9,8 @@
 --   weft run scenarios/chains/cosmos_chain.lua --set fee_market=eip1559
 local p = weft.params {
   validators = 20,
-  latency = "aws",        -- "aws": round-robin over the 21 AWS regions; "none": one datacenter
+  latency = "aws",        -- "aws": the 21 AWS regions; "none": one datacenter; "cometbft-qa":
+                          -- the 13 zones of CometBFT's QA latency emulation
   rate = 50,              -- tx/s per connection
   connections = 4,
   tx_bytes = 250,
@@ -25,12 +26,20 @@ local p = weft.params {
 if p.network ~= "analytic" then
   error("network = '" .. p.network .. "': only the analytic transport is built so far")
 end
-local net = weft.network {}
-local regions = {}
-if p.latency == "none" then
-  regions = { { region = "us-east-1", count = p.validators } }
-elseif p.latency ~= "aws" then
-  error("latency = '" .. p.latency .. "': expected aws or none (cometbft-qa comes later)")
+local net, regions
+if p.latency == "cometbft-qa" then
+  -- CometBFT QA's latency emulation: its 13 zones, netem's normal jitter of 5% of the delay.
+  net = weft.network { rtt_table = "cometbft-qa", jitter = "normal", jitter_frac = 0.05 }
+  regions = {}
+else
+  net = weft.network {}
+  if p.latency == "none" then
+    regions = { { region = "us-east-1", count = p.validators } }
+  elseif p.latency == "aws" then
+    regions = {}
+  else
+    error("latency = '" .. p.latency .. "': expected aws, none or cometbft-qa")
+  end
 end
 local offline = {}
 for i = 1, p.offline do offline[i] = { validator = i, from = "0s" } end

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "net.h"
+#include "regions.h"
 
 static const wf_arg_spec network_args[] = {
     {"rtt_table", WF_ARG_STR, "", 1, 0,
-     "CSV of round-trip times in ms between regions (\"\": the shipped AWS table of 21 regions)"},
+     "CSV of round-trip times in ms between regions; \"\" or \"aws\": the shipped AWS table of 21 "
+     "regions; \"cometbft-qa\": CometBFT QA's 13 zones (sim/net/data/README.md)"},
     {"same_region_rtt", WF_ARG_DURATION, "0.25ms", 0, 10,
      "RTT between two nodes of one region (replaces the table's diagonal)"},
     {"jitter", WF_ARG_STR, "none", 1, 0,
@@ -33,8 +35,11 @@ static int parse_jitter(const char *s, wf_jitter *j, wf_error *err) {
 }
 
 static int network_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  const char *table = wf_arg_str(a, "rtt_table");
+  if (!strcmp(table, "aws")) table = WF_REGIONS_DEFAULT;
+  if (!strcmp(table, "cometbft-qa")) table = WF_REGIONS_COMETBFT_QA;
   wf_net_params p = {
-      .rtt_table = wf_arg_str(a, "rtt_table"),
+      .rtt_table = table,
       .same_region_rtt = wf_arg_duration(a, "same_region_rtt"),
       .jitter_frac = wf_arg_num(a, "jitter_frac"),
       .loss = wf_arg_num(a, "loss"),
