@@ -1305,12 +1305,6 @@ static void mon_destroy(wf_lp *lp, void *state) {
 
 /* ---- weft.chain{...} ---- */
 
-static const wf_arg_spec region_fields[] = {
-    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
-    {"count", WF_ARG_INT, NULL, 1, 1e6, "validators in it"},
-    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the chain's)"},
-};
-
 static const wf_arg_spec fault_fields[] = {
     {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
     {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it goes offline"},
@@ -1328,7 +1322,7 @@ static const wf_arg_spec chain_args[] = {
     {"validators", WF_ARG_INT, "4", 1, 1e6,
      "number of validators, round-robin over the table's regions (when 'regions' is empty)"},
     {"regions", WF_ARG_LIST, "{}", 1, 0, "where the validators are: { {region=, count=}, ... }",
-     .elem = WF_ARG_RECORD, .fields = region_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = wf_net_region_fields, .nfields = 3},
     {"power", WF_ARG_INT, "10", 1, 1e15, "voting power of each validator (when 'powers' is empty)"},
     {"powers", WF_ARG_LIST, "{}", 1, 1e15, "voting power per validator, in order",
      .elem = WF_ARG_INT},

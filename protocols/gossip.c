@@ -436,18 +436,12 @@ static const wf_lp_type gossip_type = {
 
 /* ---- weft.gossip{...} ---- */
 
-static const wf_arg_spec region_fields[] = {
-    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
-    {"count", WF_ARG_INT, NULL, 1, 1e8, "nodes in it"},
-    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the builder's)"},
-};
-
 static const wf_arg_spec gossip_args[] = {
     {"network", WF_ARG_HANDLE, NULL, 1, 0, "the network the nodes join", .kind = "network"},
     {"nodes", WF_ARG_INT, "100", 1, 1e8,
      "number of nodes, spread round-robin over the table's regions (when 'regions' is empty)"},
     {"regions", WF_ARG_LIST, "{}", 1, 0, "where the nodes are: { {region=, count=}, ... }",
-     .elem = WF_ARG_RECORD, .fields = region_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = wf_net_region_fields, .nfields = 3},
     {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15,
      "each node's uplink, bit/s (CometBFT's QA network caps nodes at 1 Gbit/s)"},
     {"downlink", WF_ARG_NUM, "0", 0, 1e15, "each node's downlink, bit/s (0: as the uplink)"},

@@ -147,6 +147,8 @@ wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes,
  * arrays the caller frees. */
 uint32_t wf_net_place_nodes(const wf_args *a, const char *count_key, const wf_net *net,
                             uint16_t **region, double **up, double **down, wf_error *err);
+/* The fields of those records, for a builder's 'regions' argument (.fields, .nfields = 3). */
+extern const wf_arg_spec wf_net_region_fields[3];
 
 /* The network model: weft.network{...} and weft.partition{...}. */
 extern const wf_model wf_model_net;

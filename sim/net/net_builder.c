@@ -64,6 +64,12 @@ static int network_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_err
   return 0;
 }
 
+const wf_arg_spec wf_net_region_fields[3] = {
+    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
+    {"count", WF_ARG_INT, NULL, 1, 1e8, "nodes in it"},
+    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the builder's)"},
+};
+
 uint32_t wf_net_place_nodes(const wf_args *a, const char *count_key, const wf_net *net,
                             uint16_t **region, double **up, double **down, wf_error *err) {
   const wf_arg_value *list = wf_arg(a, "regions");
