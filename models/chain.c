@@ -34,6 +34,10 @@ enum {
   K_NEXT_HEIGHT,
   K_OFFLINE,
   K_ONLINE,
+  K_SLOW,     /* processing of received messages slows down (payload: the extra delay) */
+  K_CRASH,
+  K_RESTART,
+  K_DEFERRED, /* a received message a slow node gets to now */
   K_CATCHUP,
   K_TX_CHECKED, /* CheckTx of a transaction is done */
   K_APPLIED,    /* a committed block has been executed: update the mempool, tell clients */
@@ -50,6 +54,7 @@ enum { R_DATA = 0, R_VOTES = 1 };
 typedef struct offline_fault {
   uint32_t node;
   wf_time from, to;
+  wf_time delay; /* slow faults: the extra processing per received message */
 } offline_fault;
 
 /* A block: its transactions and what executing them gives. Made by its proposer and kept in
@@ -101,8 +106,8 @@ typedef struct chain_cfg {
   wf_time exec, sleep;  /* per block on top of its transactions; the gossip routines' sleep */
   blockstore store;
   uint64_t send_rate_bps;
-  offline_fault *faults, *byz;
-  uint32_t nfaults, nbyz;
+  offline_fault *faults, *byz, *slow, *crash;
+  uint32_t nfaults, nbyz, nslow, ncrash;
   equiv eq[EQUIV_RING]; /* shared by the Byzantine validators (on one rank, like the chain) */
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
@@ -159,7 +164,11 @@ typedef struct val_node {
   peer *peers;
   uint32_t deg, me;
   g_height slot[SLOTS];
-  int offline, catching_up;
+  int offline, catching_up, crashed;
+  uint32_t epoch;   /* lives of the process: a crash starts the next */
+  tm_value decided_value; /* what it last decided, for a restart that finds the height done */
+  wf_time slow;     /* extra processing per received message while slow (0: none) */
+  wf_time cpu_free; /* when the slow node is done with the messages before */
   int64_t target; /* catching up to this height */
   /* Proposer selection as consensus/state.go does it: `hset` is the set of the current height
    * (incremented once per height), `rset` that of the current round, incremented from the
@@ -173,6 +182,24 @@ typedef struct val_node {
   wf_time check_free; /* when CheckTx is next free */
   int64_t applied;    /* the last height whose block this node applied to its mempool */
 } val_node;
+
+/* A node's own timers and deferred work carry the process's life they were set in: a crash
+ * loses them (they fire into a later life and are ignored). The fault schedule is not the
+ * process's and is sent without one. */
+#define EPOCH_BYTES 8
+static void self_send(val_node *v, wf_time delay, uint16_t kind, const void *body, size_t len) {
+  unsigned char buf[WF_PAYLOAD_MAX];
+  memcpy(buf, &v->epoch, sizeof v->epoch);
+  if (len) memcpy(buf + EPOCH_BYTES, body, len);
+  wf_send(v->lp, wf_lp_id(v->lp), delay, kind, buf, EPOCH_BYTES + len);
+}
+
+typedef struct deferred_msg { /* K_DEFERRED: a received message, held while a node is slow */
+  wf_lpid src;
+  uint16_t kind;
+  uint8_t len, pad;
+  unsigned char data[WF_NET_PAYLOAD_MAX];
+} deferred_msg;
 
 typedef struct applied_msg { /* K_APPLIED */
   int64_t h;
@@ -420,13 +447,12 @@ static int start_parts(val_node *v, g_round *rd, tm_value val) {
 
 static void need_wake(val_node *v, uint32_t j, int routine) {
   peer *p = &v->peers[j];
-  if (p->wake[routine] || v->offline) return;
+  if (p->wake[routine] || v->offline || v->crashed) return;
   wf_time now = wf_now(v->lp), t = p->phase[routine];
   if (now > t) t += (now - t + v->c->sleep - 1) / v->c->sleep * v->c->sleep;
   p->wake[routine] = 1;
   uint32_t arg = j;
-  wf_send(v->lp, wf_lp_id(v->lp), t - now, routine == R_DATA ? K_WAKE_DATA : K_WAKE_VOTES, &arg,
-          sizeof arg);
+  self_send(v, t - now, routine == R_DATA ? K_WAKE_DATA : K_WAKE_VOTES, &arg, sizeof arg);
 }
 
 static void wake_lacking(val_node *v, uint64_t have, int routine) {
@@ -688,7 +714,7 @@ static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
 static void host_timeout(void *ud, int kind, int64_t h, int32_t r, wf_time after) {
   val_node *v = ud;
   timeout_msg m = {h, r, kind};
-  wf_send(v->lp, wf_lp_id(v->lp), after, K_TIMEOUT, &m, sizeof m);
+  self_send(v, after, K_TIMEOUT, &m, sizeof m);
 }
 
 static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
@@ -699,6 +725,7 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   wf_send(v->lp, c->monitor, c->vtype.min_delay, M_COMMIT, &m, sizeof m);
   g_height *s = slot_of(v, h);
   if (s) s->decided = r;
+  v->decided_value = val;
   if (r > 0) wf_count(v->lp, c->m_rounds, (uint64_t)r);
   if (h > c->store.committed) { /* the chain's record of what each height committed */
     c->store.committed = h;
@@ -710,10 +737,10 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   blk *b = store_get(&c->store, val);
   wf_time exec = b ? b->exec : c->exec;
   applied_msg a = {h, val};
-  wf_send(v->lp, wf_lp_id(v->lp), exec, K_APPLIED, &a, sizeof a);
+  self_send(v, exec, K_APPLIED, &a, sizeof a);
   wf_time wait = c->to.commit > exec ? c->to.commit : exec;
   int64_t next = h + 1;
-  wf_send(v->lp, wf_lp_id(v->lp), wait, K_NEXT_HEIGHT, &next, sizeof next);
+  self_send(v, wait, K_NEXT_HEIGHT, &next, sizeof next);
 }
 
 static void host_equivocation(void *ud, uint32_t validator, int type, int64_t h, int32_t r) {
@@ -812,7 +839,7 @@ static void on_tx(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
   wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
   v->check_free = start + v->c->check_tx;
   checked_msg m = {*t, client, from};
-  wf_send(v->lp, wf_lp_id(v->lp), v->check_free - now, K_TX_CHECKED, &m, sizeof m);
+  self_send(v, v->check_free - now, K_TX_CHECKED, &m, sizeof m);
 }
 
 typedef struct apply_ctx {
@@ -920,7 +947,7 @@ static void fall_behind(val_node *v, int64_t h) {
     t += wf_net_ser_down(v->c->net, v->port.node, (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes)) +
          wf_net_min_delay(v->c->net);
   }
-  wf_send(v->lp, wf_lp_id(v->lp), t, K_CATCHUP, &h, sizeof h);
+  self_send(v, t, K_CATCHUP, &h, sizeof h);
 }
 
 static void completed(val_node *v, g_height *s, int32_t r);
@@ -1029,7 +1056,11 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
   memcpy(&m, msg->data, sizeof m);
   if (msg->kind == M_STEP) {
     peer *p = &v->peers[j];
-    if (m.type) { /* the peer reconnected: it holds nothing we sent it before */
+    if (m.type) { /* the peer reconnected: it holds nothing we sent it before, and it learns
+                   * where we are as a new connection does (the reactor's AddPeer) */
+      wire_msg back = {v->tm.height, v->tm.round, -1, 0, 0, 0};
+      wf_net_send(v->lp, v->c->net, &v->port, &p->small, p->lp, STEP_BYTES, M_STEP, v->c->cls_step,
+                  &back, sizeof back);
       uint64_t keep = ~(1ull << j);
       for (int k = 0; k < SLOTS; k++)
         for (int32_t r = 0; v->slot[k].h && r < v->slot[k].nrounds; r++) {
@@ -1117,6 +1148,17 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
       wf_send(lp, wf_lp_id(lp), c->faults[i].from, K_OFFLINE, &k, sizeof k);
       wf_send(lp, wf_lp_id(lp), c->faults[i].to, K_ONLINE, &k, sizeof k);
     }
+  for (uint32_t i = 0; i < c->nslow; i++)
+    if (c->slow[i].node == v->me) {
+      wf_time none = 0;
+      wf_send(lp, wf_lp_id(lp), c->slow[i].from, K_SLOW, &c->slow[i].delay, sizeof(wf_time));
+      wf_send(lp, wf_lp_id(lp), c->slow[i].to, K_SLOW, &none, sizeof none);
+    }
+  for (uint32_t i = 0; i < c->ncrash; i++)
+    if (c->crash[i].node == v->me) {
+      wf_send(lp, wf_lp_id(lp), c->crash[i].from, K_CRASH, NULL, 0);
+      wf_send(lp, wf_lp_id(lp), c->crash[i].to, K_RESTART, NULL, 0);
+    }
   enter_height(v, 1);
 }
 
@@ -1126,14 +1168,75 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   chain_cfg *c = v->c;
   if (wf_net_owns(ev)) {
     wf_net_msg msg;
-    if (wf_net_receive(lp, c->net, &v->port, ev, &msg) && !v->offline) on_wire(v, &msg);
+    if (!wf_net_receive(lp, c->net, &v->port, ev, &msg) || v->offline || v->crashed) return;
+    if (!v->slow) {
+      on_wire(v, &msg);
+      return;
+    }
+    /* A slow node handles what it receives one message at a time, `slow` each. */
+    wf_time now = wf_now(lp), start = v->cpu_free > now ? v->cpu_free : now;
+    v->cpu_free = start + v->slow;
+    deferred_msg d = {msg.src, msg.kind, msg.len, 0, {0}};
+    memcpy(d.data, msg.data, msg.len);
+    self_send(v, v->cpu_free - now, K_DEFERRED, &d, sizeof d);
     return;
   }
+  if (v->crashed && ev->kind != K_RESTART) return; /* a process that is down does nothing */
+  /* The node's own work (all kinds but the fault schedule's) belongs to one life. */
+  int fault = ev->kind == K_OFFLINE || ev->kind == K_ONLINE || ev->kind == K_SLOW ||
+              ev->kind == K_CRASH || ev->kind == K_RESTART;
+  const unsigned char *body = fault ? ev->data : ev->data + EPOCH_BYTES;
+  if (!fault) {
+    uint32_t epoch;
+    memcpy(&epoch, ev->data, sizeof epoch);
+    if (epoch != v->epoch) return;
+  }
   switch (ev->kind) {
+  case K_DEFERRED: {
+    deferred_msg d;
+    memcpy(&d, body, sizeof d);
+    wf_net_msg msg = {d.src, 0, d.kind, 0, d.len, 0, d.data};
+    if (!v->offline) on_wire(v, &msg);
+    return;
+  }
+  case K_SLOW:
+    memcpy(&v->slow, ev->data, sizeof v->slow);
+    return;
+  case K_CRASH: {
+    /* The process stops: timers and messages are lost, the mempool with them (it lives in
+     * memory); consensus state survives in the WAL. */
+    v->crashed = 1;
+    v->epoch++;
+    v->cpu_free = v->check_free = 0;
+    for (uint32_t i = 0; i < v->mp.n; i++) wf_gauge_add(lp, c->g_mempool, -1);
+    wf_mempool_free(&v->mp);
+    if (wf_mempool_init(&v->mp, c->mempool_size, c->mempool_bytes, c->cache_size) != 0)
+      wf_lp_fail(lp, "out of memory for its mempool");
+    for (uint32_t j = 0; j < v->deg; j++) v->peers[j].wake[0] = v->peers[j].wake[1] = 0;
+    return;
+  }
+  case K_RESTART:
+    v->crashed = 0;
+    v->catching_up = 0;
+    announce(v, 1);
+    for (uint32_t j = 0; j < v->deg; j++) {
+      need_wake(v, j, R_DATA);
+      need_wake(v, j, R_VOTES);
+    }
+    /* Back from the WAL: a height decided before the crash is executed again (the handshake
+     * replays it) and the next starts; otherwise the step's timers are set again. A node left
+     * behind catches up from its peers' round steps. */
+    if (v->tm.decided) {
+      apply_block(v, v->tm.height, v->decided_value);
+      enter_height(v, v->tm.height + 1);
+    } else {
+      tm_resume(&v->tm);
+    }
+    return;
   case K_WAKE_DATA:
   case K_WAKE_VOTES: {
     uint32_t j;
-    memcpy(&j, ev->data, sizeof j);
+    memcpy(&j, body, sizeof j);
     int routine = ev->kind == K_WAKE_DATA ? R_DATA : R_VOTES;
     v->peers[j].wake[routine] = 0;
     if (v->offline) return;
@@ -1145,14 +1248,14 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   }
   case K_TIMEOUT: {
     timeout_msg m;
-    memcpy(&m, ev->data, sizeof m);
+    memcpy(&m, body, sizeof m);
     wf_count(lp, c->m_timeouts, m.h == v->tm.height && m.r == v->tm.round);
     tm_timeout(&v->tm, m.kind, m.h, m.r);
     return;
   }
   case K_NEXT_HEIGHT: {
     int64_t h;
-    memcpy(&h, ev->data, sizeof h);
+    memcpy(&h, body, sizeof h);
     if (!v->catching_up && h == v->tm.height + 1) enter_height(v, h);
     return;
   }
@@ -1167,13 +1270,13 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   }
   case K_TX_CHECKED: {
     checked_msg m;
-    memcpy(&m, ev->data, sizeof m);
+    memcpy(&m, body, sizeof m);
     admit(v, &m.tx, m.client, m.from);
     return;
   }
   case K_APPLIED: {
     applied_msg m;
-    memcpy(&m, ev->data, sizeof m);
+    memcpy(&m, body, sizeof m);
     apply_block(v, m.h, m.v);
     return;
   }
@@ -1317,6 +1420,19 @@ static const wf_arg_spec liar_fields[] = {
     {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it stops (default: never)"},
 };
 
+static const wf_arg_spec slow_fields[] = {
+    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
+    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it slows down"},
+    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it recovers (default: never)"},
+    {"delay", WF_ARG_DURATION, NULL, 1e-9, 3600, "extra processing per received message"},
+};
+
+static const wf_arg_spec crash_fields[] = {
+    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
+    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when its process stops"},
+    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it restarts (default: never)"},
+};
+
 static const wf_arg_spec chain_args[] = {
     {"network", WF_ARG_HANDLE, NULL, 1, 0, "the network the validators join", .kind = "network"},
     {"validators", WF_ARG_INT, "4", 1, 1e6,
@@ -1373,6 +1489,12 @@ static const wf_arg_spec chain_args[] = {
     {"byzantine", WF_ARG_LIST, "{}", 1, 0,
      "validators that equivocate (two blocks, two votes: one to each half of their peers)",
      .elem = WF_ARG_RECORD, .fields = liar_fields, .nfields = 3},
+    {"slow", WF_ARG_LIST, "{}", 1, 0,
+     "validators that handle what they receive slowly: { {validator=, from=, to=, delay=}, ... }",
+     .elem = WF_ARG_RECORD, .fields = slow_fields, .nfields = 4},
+    {"crash", WF_ARG_LIST, "{}", 1, 0,
+     "validators whose process stops and restarts: { {validator=, from=, to=}, ... }",
+     .elem = WF_ARG_RECORD, .fields = crash_fields, .nfields = 3},
 };
 
 wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
@@ -1466,16 +1588,20 @@ static int read_schedule(wf_engine *eng, chain_cfg *c, const wf_args *a, const c
       return wf_error_set(err, "'%s[%u].validator' = %lld: the chain has validators 1 to %u", key,
                           i + 1, (long long)who, c->n);
     if (to <= from) return wf_error_set(err, "'%s[%u]': 'to' must be after 'from'", key, i + 1);
-    (*out)[i] = (offline_fault){(uint32_t)who - 1, from, to};
+    (*out)[i] = (offline_fault){(uint32_t)who - 1, from, to, 0};
   }
   return 0;
 }
 
 static int read_faults(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
-  return read_schedule(eng, c, a, "offline", &c->faults, &c->nfaults, err) == 0 &&
-                 read_schedule(eng, c, a, "byzantine", &c->byz, &c->nbyz, err) == 0
-             ? 0
-             : -1;
+  if (read_schedule(eng, c, a, "offline", &c->faults, &c->nfaults, err) != 0 ||
+      read_schedule(eng, c, a, "byzantine", &c->byz, &c->nbyz, err) != 0 ||
+      read_schedule(eng, c, a, "slow", &c->slow, &c->nslow, err) != 0 ||
+      read_schedule(eng, c, a, "crash", &c->crash, &c->ncrash, err) != 0)
+    return -1;
+  const wf_arg_value *f = wf_arg(a, "slow");
+  for (uint32_t i = 0; i < f->n; i++) c->slow[i].delay = wf_arg_field(&f->elems[i], "delay")->t;
+  return 0;
 }
 
 static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {

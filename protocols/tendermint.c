@@ -276,3 +276,19 @@ void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round) {
     return;
   run_rules(s);
 }
+
+void tm_resume(tm_state *s) {
+  if (s->decided || s->round < 0 || s->round >= s->nrounds) return;
+  const tm_host *h = s->host;
+  tm_round *rd = &s->rounds[s->round];
+  if (s->step == TM_STEP_PROPOSE)
+    h->timeout(h->ud, TM_TIMEOUT_PROPOSE, s->height, s->round,
+               timeout_of(s, TM_TIMEOUT_PROPOSE, s->round));
+  if (s->step == TM_STEP_PREVOTE && rd->votes[TM_PREVOTE].any_fired)
+    h->timeout(h->ud, TM_TIMEOUT_PREVOTE, s->height, s->round,
+               timeout_of(s, TM_TIMEOUT_PREVOTE, s->round));
+  if (rd->votes[TM_PRECOMMIT].any_fired)
+    h->timeout(h->ud, TM_TIMEOUT_PRECOMMIT, s->height, s->round,
+               timeout_of(s, TM_TIMEOUT_PRECOMMIT, s->round));
+  run_rules(s);
+}

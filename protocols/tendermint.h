@@ -109,6 +109,9 @@ void tm_start_height(tm_state *s, int64_t height);
 void tm_proposal(tm_state *s, int64_t height, int32_t round, tm_value v, int32_t pol_round);
 void tm_vote(tm_state *s, uint32_t validator, int type, int64_t height, int32_t round, tm_value v);
 void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round);
+/* After a restart (the process was down, its timers lost; its state came back from the WAL):
+ * sets again the timeouts the current step waits on, then applies the rules. */
+void tm_resume(tm_state *s);
 /* The value with +2/3 of the power among the votes of `type` in `round`, if any. */
 int tm_majority(const tm_state *s, int32_t round, int type, tm_value *v);
 /* The round's data (NULL when the round is beyond what the machine has seen). */

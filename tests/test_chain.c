@@ -286,6 +286,79 @@ static void an_offline_validator_comes_back(void **unused) {
   blocks_free(&b);
 }
 
+/* Proposer 0's turns: committed by it in round 0 within [t0, t1) s, and heights in that
+ * window that needed round 1. */
+static void turns(const blocks *b, double t0, double t1, int *own, int *late) {
+  *own = *late = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (b->t[i] < t0 * 1e9 || b->t[i] >= t1 * 1e9) continue;
+    *own += b->proposer[i] == 0 && b->round[i] == 0;
+    *late += b->round[i] == 1;
+  }
+}
+
+static void slow_and_crashed_validators(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  int own, late;
+  snprintf(opts, sizeof opts, fast, 4);
+  /* 5 s to handle each message: it learns of every commit far too late to propose in time. */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, slow = {{validator = 1, from = '0s', "
+           "delay = '5s'}}, %s}",
+           opts);
+  blocks b = run_chain(body, "40s");
+  turns(&b, 2, 40, &own, &late);
+  assert_int_equal(own, 0);
+  assert_true(late >= 3);
+  blocks_free(&b);
+  /* A crash from 5 s to 15 s: its turns need round 1 while it is down; restarted, it catches
+   * up and proposes again. */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, crash = {{validator = 1, from = '5s', "
+           "to = '15s'}}, %s}",
+           opts);
+  b = run_chain(body, "40s");
+  turns(&b, 6, 15, &own, &late);
+  assert_true(own == 0 && late >= 1);
+  turns(&b, 20, 40, &own, &late);
+  assert_true(own >= 3 && late == 0);
+  blocks_free(&b);
+  /* Down from 9.0045 s, inside height 10 (before it committed it: its timers are lost), back
+   * at 9.3 s: it sets its step's timers again, catches up on height 10 from its peers at once,
+   * and proposes height 11 in round 0, timeout_commit after its own late commit of 10. */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, crash = {{validator = 1, from = '9.0045s', "
+           "to = '9.3s'}}, %s}",
+           opts);
+  b = run_chain(body, "20s");
+  int h11 = 0;
+  for (size_t i = 0; i < b.n; i++) {
+    assert_int_equal((int)b.round[i], 0);
+    if (b.height[i] == 11) {
+      h11 = 1;
+      assert_int_equal((int)b.proposer[i], 0);
+      assert_true(b.t[i] > 10.3e9 && b.t[i] < 10.302e9);
+    }
+  }
+  assert_true(h11 && b.n >= 18);
+  blocks_free(&b);
+  /* The proposer of height 10 dies for good in it, before its proposal left, and validator 1
+   * is down from then to 9.3 s: the two left need validator 1's prevote, which only its
+   * timeout_propose, set again at the restart, gives (3 s later); then round 1 commits. A
+   * restart that did not set its timers again would halt the chain here. */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, crash = {{validator = 2, from = '9.0045s'}, "
+           "{validator = 1, from = '9.0045s', to = '9.3s'}}, %s}",
+           opts);
+  b = run_chain(body, "16s");
+  assert_true(b.n >= 10);
+  assert_int_equal((int)b.height[9], 10);
+  assert_int_equal((int)b.round[9], 1);
+  assert_true(b.t[9] > 13.3e9 && b.t[9] < 13.31e9);
+  blocks_free(&b);
+}
+
 static void more_than_a_third_offline_halts(void **unused) {
   (void)unused;
   char body[1024], opts[256];
@@ -599,6 +672,7 @@ int main(void) {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
       cmocka_unit_test(offline_proposer_commits_in_round_one),
       cmocka_unit_test(an_offline_validator_comes_back),
+      cmocka_unit_test(slow_and_crashed_validators),
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),
