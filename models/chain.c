@@ -38,6 +38,7 @@ enum {
   K_CRASH,
   K_RESTART,
   K_DEFERRED, /* a received message a slow node gets to now */
+  K_HEALED,   /* a cut of the network ended: connections come back */
   K_CATCHUP,
   K_TX_CHECKED, /* CheckTx of a transaction is done */
   K_APPLIED,    /* a committed block has been executed: update the mempool, tell clients */
@@ -112,7 +113,7 @@ typedef struct chain_cfg {
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
       m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence;
-  wf_record *blocks;
+  wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
 } chain_cfg;
 
@@ -1154,6 +1155,13 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
       wf_send(lp, wf_lp_id(lp), c->slow[i].from, K_SLOW, &c->slow[i].delay, sizeof(wf_time));
       wf_send(lp, wf_lp_id(lp), c->slow[i].to, K_SLOW, &none, sizeof none);
     }
+  /* A cut drops connections (or holds their data); when it heals, peers reconnect and start
+   * afresh, which is what lets gossip resend what a dropping cut lost. */
+  for (uint32_t i = 0; i < wf_net_cut_count(c->net); i++) {
+    wf_time t1, t2;
+    wf_net_cut_span(c->net, i, &t1, &t2);
+    wf_send(lp, wf_lp_id(lp), t2, K_HEALED, NULL, 0);
+  }
   for (uint32_t i = 0; i < c->ncrash; i++)
     if (c->crash[i].node == v->me) {
       wf_send(lp, wf_lp_id(lp), c->crash[i].from, K_CRASH, NULL, 0);
@@ -1184,7 +1192,7 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   if (v->crashed && ev->kind != K_RESTART) return; /* a process that is down does nothing */
   /* The node's own work (all kinds but the fault schedule's) belongs to one life. */
   int fault = ev->kind == K_OFFLINE || ev->kind == K_ONLINE || ev->kind == K_SLOW ||
-              ev->kind == K_CRASH || ev->kind == K_RESTART;
+              ev->kind == K_CRASH || ev->kind == K_RESTART || ev->kind == K_HEALED;
   const unsigned char *body = fault ? ev->data : ev->data + EPOCH_BYTES;
   if (!fault) {
     uint32_t epoch;
@@ -1283,6 +1291,14 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   case K_OFFLINE:
     v->offline = 1;
     return;
+  case K_HEALED:
+    if (v->offline) return;
+    announce(v, 1);
+    for (uint32_t j = 0; j < v->deg; j++) {
+      need_wake(v, j, R_DATA);
+      need_wake(v, j, R_VOTES);
+    }
+    return;
   case K_ONLINE:
     v->offline = 0;
     announce(v, 1);
@@ -1353,15 +1369,49 @@ typedef struct monitor {
   committed *c; /* by height */
   int64_t cap;
   uint64_t price; /* the base price the gauge shows */
+  uint32_t heals; /* cuts of the network healed so far whose next commit is not yet written */
+  uint32_t healed[64];
+  wf_time healed_at[64];
 } monitor;
 
+typedef struct heal_row {
+  uint32_t chain, cut;
+  uint64_t healed_ns, commit_ns, gap_ns, height;
+} heal_row;
+
+static const wf_column heal_cols[] = {
+    {"chain", WF_COL_U32, offsetof(heal_row, chain), sizeof(uint32_t), NULL},
+    {"cut", WF_COL_U32, offsetof(heal_row, cut), sizeof(uint32_t), NULL},
+    {"healed_ns", WF_COL_U64, offsetof(heal_row, healed_ns), sizeof(uint64_t), "ns"},
+    {"commit_ns", WF_COL_U64, offsetof(heal_row, commit_ns), sizeof(uint64_t), "ns"},
+    {"gap_ns", WF_COL_U64, offsetof(heal_row, gap_ns), sizeof(uint64_t), "ns"},
+    {"height", WF_COL_U64, offsetof(heal_row, height), sizeof(uint64_t), NULL},
+};
+
+enum { MON_COMMIT = M_COMMIT, MON_HEAL = M_COMMIT + 1 };
+
+/* The monitor watches the network's cuts heal: the first commit after each is reported
+ * (/records/chain_heals: how long the chain took to commit again). */
 static void mon_init(wf_lp *lp, void *state, const void *cfg) {
-  (void)lp, (void)state, (void)cfg;
+  (void)state;
+  const chain_cfg *c = cfg;
+  for (uint32_t i = 0; i < wf_net_cut_count(c->net); i++) {
+    wf_time t1, t2;
+    wf_net_cut_span(c->net, i, &t1, &t2);
+    wf_send(lp, wf_lp_id(lp), t2, MON_HEAL, &i, sizeof i);
+  }
 }
 
 static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
   monitor *mo = state;
   const chain_cfg *c = wf_lp_cfg(lp);
+  if (ev->kind == MON_HEAL) {
+    if (mo->heals < 64) {
+      memcpy(&mo->healed[mo->heals], ev->data, sizeof(uint32_t));
+      mo->healed_at[mo->heals++] = wf_now(lp);
+    }
+    return;
+  }
   commit_msg m;
   memcpy(&m, ev->data, sizeof m);
   if (m.h >= mo->cap) {
@@ -1393,6 +1443,12 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (prev) wf_hist_add(lp, c->h_interval, m.t - prev);
     wf_count(lp, c->m_blocks, 1);
     wf_gauge_add(lp, c->g_height, 1);
+    for (uint32_t i = 0; i < mo->heals; i++) {
+      heal_row hr = {c->id, mo->healed[i], mo->healed_at[i], m.t,
+                     m.t > mo->healed_at[i] ? m.t - mo->healed_at[i] : 0, (uint64_t)m.h};
+      wf_record_append(lp, c->heals, &hr);
+    }
+    mo->heals = 0;
     return;
   }
   if (k->v != m.v)
@@ -1551,6 +1607,10 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   c->blocks = wf_record_define(eng, "blocks", block_cols, sizeof block_cols / sizeof *block_cols,
                                sizeof(block_row), "one row per committed height", err);
   if (!c->blocks) return -1;
+  c->heals = wf_record_define(eng, "chain_heals", heal_cols, sizeof heal_cols / sizeof *heal_cols,
+                              sizeof(heal_row),
+                              "per healed cut of the network: the chain's next commit", err);
+  if (!c->heals) return -1;
   wf_net *net = (wf_net *)c->net;
   int p = wf_net_class(net, "proposal", err), b = wf_net_class(net, "block_part", err),
       v = wf_net_class(net, "vote", err), st = wf_net_class(net, "round_step", err);

@@ -359,6 +359,56 @@ static void slow_and_crashed_validators(void **unused) {
   blocks_free(&b);
 }
 
+static void a_partition_heals(void **unused) {
+  (void)unused;
+  /* Two validators in each of two regions, the regions cut from each other from 5 s to 15 s:
+   * neither side has +2/3, so nothing commits, and nobody's timers run past the prevotes (no
+   * +2/3 of any vote either). When the cut heals, held messages arrive (buffer) or, dropped,
+   * are sent again as peers reconnect (drop); the height commits at once, and the chain
+   * reports how long it took in /records/chain_heals. */
+  for (int drop = 0; drop < 2; drop++) {
+    char script[1024];
+    snprintf(script, sizeof script,
+             "local net = weft.network{partition_mode = '%s'}\n"
+             "weft.chain{network = net, validators = 4,\n"
+             "  regions = {{region = 'us-east-1', count = 2}, {region = 'eu-west-1', count = 2}}}\n"
+             "weft.partition{network = net, from = '5s', to = '15s', regions = {'eu-west-1'}}\n"
+             "weft.run{end_time = '25s'}\n",
+             drop ? "drop" : "buffer");
+    const char *path = wf_test_write("heal.lua", script);
+    wf_error err = {0};
+    wf_engine *eng = wf_engine_new(&err);
+    wf_scenario_in in = {.path = path, .models = models, .nmodels = 4};
+    wf_scenario_out sc;
+    if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
+    const char *h5 = wf_test_path("heal.h5");
+    wf_trace *t = wf_trace_create(h5, &err);
+    wf_run_opts o = {.end_time = sc.end_time, .seed = 1, .trace = t};
+    wf_run_stats st;
+    if (!t || wf_engine_run(eng, &o, &st, &err) != 0 || wf_trace_close(t, &err) != 0)
+      fail_msg("%s", err.msg);
+    wf_engine_free(eng);
+    wf_scenario_out_free(&sc);
+    wf_trace_reader *r = wf_trace_open(h5, &err);
+    size_t n, nb;
+    double *healed = wf_trace_table_column(r, "records", "chain_heals", "healed_ns", &n, &err);
+    double *gap = wf_trace_table_column(r, "records", "chain_heals", "gap_ns", &n, &err);
+    double *bt = wf_trace_table_column(r, "records", "blocks", "t_ns", &nb, &err);
+    if (!healed || !gap || !bt) fail_msg("%s", err.msg);
+    assert_int_equal(n, 1);
+    assert_true(healed[0] == 15e9);
+    print_message("%s: the next commit %.1f ms after the cut healed\n", drop ? "drop" : "buffer",
+                  gap[0] / 1e6);
+    assert_true(gap[0] > 0 && gap[0] < 1e9);
+    size_t during = 0, after = 0;
+    for (size_t i = 0; i < nb; i++) during += bt[i] > 5.1e9 && bt[i] < 15e9, after += bt[i] > 15e9;
+    assert_int_equal(during, 0);
+    assert_true(after >= 5);
+    free(healed), free(gap), free(bt);
+    wf_trace_reader_close(r);
+  }
+}
+
 static void more_than_a_third_offline_halts(void **unused) {
   (void)unused;
   char body[1024], opts[256];
@@ -673,6 +723,7 @@ int main(void) {
       cmocka_unit_test(offline_proposer_commits_in_round_one),
       cmocka_unit_test(an_offline_validator_comes_back),
       cmocka_unit_test(slow_and_crashed_validators),
+      cmocka_unit_test(a_partition_heals),
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),

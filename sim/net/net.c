@@ -269,6 +269,15 @@ int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uin
   return 0;
 }
 
+uint32_t wf_net_cut_count(const wf_net *net) {
+  return net->ncuts;
+}
+
+void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2) {
+  *t1 = net->cuts[i].t1;
+  *t2 = net->cuts[i].t2;
+}
+
 int wf_net_class(wf_net *net, const char *name, wf_error *err) {
   for (uint32_t i = 0; i < net->nclasses; i++)
     if (strcmp(net->class_name[i], name) == 0) return (int)i;

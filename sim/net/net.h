@@ -81,6 +81,9 @@ int wf_net_node_region(const wf_net *net, uint32_t node);
  * entries) when by_region, else a per-node flag array (node_count entries). */
 int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uint8_t *members,
                    wf_error *err);
+/* The cuts added so far: how many, and cut i's start and end. */
+uint32_t wf_net_cut_count(const wf_net *net);
+void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2);
 /* A message class by name (created on first use): its delivery latency goes to the histogram
  * /histograms/net_delay_<name>. Up to 32 classes. */
 int wf_net_class(wf_net *net, const char *name, wf_error *err);
