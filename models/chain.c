@@ -91,8 +91,9 @@ typedef struct chain_cfg {
   const wf_net *net;
   wf_peer_graph g;
   uint32_t n, id;
+  uint32_t full;  /* full nodes: in the peer graph, gossiping and committing, never voting */
   char name[48]; /* its series are named after it */
-  wf_lpid first, monitor;
+  wf_lpid first, monitor, full_first; /* node i < n is LP first + i, else full_first + i - n */
   uint64_t *power;
   wf_validator *vals; /* the genesis validators (addresses and powers) */
   tm_timeouts to;
@@ -112,7 +113,8 @@ typedef struct chain_cfg {
   equiv eq[EQUIV_RING]; /* shared by the Byzantine validators (on one rank, like the chain) */
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
-      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence;
+      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence,
+      m_node_commits;
   wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
 } chain_cfg;
@@ -632,6 +634,11 @@ static tm_value host_new_value(void *ud, int64_t h, int32_t r) {
 
 /* ---- Byzantine validators: they equivocate to the two halves of their peers ---- */
 
+/* The LP of node u of the chain's peer graph (validators first, then full nodes). */
+static wf_lpid lp_of(const chain_cfg *c, uint32_t u) {
+  return u < c->n ? c->first + u : c->full_first + (u - c->n);
+}
+
 static int byzantine(const val_node *v) {
   wf_time now = wf_now(v->lp);
   for (uint32_t i = 0; i < v->c->nbyz; i++)
@@ -641,7 +648,7 @@ static int byzantine(const val_node *v) {
 
 /* A peer on the second side: an odd validator number. */
 static int side_b(const val_node *v, uint32_t j) {
-  return (v->peers[j].lp - v->c->first) & 1;
+  return v->c->g.adj[v->c->g.off[v->me] + j] & 1;
 }
 
 static const equiv *coalition(const chain_cfg *c, int64_t h, int32_t r) {
@@ -706,6 +713,7 @@ static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
   g_height *s = slot_of(v, h);
   g_round *rd = s ? round_of(v, s, r) : NULL;
   if (!rd) return;
+  if (v->me >= v->c->n) return; /* full nodes do not vote */
   g_vote *gv = &rd->votes[type][v->me];
   if (gv->val1) return;
   if (!byzantine(v) || !vote_twice(v, gv, type, h, r)) gv->val1 = val + 1;
@@ -721,6 +729,7 @@ static void host_timeout(void *ud, int kind, int64_t h, int32_t r, wf_time after
 static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   val_node *v = ud;
   chain_cfg *c = v->c;
+  wf_count(v->lp, c->m_node_commits, 1);
   uint32_t prop = r < v->nround_proposer ? v->round_proposer[r] : UINT32_MAX;
   commit_msg m = {h, wf_now(v->lp), r, val, v->me, prop};
   wf_send(v->lp, c->monitor, c->vtype.min_delay, M_COMMIT, &m, sizeof m);
@@ -1110,7 +1119,9 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
 static void val_init(wf_lp *lp, void *state, const void *cfg) {
   chain_cfg *c = (chain_cfg *)cfg;
   val_node *v = state;
-  v->lp = lp, v->c = c, v->me = wf_lp_id(lp) - c->first;
+  wf_lpid id = wf_lp_id(lp);
+  v->lp = lp, v->c = c;
+  v->me = id >= c->first && id < c->first + c->n ? id - c->first : c->n + (id - c->full_first);
   wf_net_port_init(lp, c->net, &v->port);
   v->deg = c->g.off[v->me + 1] - c->g.off[v->me];
   v->peers = calloc(v->deg ? v->deg : 1, sizeof *v->peers);
@@ -1129,14 +1140,14 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
   }
   for (uint32_t j = 0; j < v->deg; j++) {
     peer *p = &v->peers[j];
-    p->lp = c->first + c->g.adj[c->g.off[v->me] + j];
+    p->lp = lp_of(c, c->g.adj[c->g.off[v->me] + j]);
     p->h = 1; /* every node starts at height 1, round 0 */
     p->conn.bps = c->send_rate_bps;
     for (int r = 0; r < 2; r++) p->phase[r] = wf_rng_below(wf_lp_rng(lp), c->sleep);
   }
   v->host = (tm_host){v,           host_new_round, host_proposer,    host_new_value, host_propose,
                       host_vote,   host_timeout,   host_decide,      host_equivocation};
-  tm_init(&v->tm, &v->host, c->power, c->n, v->me, &c->to);
+  tm_init(&v->tm, &v->host, c->power, c->n, v->me < c->n ? v->me : UINT32_MAX, &c->to);
   wf_error err = {0};
   /* The set of height 1, as NewValidatorSet leaves it (its first election run). */
   if (wf_valset_new(&v->hset, c->vals, c->n, &err) != 0) {
@@ -1495,6 +1506,8 @@ static const wf_arg_spec chain_args[] = {
      "number of validators, round-robin over the table's regions (when 'regions' is empty)"},
     {"regions", WF_ARG_LIST, "{}", 1, 0, "where the validators are: { {region=, count=}, ... }",
      .elem = WF_ARG_RECORD, .fields = wf_net_region_fields, .nfields = 3},
+    {"full_nodes", WF_ARG_INT, "0", 0, 1e6,
+     "non-validating nodes: in the peer graph, relaying and committing, round-robin over regions"},
     {"power", WF_ARG_INT, "10", 1, 1e15, "voting power of each validator (when 'powers' is empty)"},
     {"powers", WF_ARG_LIST, "{}", 1, 1e15, "voting power per validator, in order",
      .elem = WF_ARG_INT},
@@ -1591,12 +1604,16 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
                                  "transactions in mempools, summed over validators", err);
   c->g_base_price = wf_chain_metric(eng, c->name, wf_gauge_define, "base_price", "nano-units/gas",
                                     "the fee market's base price of the latest block", err);
+  c->m_node_commits = wf_chain_metric(eng, c->name, wf_counter_define, "node_commits", "commits",
+                                      "heights committed by each node, validators and full "
+                                      "nodes, added up", err);
   c->m_residence = wf_chain_metric(eng, c->name, wf_counter_define, "mempool_residence", "ns",
                                      "time spent in mempools by the transactions that left them "
                                      "(per second: the mean number in the pools)", err);
   if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
       c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE ||
-      c->g_base_price == WF_METRIC_NONE || c->m_residence == WF_METRIC_NONE)
+      c->g_base_price == WF_METRIC_NONE || c->m_residence == WF_METRIC_NONE ||
+      c->m_node_commits == WF_METRIC_NONE)
     return -1;
   if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
       c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||
@@ -1728,18 +1745,34 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
     return wf_error_set(err, "'outbound' + 'inbound' = %u: at most %d peers per validator",
                         out + in, MAX_PEERS - 1);
   wf_peer_graph g;
-  if (wf_peer_graph_build(&g, c->n, out, in, (uint64_t)wf_arg_int(a, "graph_seed"), err) != 0)
+  uint32_t nodes = c->n + c->full;
+  if (wf_peer_graph_build(&g, nodes, out, in, (uint64_t)wf_arg_int(a, "graph_seed"), err) != 0)
     return -1;
-  uint32_t *off = wf_engine_alloc(eng, ((size_t)c->n + 1) * sizeof *off);
-  uint32_t *adj = wf_engine_alloc(eng, ((size_t)g.off[c->n] + 1) * sizeof *adj);
+  uint32_t *off = wf_engine_alloc(eng, ((size_t)nodes + 1) * sizeof *off);
+  uint32_t *adj = wf_engine_alloc(eng, ((size_t)g.off[nodes] + 1) * sizeof *adj);
   if (off && adj) {
-    memcpy(off, g.off, ((size_t)c->n + 1) * sizeof *off);
-    memcpy(adj, g.adj, (size_t)g.off[c->n] * sizeof *adj);
+    memcpy(off, g.off, ((size_t)nodes + 1) * sizeof *off);
+    memcpy(adj, g.adj, (size_t)g.off[nodes] * sizeof *adj);
   }
-  c->g = (wf_peer_graph){c->n, off, adj};
+  c->g = (wf_peer_graph){nodes, off, adj};
   wf_peer_graph_free(&g);
   if (!off || !adj) return wf_error_set(err, "out of memory");
   return define_outputs(eng, c, err);
+}
+
+/* Full nodes go round-robin over the network's regions, with the validators' bandwidth. */
+static int attach_full_nodes(chain_cfg *c, const wf_args *a, wf_error *err) {
+  uint16_t *region = malloc(c->full * sizeof *region);
+  double *up = malloc(c->full * sizeof *up), *down = malloc(c->full * sizeof *down);
+  double bw = wf_arg_num(a, "bandwidth"), dl = wf_arg_num(a, "downlink");
+  int rc = region && up && down ? 0 : wf_error_set(err, "out of memory");
+  for (uint32_t i = 0; rc == 0 && i < c->full; i++)
+    region[i] = (uint16_t)(i % wf_net_region_count(c->net)), up[i] = bw, down[i] = dl > 0 ? dl : bw;
+  if (rc == 0 && wf_net_attach((wf_net *)c->net, c->full_first, c->full, region, up, down, err) ==
+                     UINT32_MAX)
+    rc = -1;
+  free(region), free(up), free(down);
+  return rc;
 }
 
 static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
@@ -1749,6 +1782,7 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   uint16_t *region = NULL;
   double *up = NULL, *down = NULL;
   c->n = wf_net_place_nodes(a, "validators", c->net, &region, &up, &down, err);
+  c->full = (uint32_t)wf_arg_int(a, "full_nodes");
   /* The chain's id is its group's: unique in the world and the same on every rank. */
   uint32_t group = c->n ? wf_engine_new_group(eng) : 0;
   int rc = !c->n ? -1 : !group ? wf_error_set(err, "no group ids left") : 0;
@@ -1776,12 +1810,17 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
     c->monitor = c->first == WF_LP_NONE ? WF_LP_NONE
                                         : wf_engine_add_lps(eng, &c->mtype, 1, c, group, err);
     rc = c->first == WF_LP_NONE || c->monitor == WF_LP_NONE ? -1 : 0;
+    if (rc == 0 && c->full) {
+      c->full_first = wf_engine_add_lps(eng, &c->vtype, c->full, c, group, err);
+      rc = c->full_first == WF_LP_NONE ? -1 : 0;
+    }
   }
   if (rc == 0 &&
       wf_net_attach((wf_net *)c->net, c->first, c->n, region, up, down, err) == UINT32_MAX)
     rc = -1;
+  if (rc == 0 && c->full && attach_full_nodes(c, a, err) != 0) rc = -1;
   free(region), free(up), free(down);
-  if (rc == 0) *out = (wf_built){c->first, c->n + 1, c, "chain"};
+  if (rc == 0) *out = (wf_built){c->first, c->n + 1 + c->full, c, "chain"};
   return rc;
 }
 

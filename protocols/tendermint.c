@@ -86,12 +86,13 @@ int tm_majority(const tm_state *s, int32_t round, int type, tm_value *v) {
 }
 
 /* Signs and broadcasts this validator's vote, counting it at once (CometBFT's signAddVote). */
+/* A node that is not a validator (a full node) steps through the same rounds without voting. */
 static void cast(tm_state *s, int type, tm_value v) {
   if (s->me < s->n) {
     tm_round *rd = round_at(s, s->round);
     if (rd && !rd->votes[type].by_val[s->me]) add(s, &rd->votes[type], s->me, v);
+    s->host->vote(s->host->ud, type, s->height, s->round, v);
   }
-  s->host->vote(s->host->ud, type, s->height, s->round, v);
   s->step = type == TM_PREVOTE ? TM_STEP_PREVOTE : TM_STEP_PRECOMMIT;
 }
 
@@ -102,7 +103,8 @@ static void start_round(tm_state *s, int32_t r) {
   if (!rd) return;
   const tm_host *h = s->host;
   h->new_round(h->ud, s->height, r);
-  if (s->me < s->n && h->proposer(h->ud, s->height, r) == s->me) { /* lines 14-19 */
+  uint32_t proposer = h->proposer(h->ud, s->height, r); /* asked by non-validators too */
+  if (s->me < s->n && proposer == s->me) { /* lines 14-19 */
     tm_value v = s->valid_round >= 0 ? s->valid : h->new_value(h->ud, s->height, r);
     rd->proposal = v;
     rd->proposal_pol = s->valid_round;

@@ -409,6 +409,41 @@ static void a_partition_heals(void **unused) {
   }
 }
 
+static double *series(wf_trace_reader *r, const char *name, size_t *n) {
+  wf_error err = {0};
+  for (size_t i = 0; i < wf_trace_series_count(r); i++)
+    if (!strcmp(wf_trace_series_name(r, i), name)) {
+      double *v = wf_trace_series_read(r, i, n, &err);
+      if (!v) fail_msg("%s", err.msg);
+      return v;
+    }
+  fail_msg("no series %s", name);
+  return NULL;
+}
+
+static void full_nodes_relay_and_commit(void **unused) {
+  (void)unused;
+  /* 4 validators and 8 full nodes on one peer graph: the full nodes gossip and commit every
+   * height (checked by the safety monitor like the validators) but never vote, so the quorum
+   * stays 3 of the 4 validators' power. */
+  blocks b = run_chain("local c = weft.chain{network = net, validators = 4, full_nodes = 8}\n"
+                       "weft.load{chain = c, connections = 2, rate = 50, duration = '15s'}",
+                       "20s', sample = '20s"); /* one sample: the counters' totals */
+  assert_true(b.n >= 10);
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  size_t n;
+  double *commits = series(r, "chain1_node_commits", &n), *votes = series(r, "chain1_vote_msgs", &n);
+  /* Per second over 20 s: every node commits every height but possibly the last. */
+  double total = commits[0] * 20;
+  print_message("%zu blocks, %.0f node commits\n", b.n, total);
+  assert_true(total >= 12.0 * ((double)b.n - 1) && total <= 12.0 * (double)b.n);
+  assert_true(votes[0] > 0);
+  free(commits), free(votes);
+  wf_trace_reader_close(r);
+  blocks_free(&b);
+}
+
 static void more_than_a_third_offline_halts(void **unused) {
   (void)unused;
   char body[1024], opts[256];
@@ -471,6 +506,7 @@ static void real_gossip_commits_every_height_once(void **unused) {
   }
   blocks_free(&b);
 }
+
 
 /* ---- transactions ---- */
 
@@ -664,17 +700,6 @@ static void equivocation_below_a_third_is_safe(void **unused) {
   blocks_free(&b);
 }
 
-static double *series(wf_trace_reader *r, const char *name, size_t *n) {
-  wf_error err = {0};
-  for (size_t i = 0; i < wf_trace_series_count(r); i++)
-    if (!strcmp(wf_trace_series_name(r, i), name)) {
-      double *v = wf_trace_series_read(r, i, n, &err);
-      if (!v) fail_msg("%s", err.msg);
-      return v;
-    }
-  fail_msg("no series %s", name);
-  return NULL;
-}
 
 static void little_and_conservation_under_load(void **unused) {
   (void)unused;
@@ -724,6 +749,7 @@ int main(void) {
       cmocka_unit_test(an_offline_validator_comes_back),
       cmocka_unit_test(slow_and_crashed_validators),
       cmocka_unit_test(a_partition_heals),
+      cmocka_unit_test(full_nodes_relay_and_commit),
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),

@@ -9,6 +9,7 @@
 --   weft run scenarios/chains/cosmos_chain.lua --set fee_market=eip1559
 local p = weft.params {
   validators = 20,
+  full_nodes = 0,
   latency = "aws",        -- "aws": the 21 AWS regions; "none": one datacenter; "cometbft-qa":
                           -- the 13 zones of CometBFT's QA latency emulation
   rate = 50,              -- tx/s per connection
@@ -47,6 +48,7 @@ for i = 1, p.offline do offline[i] = { validator = i, from = "0s" } end
 local chain = weft.chain {
   network = net,
   validators = p.validators,
+  full_nodes = p.full_nodes,
   regions = regions,
   offline = offline,
   votes = p.votes,
