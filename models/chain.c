@@ -1826,7 +1826,9 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out) {
   const chain_cfg *c = handle;
-  *out = (wf_chain_info){c->net, c->first, c->n, c->id, c->max_block_bytes, c->max_block_gas, c->name};
+  *out = (wf_chain_info){c->net,           c->first,         c->n,          c->id,
+                         c->max_block_bytes, c->max_block_gas, c->name,     c->full_first,
+                         c->full};
 }
 
 static const wf_builder chain_builders[] = {

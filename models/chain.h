@@ -18,6 +18,8 @@ typedef struct wf_chain_info {
   uint32_t group;     /* its engine group (also its id in /records) */
   uint64_t max_block_bytes, max_block_gas; /* what one block may hold (gas 0: no limit) */
   const char *name; /* its name, which prefixes the series about it (NULL: none) */
+  wf_lpid full_first; /* full node i is LP full_first + i */
+  uint32_t full_nodes;
 } wf_chain_info;
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out);

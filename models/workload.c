@@ -416,7 +416,8 @@ const wf_arg_spec wf_load_args[] = {
     {"connections", WF_ARG_INT, "1", 1, 1e6,
      "client connections, each one LP sending to one validator (tm-load-test -c: 1)"},
     {"nodes", WF_ARG_LIST, "{}", 1, 1e6,
-     "the validators (numbered from 1) connections go to, round-robin ({}: all)",
+     "the nodes connections go to, round-robin: validators 1 to V, then full nodes V+1 on "
+     "({}: all validators)",
      .elem = WF_ARG_INT},
     {"region", WF_ARG_STR, "", 1, 0,
      "where the clients are (\"\": each in its validator's region)"},
@@ -617,9 +618,11 @@ static int place_clients(wf_engine *eng, load_cfg *c, const wf_args *a, uint16_t
                          wf_error *err) {
   const wf_arg_value *nodes = wf_arg(a, "nodes");
   for (uint32_t i = 0; i < nodes->n; i++)
-    if (nodes->elems[i].i > c->chain.validators)
-      return wf_error_set(err, "'nodes[%u]' = %lld: the chain has validators 1 to %u", i + 1,
-                          (long long)nodes->elems[i].i, c->chain.validators);
+    if (nodes->elems[i].i > (int64_t)c->chain.validators + c->chain.full_nodes)
+      return wf_error_set(err, "'nodes[%u]' = %lld: the chain has nodes 1 to %u (validators 1 "
+                               "to %u, then its full nodes)",
+                          i + 1, (long long)nodes->elems[i].i,
+                          c->chain.validators + c->chain.full_nodes, c->chain.validators);
   if (!(c->target = wf_engine_alloc(eng, c->n * sizeof *c->target)))
     return wf_error_set(err, "out of memory");
   const char *where = wf_arg_str(a, "region");
@@ -628,7 +631,8 @@ static int place_clients(wf_engine *eng, load_cfg *c, const wf_args *a, uint16_t
     return wf_error_set(err, "'region' = '%s': not a region of the network", where);
   for (uint32_t k = 0; k < c->n; k++) {
     uint32_t v = nodes->n ? (uint32_t)nodes->elems[k % nodes->n].i - 1 : k % c->chain.validators;
-    c->target[k] = c->chain.first + v;
+    c->target[k] = v < c->chain.validators ? c->chain.first + v
+                                           : c->chain.full_first + (v - c->chain.validators);
     int r = fixed;
     if (r < 0) r = wf_net_node_region(c->chain.net, wf_net_node_of(c->chain.net, c->target[k]));
     if (r < 0)

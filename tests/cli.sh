@@ -180,7 +180,7 @@ net "load negative rate" "net.lua:2: weft.load: 'rate' = -1 is outside" \
   "local c = weft.chain{network = net}; weft.load{chain = c, rate = -1}"
 net "load unknown tx type" "net.lua:2: weft.load: 'mix[2].type' = 'swap': expected bank_send, wasm_execute or inference" \
   "local c = weft.chain{network = net}; weft.load{chain = c, mix = {{type = 'bank_send'}, {type = 'swap'}}}"
-net "load validator out of range" "net.lua:2: weft.load: 'nodes[2]' = 5: the chain has validators 1 to 4" \
+net "load validator out of range" "net.lua:2: weft.load: 'nodes[2]' = 5: the chain has nodes 1 to 4" \
   "local c = weft.chain{network = net}; weft.load{chain = c, nodes = {1, 5}}"
 net "load steps backwards" "net.lua:2: weft.load: 'rate_steps[2].at' = 1s is not after 'rate_steps[1].at' = 2s" \
   "local c = weft.chain{network = net}; weft.load{chain = c, rate_steps = {{at = '2s', rate = 5}, {at = '1s', rate = 9}}}"
