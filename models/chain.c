@@ -463,11 +463,20 @@ static void wake_lacking(val_node *v, uint64_t have, int routine) {
     if (!(have >> j & 1)) need_wake(v, j, routine);
 }
 
+/* Every message a node sends goes through here: none while it is cut off or down. Block
+ * parts and proposals take the data connection (rate-limited), the rest the small one. */
+static void to_peer(val_node *v, uint32_t j, uint16_t kind, uint32_t bytes, unsigned cls,
+                    const void *m, size_t len) {
+  if (v->offline || v->crashed) return;
+  peer *p = &v->peers[j];
+  int data = kind == M_PART || kind == M_PROPOSAL;
+  wf_net_send(v->lp, v->c->net, &v->port, data ? &p->conn : &p->small, p->lp, bytes, kind, cls, m,
+              len);
+}
+
 static void send_wire(val_node *v, uint32_t j, uint16_t kind, uint32_t bytes, unsigned cls,
                       const wire_msg *m) {
-  peer *p = &v->peers[j];
-  wf_net_send(v->lp, v->c->net, &v->port, kind == M_VOTE ? &p->small : &p->conn, p->lp, bytes,
-              kind, cls, m, sizeof *m);
+  to_peer(v, j, kind, bytes, cls, m, sizeof *m);
 }
 
 static uint32_t part_bytes(const blk *b, uint32_t i) {
@@ -572,20 +581,28 @@ static void vote_routine(val_node *v, uint32_t j) {
 /* consensus/reactor.go broadcastNewRoundStepMessage: every peer learns our height and round. */
 static void announce(val_node *v, int reset) {
   wire_msg m = {v->tm.height, v->tm.round, -1, 0, 0, (uint8_t)reset};
-  for (uint32_t j = 0; j < v->deg; j++)
-    wf_net_send(v->lp, v->c->net, &v->port, &v->peers[j].small, v->peers[j].lp, STEP_BYTES, M_STEP,
-                v->c->cls_step, &m, sizeof m);
+  for (uint32_t j = 0; j < v->deg; j++) send_wire(v, j, M_STEP, STEP_BYTES, v->c->cls_step, &m);
+}
+
+/* Both routines of every peer look again (what we send depends on where we are). */
+static void wake_all(val_node *v) {
+  for (uint32_t j = 0; j < v->deg; j++) {
+    need_wake(v, j, R_DATA);
+    need_wake(v, j, R_VOTES);
+  }
+}
+
+/* Connections come back (after a cut, offline time or a restart): peers start afresh. */
+static void reconnect(val_node *v) {
+  announce(v, 1);
+  wake_all(v);
 }
 
 static void host_new_round(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
   (void)h, (void)r; /* the state machine's height and round are already these */
-  if (!v->offline) announce(v, 0);
-  /* What we send a peer depends on our round too: look again. */
-  for (uint32_t j = 0; j < v->deg; j++) {
-    need_wake(v, j, R_DATA);
-    need_wake(v, j, R_VOTES);
-  }
+  announce(v, 0);
+  wake_all(v);
 }
 
 static uint32_t addr_index(const wf_validator *val) {
@@ -790,9 +807,12 @@ static void enter_height(val_node *v, int64_t h) {
 
 /* ---- transactions ---- */
 
+#define RESULT_BYTES 60u /* a transaction's outcome as an RPC event tells it */
+
 static void tell_client(val_node *v, wf_lpid client, const wf_tx_result *res) {
-  wf_net_send(v->lp, v->c->net, &v->port, NULL, client, 60, WF_TX_RESULT, v->c->cls_result, res,
-              sizeof *res);
+  if (v->offline || v->crashed) return; /* the client hears nothing (it may time out) */
+  wf_net_send(v->lp, v->c->net, &v->port, NULL, client, RESULT_BYTES, WF_TX_RESULT,
+              v->c->cls_result, res, sizeof *res);
 }
 
 static void reject(val_node *v, const wf_tx *t, wf_lpid client, int reason) {
@@ -818,16 +838,15 @@ static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
     return;
   }
   wf_mp_entry e = {*t, client, from, wf_now(v->lp)};
-  if (wf_mempool_add(&v->mp, &e) != WF_TX_OK) {
-    reject(v, t, client, WF_TX_FULL);
+  int rc = wf_mempool_add(&v->mp, &e);
+  if (rc != WF_TX_OK) {
+    reject(v, t, client, rc);
     return;
   }
   wf_gauge_add(v->lp, c->g_mempool, 1);
   for (uint32_t j = 0; j < v->deg; j++) {
     if (j == from) continue;
-    peer *p = &v->peers[j];
-    wf_net_send(v->lp, c->net, &v->port, &p->small, p->lp, t->bytes + TX_OVERHEAD, M_TX, c->cls_tx,
-                t, sizeof *t);
+    to_peer(v, j, M_TX, t->bytes + TX_OVERHEAD, c->cls_tx, t, sizeof *t);
     wf_count(v->lp, c->m_tx_msgs, 1);
   }
 }
@@ -890,6 +909,11 @@ static int underpriced(void *ud, const wf_mp_entry *e) {
   return e->tx.price < price_floor(ud);
 }
 
+/* A crash empties the pool: the residence ends there (Little's law keeps counting it). */
+static void lost_in_crash(void *ud, const wf_mp_entry *e) {
+  left_pool(ud, e);
+}
+
 static void evicted(void *ud, const wf_mp_entry *e) {
   val_node *v = ud;
   left_pool(v, e);
@@ -915,6 +939,7 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
   for (uint32_t i = 0; i < b->ntx; i++) ids[i] = b->tx[i].id;
   apply_ctx a = {v, b};
   uint32_t left = wf_mempool_remove(&v->mp, ids, b->ntx, tx_removed, &a);
+  wf_mempool_committed(&v->mp, ids, b->ntx);
   free(ids);
   if (c->market) {
     /* x/feemarket's EndBlock: the block's gas moves the price; the recheck then evicts what
@@ -977,9 +1002,7 @@ static void switch_block(val_node *v, g_height *s, int32_t r, tm_value val) {
   /* Tell the peers (CometBFT's NewValidBlock carries the new part-set header and our empty
    * bit array): what they sent us of the other block does not count for this one. */
   wire_msg m = {s->h, r, -1, val, 0, 0};
-  for (uint32_t j = 0; j < v->deg; j++)
-    wf_net_send(v->lp, v->c->net, &v->port, &v->peers[j].small, v->peers[j].lp, STEP_BYTES,
-                M_VALID_BLOCK, v->c->cls_step, &m, sizeof m);
+  for (uint32_t j = 0; j < v->deg; j++) send_wire(v, j, M_VALID_BLOCK, STEP_BYTES, v->c->cls_step, &m);
   for (int32_t k = 0; k < s->nrounds; k++)
     if (k != r && s->rounds[k].complete && s->rounds[k].prop == val) {
       memset(rd->part_got, 1, rd->nparts);
@@ -1069,8 +1092,7 @@ static void on_wire(val_node *v, const wf_net_msg *msg) {
     if (m.type) { /* the peer reconnected: it holds nothing we sent it before, and it learns
                    * where we are as a new connection does (the reactor's AddPeer) */
       wire_msg back = {v->tm.height, v->tm.round, -1, 0, 0, 0};
-      wf_net_send(v->lp, v->c->net, &v->port, &p->small, p->lp, STEP_BYTES, M_STEP, v->c->cls_step,
-                  &back, sizeof back);
+      send_wire(v, j, M_STEP, STEP_BYTES, v->c->cls_step, &back);
       uint64_t keep = ~(1ull << j);
       for (int k = 0; k < SLOTS; k++)
         for (int32_t r = 0; v->slot[k].h && r < v->slot[k].nrounds; r++) {
@@ -1171,7 +1193,7 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
   for (uint32_t i = 0; i < wf_net_cut_count(c->net); i++) {
     wf_time t1, t2;
     wf_net_cut_span(c->net, i, &t1, &t2);
-    wf_send(lp, wf_lp_id(lp), t2, K_HEALED, NULL, 0);
+    wf_send(lp, wf_lp_id(lp), t2, K_HEALED, &i, sizeof i);
   }
   for (uint32_t i = 0; i < c->ncrash; i++)
     if (c->crash[i].node == v->me) {
@@ -1179,6 +1201,66 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
       wf_send(lp, wf_lp_id(lp), c->crash[i].to, K_RESTART, NULL, 0);
     }
   enter_height(v, 1);
+}
+
+/* A cut's end reconnects a node only if the cut dropped messages between it and a peer (held
+ * messages arrive by themselves, and a node the cut did not touch lost nothing). */
+static int cut_dropped_for(const val_node *v, uint32_t cut) {
+  if (!wf_net_cut_drops(v->c->net)) return 0;
+  for (uint32_t j = 0; j < v->deg; j++)
+    if (wf_net_cut_separates(v->c->net, cut, v->port.node, wf_net_node_of(v->c->net, v->peers[j].lp)))
+      return 1;
+  return 0;
+}
+
+/* The fault schedule: it applies whatever the node's process is doing (a node may go offline
+ * while it is down, and come back online before it restarts). Returns 1 for its events. */
+static int handle_fault(val_node *v, const wf_event *ev) {
+  switch (ev->kind) {
+  case K_SLOW:
+    memcpy(&v->slow, ev->data, sizeof v->slow);
+    return 1;
+  case K_OFFLINE:
+    v->offline = 1;
+    return 1;
+  case K_ONLINE:
+    v->offline = 0;
+    if (!v->crashed) reconnect(v);
+    return 1;
+  case K_HEALED: {
+    uint32_t cut;
+    memcpy(&cut, ev->data, sizeof cut);
+    if (!v->offline && !v->crashed && cut_dropped_for(v, cut)) reconnect(v);
+    return 1;
+  }
+  case K_CRASH:
+    /* The process stops: timers, queued work and the mempool are lost with it (they belong to
+     * this life); the consensus state survives in the WAL. */
+    if (v->crashed) return 1;
+    v->crashed = 1;
+    v->epoch++;
+    v->cpu_free = v->check_free = 0;
+    wf_mempool_clear(&v->mp, lost_in_crash, v);
+    for (uint32_t j = 0; j < v->deg; j++) v->peers[j].wake[0] = v->peers[j].wake[1] = 0;
+    return 1;
+  case K_RESTART:
+    if (!v->crashed) return 1;
+    v->crashed = 0;
+    v->catching_up = 0;
+    reconnect(v);
+    /* Back from the WAL: a height decided before the crash is executed again (the handshake
+     * replays it) and the next starts; otherwise the step's timers are set again. A node left
+     * behind catches up from its peers' round steps. */
+    if (v->tm.decided) {
+      apply_block(v, v->tm.height, v->decided_value);
+      enter_height(v, v->tm.height + 1);
+    } else {
+      tm_resume(&v->tm);
+    }
+    return 1;
+  default:
+    return 0;
+  }
 }
 
 static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
@@ -1200,16 +1282,13 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     self_send(v, v->cpu_free - now, K_DEFERRED, &d, sizeof d);
     return;
   }
-  if (v->crashed && ev->kind != K_RESTART) return; /* a process that is down does nothing */
-  /* The node's own work (all kinds but the fault schedule's) belongs to one life. */
-  int fault = ev->kind == K_OFFLINE || ev->kind == K_ONLINE || ev->kind == K_SLOW ||
-              ev->kind == K_CRASH || ev->kind == K_RESTART || ev->kind == K_HEALED;
-  const unsigned char *body = fault ? ev->data : ev->data + EPOCH_BYTES;
-  if (!fault) {
-    uint32_t epoch;
-    memcpy(&epoch, ev->data, sizeof epoch);
-    if (epoch != v->epoch) return;
-  }
+  if (handle_fault(v, ev)) return;
+  if (v->crashed) return; /* a process that is down does nothing */
+  /* The node's own work belongs to one life of the process. */
+  const unsigned char *body = ev->data + EPOCH_BYTES;
+  uint32_t epoch;
+  memcpy(&epoch, ev->data, sizeof epoch);
+  if (epoch != v->epoch) return;
   switch (ev->kind) {
   case K_DEFERRED: {
     deferred_msg d;
@@ -1218,40 +1297,6 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (!v->offline) on_wire(v, &msg);
     return;
   }
-  case K_SLOW:
-    memcpy(&v->slow, ev->data, sizeof v->slow);
-    return;
-  case K_CRASH: {
-    /* The process stops: timers and messages are lost, the mempool with them (it lives in
-     * memory); consensus state survives in the WAL. */
-    v->crashed = 1;
-    v->epoch++;
-    v->cpu_free = v->check_free = 0;
-    for (uint32_t i = 0; i < v->mp.n; i++) wf_gauge_add(lp, c->g_mempool, -1);
-    wf_mempool_free(&v->mp);
-    if (wf_mempool_init(&v->mp, c->mempool_size, c->mempool_bytes, c->cache_size) != 0)
-      wf_lp_fail(lp, "out of memory for its mempool");
-    for (uint32_t j = 0; j < v->deg; j++) v->peers[j].wake[0] = v->peers[j].wake[1] = 0;
-    return;
-  }
-  case K_RESTART:
-    v->crashed = 0;
-    v->catching_up = 0;
-    announce(v, 1);
-    for (uint32_t j = 0; j < v->deg; j++) {
-      need_wake(v, j, R_DATA);
-      need_wake(v, j, R_VOTES);
-    }
-    /* Back from the WAL: a height decided before the crash is executed again (the handshake
-     * replays it) and the next starts; otherwise the step's timers are set again. A node left
-     * behind catches up from its peers' round steps. */
-    if (v->tm.decided) {
-      apply_block(v, v->tm.height, v->decided_value);
-      enter_height(v, v->tm.height + 1);
-    } else {
-      tm_resume(&v->tm);
-    }
-    return;
   case K_WAKE_DATA:
   case K_WAKE_VOTES: {
     uint32_t j;
@@ -1299,25 +1344,6 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     apply_block(v, m.h, m.v);
     return;
   }
-  case K_OFFLINE:
-    v->offline = 1;
-    return;
-  case K_HEALED:
-    if (v->offline) return;
-    announce(v, 1);
-    for (uint32_t j = 0; j < v->deg; j++) {
-      need_wake(v, j, R_DATA);
-      need_wake(v, j, R_VOTES);
-    }
-    return;
-  case K_ONLINE:
-    v->offline = 0;
-    announce(v, 1);
-    for (uint32_t j = 0; j < v->deg; j++) {
-      need_wake(v, j, R_DATA);
-      need_wake(v, j, R_VOTES);
-    }
-    return;
   default:
     wf_lp_fail(lp, "chain validator: unknown event kind %u", ev->kind);
   }
@@ -1651,7 +1677,7 @@ static int read_powers(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   return 0;
 }
 
-/* A list of {validator, from, to} records (offline, byzantine) into out. */
+/* A list of {validator, from, to} records (offline, byzantine, slow, crash) into out. */
 static int read_schedule(wf_engine *eng, chain_cfg *c, const wf_args *a, const char *key,
                          offline_fault **out, uint32_t *n, wf_error *err) {
   const wf_arg_value *f = wf_arg(a, key);
@@ -1666,6 +1692,10 @@ static int read_schedule(wf_engine *eng, chain_cfg *c, const wf_args *a, const c
                           i + 1, (long long)who, c->n);
     if (to <= from) return wf_error_set(err, "'%s[%u]': 'to' must be after 'from'", key, i + 1);
     (*out)[i] = (offline_fault){(uint32_t)who - 1, from, to, 0};
+    for (uint32_t k = 0; k < i; k++) /* one window at a time per validator and kind */
+      if ((*out)[k].node == (*out)[i].node && (*out)[k].from < to && from < (*out)[k].to)
+        return wf_error_set(err, "'%s[%u]' overlaps '%s[%u]' for validator %lld", key, i + 1, key,
+                            k + 1, (long long)who);
   }
   return 0;
 }

@@ -58,6 +58,45 @@ void wf_idset_del(wf_idset *s, uint64_t id) {
   s->slot[i] = 0;
 }
 
+/* ---- FIFO sets ---- */
+
+int wf_idfifo_init(wf_idfifo *f, uint32_t size) {
+  memset(f, 0, sizeof *f);
+  f->size = size;
+  if (!size) return 0;
+  f->ring = malloc(size * sizeof *f->ring);
+  if (!f->ring || wf_idset_init(&f->set, size) != 0) {
+    free(f->ring);
+    f->ring = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+void wf_idfifo_free(wf_idfifo *f) {
+  free(f->ring);
+  wf_idset_free(&f->set);
+  memset(f, 0, sizeof *f);
+}
+
+void wf_idfifo_put(wf_idfifo *f, uint64_t id) {
+  if (!f->size || wf_idset_has(&f->set, id)) return;
+  if (f->n == f->size) { /* forget the oldest (unless forgotten already) */
+    wf_idset_del(&f->set, f->ring[f->at]);
+    f->n--;
+  }
+  f->ring[f->at] = id;
+  f->at = (f->at + 1) % f->size;
+  f->n++;
+  wf_idset_add(&f->set, id);
+}
+
+void wf_idfifo_forget(wf_idfifo *f, uint64_t id) {
+  /* Its ring slot stays; should the id come back before the slot is reused, the slot's
+   * eviction forgets it early, which only lets a duplicate through a cache sooner. */
+  if (f->size) wf_idset_del(&f->set, id);
+}
+
 /* ---- the pool ---- */
 
 int wf_mempool_init(wf_mempool *m, uint32_t max_txs, uint64_t max_bytes, uint32_t cache_size) {
@@ -65,11 +104,12 @@ int wf_mempool_init(wf_mempool *m, uint32_t max_txs, uint64_t max_bytes, uint32_
   m->cap = max_txs ? max_txs : 1;
   m->max_txs = max_txs;
   m->max_bytes = max_bytes;
-  m->cache_size = cache_size;
   m->e = malloc(m->cap * sizeof *m->e);
-  m->cache_ring = cache_size ? malloc(cache_size * sizeof *m->cache_ring) : NULL;
-  if (!m->e || (cache_size && !m->cache_ring) || wf_idset_init(&m->in, m->cap) != 0 ||
-      wf_idset_init(&m->cache, cache_size) != 0) {
+  /* Committed ids are remembered as long as a pool's worth of arrivals could still be in
+   * flight through CheckTx: twice the pool, at least the cache. */
+  uint32_t done = 2 * m->cap > cache_size ? 2 * m->cap : cache_size;
+  if (!m->e || wf_idset_init(&m->in, m->cap) != 0 || wf_idfifo_init(&m->cache, cache_size) != 0 ||
+      wf_idfifo_init(&m->done, done) != 0) {
     wf_mempool_free(m);
     return -1;
   }
@@ -78,32 +118,41 @@ int wf_mempool_init(wf_mempool *m, uint32_t max_txs, uint64_t max_bytes, uint32_
 
 void wf_mempool_free(wf_mempool *m) {
   free(m->e);
-  free(m->cache_ring);
   wf_idset_free(&m->in);
-  wf_idset_free(&m->cache);
+  wf_idfifo_free(&m->cache);
+  wf_idfifo_free(&m->done);
   memset(m, 0, sizeof *m);
 }
 
 int wf_mempool_seen(wf_mempool *m, uint64_t id) {
-  if (wf_idset_has(&m->cache, id) || wf_idset_has(&m->in, id)) return 1;
-  if (!m->cache_size) return 0;
-  /* LRU as CometBFT's cache is, for ids pushed once: the oldest is forgotten. */
-  if (m->cache_n == m->cache_size) {
-    wf_idset_del(&m->cache, m->cache_ring[m->cache_at]);
-    m->cache_n--;
-  }
-  m->cache_ring[m->cache_at] = id;
-  m->cache_at = (m->cache_at + 1) % m->cache_size;
-  m->cache_n++;
-  wf_idset_add(&m->cache, id);
+  if (wf_idfifo_has(&m->cache, id) || wf_idset_has(&m->in, id) || wf_idfifo_has(&m->done, id))
+    return 1;
+  wf_idfifo_put(&m->cache, id);
   return 0;
 }
 
 void wf_mempool_forget(wf_mempool *m, uint64_t id) {
-  wf_idset_del(&m->cache, id); /* its ring slot is reused in turn; deleting twice is harmless */
+  wf_idfifo_forget(&m->cache, id);
+}
+
+static int every(void *ud, const wf_mp_entry *e) {
+  (void)ud, (void)e;
+  return 1;
+}
+
+void wf_mempool_clear(wf_mempool *m, void (*removed)(void *ud, const wf_mp_entry *e), void *ud) {
+  wf_mempool_filter(m, every, removed, ud);
+  uint32_t size = m->cache.size;
+  wf_idfifo_free(&m->cache);
+  wf_idfifo_init(&m->cache, size); /* a failure leaves a cache of 0: no cache, nothing worse */
+}
+
+void wf_mempool_committed(wf_mempool *m, const uint64_t *ids, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) wf_idfifo_put(&m->done, ids[i]);
 }
 
 int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e) {
+  if (wf_idfifo_has(&m->done, e->tx.id)) return WF_TX_DUPLICATE;
   if (m->n >= m->max_txs || m->bytes + e->tx.bytes > m->max_bytes) return WF_TX_FULL;
   m->e[(m->head + m->n) % m->cap] = *e;
   m->n++;

@@ -31,14 +31,28 @@ int wf_idset_has(const wf_idset *s, uint64_t id);
 void wf_idset_add(wf_idset *s, uint64_t id); /* at most the capacity given */
 void wf_idset_del(wf_idset *s, uint64_t id);
 
+/* The last `size` ids put in, the oldest forgotten first (an LRU for ids put in once). */
+typedef struct wf_idfifo {
+  wf_idset set;
+  uint64_t *ring; /* the order they came in */
+  uint32_t size, at, n;
+} wf_idfifo;
+
+int wf_idfifo_init(wf_idfifo *f, uint32_t size);
+void wf_idfifo_free(wf_idfifo *f);
+void wf_idfifo_put(wf_idfifo *f, uint64_t id); /* an id already in it is not put twice */
+static inline int wf_idfifo_has(const wf_idfifo *f, uint64_t id) {
+  return f->size && wf_idset_has(&f->set, id);
+}
+void wf_idfifo_forget(wf_idfifo *f, uint64_t id);
+
 typedef struct wf_mempool {
   wf_mp_entry *e; /* in arrival order: e[head .. head + n) modulo cap */
   uint32_t head, n, cap, max_txs;
   uint64_t bytes, max_bytes;
-  wf_idset in;                /* ids in the pool */
-  wf_idset cache;             /* ids seen recently (cache_size of them, FIFO) */
-  uint64_t *cache_ring;       /* the order they entered the cache, to forget the oldest */
-  uint32_t cache_size, cache_at, cache_n;
+  wf_idset in;     /* ids in the pool */
+  wf_idfifo cache; /* ids seen recently (cache_size of them) */
+  wf_idfifo done;  /* ids committed recently: never admitted again (the account's sequence) */
 } wf_mempool;
 
 /* CometBFT's defaults: size 5,000 transactions, max_txs_bytes 1 GiB, cache_size 10,000. */
@@ -48,8 +62,16 @@ void wf_mempool_free(wf_mempool *m);
 int wf_mempool_seen(wf_mempool *m, uint64_t id);
 /* Forgets an id from the cache (CometBFT does so when CheckTx fails, so it may be resent). */
 void wf_mempool_forget(wf_mempool *m, uint64_t id);
-/* Adds a checked transaction; WF_TX_FULL when the count or the bytes would exceed the caps. */
+/* Adds a checked transaction; WF_TX_FULL when the count or the bytes would exceed the caps,
+ * WF_TX_DUPLICATE when it was committed recently (its CheckTx finished after the block that
+ * holds it was applied: the application refuses a spent sequence number). */
 int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e);
+/* Records the ids a block committed, so that none comes back (CometBFT's Update also keeps
+ * them in the cache). */
+void wf_mempool_committed(wf_mempool *m, const uint64_t *ids, uint32_t n);
+/* A restart: the pool and its cache are gone (they lived in memory); what was committed stays
+ * refused (it lives in the application's state). Calls removed(ud, e) for each entry. */
+void wf_mempool_clear(wf_mempool *m, void (*removed)(void *ud, const wf_mp_entry *e), void *ud);
 /* ReapMaxBytesMaxGas: in arrival order, skipping those priced below min_price (a fee market
  * leaves them for the recheck to evict), transactions until the next one would take the bytes
  * past max_bytes or the gas_wanted past max_gas (0: no gas limit); copies at most `room`

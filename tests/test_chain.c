@@ -742,6 +742,48 @@ static void little_and_conservation_under_load(void **unused) {
   blocks_free(&b);
 }
 
+static void overlapping_faults_of_two_kinds(void **unused) {
+  (void)unused;
+  char body[1024], opts[256];
+  int own, late;
+  snprintf(opts, sizeof opts, fast, 4);
+  /* Offline 5-10 s and down 7-12 s: coming online while down, then restarting, it is back in
+   * the network from 12 s (a schedule event lost during the crash would leave it offline). */
+  snprintf(body, sizeof body,
+           "weft.chain{network = net, validators = 4, offline = {{validator = 1, from = '5s', "
+           "to = '10s'}}, crash = {{validator = 1, from = '7s', to = '12s'}}, %s}",
+           opts);
+  blocks b = run_chain(body, "40s");
+  turns(&b, 20, 40, &own, &late);
+  assert_true(own >= 3 && late == 0);
+  blocks_free(&b);
+}
+
+static void no_transaction_twice_under_a_checktx_backlog(void **unused) {
+  (void)unused;
+  /* CheckTx at 2 ms a transaction, 450 tx/s from clients and as many from each peer: every
+   * node's CheckTx falls behind, so a transaction may finish CheckTx after the block holding
+   * it was applied there. The application refuses a spent sequence: the blocks hold each
+   * submitted transaction once. */
+  blocks b = run_chain("local c = weft.chain{network = net, validators = 6, check_tx = '2ms',\n"
+                       "  regions = {{region = 'us-east-1', count = 6}}}\n"
+                       "weft.load{chain = c, connections = 3, rate = 150, duration = '15s'}",
+                       "25s");
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  size_t rows;
+  double *status = wf_trace_table_column(r, "records", "txs", "status", &rows, &err);
+  if (!status) fail_msg("%s", err.msg);
+  size_t committed = 0;
+  for (size_t i = 0; i < rows; i++) committed += status[i] == WF_TX_COMMITTED;
+  print_message("%zu submitted, %zu committed, %u in blocks\n", rows, committed, sum_txs(&b));
+  assert_true(committed > 0.9 * (double)rows);
+  assert_int_equal(sum_txs(&b), committed);
+  free(status);
+  wf_trace_reader_close(r);
+  blocks_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(height_is_commit_timeout_plus_four_hops),
@@ -750,6 +792,8 @@ int main(void) {
       cmocka_unit_test(slow_and_crashed_validators),
       cmocka_unit_test(a_partition_heals),
       cmocka_unit_test(full_nodes_relay_and_commit),
+      cmocka_unit_test(overlapping_faults_of_two_kinds),
+      cmocka_unit_test(no_transaction_twice_under_a_checktx_backlog),
       cmocka_unit_test(more_than_a_third_offline_halts),
       cmocka_unit_test(proposers_follow_the_weighted_round_robin),
       cmocka_unit_test(real_gossip_commits_every_height_once),

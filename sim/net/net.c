@@ -278,6 +278,16 @@ void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2) {
   *t2 = net->cuts[i].t2;
 }
 
+static int cut_separates(const net_cut *c, const wf_net *net, uint32_t a, uint32_t b);
+
+int wf_net_cut_separates(const wf_net *net, uint32_t i, uint32_t a, uint32_t b) {
+  return i < net->ncuts && a < net->nnodes && b < net->nnodes && cut_separates(&net->cuts[i], net, a, b);
+}
+
+int wf_net_cut_drops(const wf_net *net) {
+  return net->p.cut_mode == WF_NET_DROP;
+}
+
 int wf_net_class(wf_net *net, const char *name, wf_error *err) {
   for (uint32_t i = 0; i < net->nclasses; i++)
     if (strcmp(net->class_name[i], name) == 0) return (int)i;

@@ -84,6 +84,9 @@ int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uin
 /* The cuts added so far: how many, and cut i's start and end. */
 uint32_t wf_net_cut_count(const wf_net *net);
 void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2);
+/* Whether cut i puts nodes a and b on different sides; whether cuts drop (not hold) messages. */
+int wf_net_cut_separates(const wf_net *net, uint32_t i, uint32_t a, uint32_t b);
+int wf_net_cut_drops(const wf_net *net);
 /* A message class by name (created on first use): its delivery latency goes to the histogram
  * /histograms/net_delay_<name>. Up to 32 classes. */
 int wf_net_class(wf_net *net, const char *name, wf_error *err);
