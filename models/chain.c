@@ -1165,6 +1165,7 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
     p->lp = lp_of(c, c->g.adj[c->g.off[v->me] + j]);
     p->h = 1; /* every node starts at height 1, round 0 */
     p->conn.bps = c->send_rate_bps;
+    p->small.priority = 1; /* votes and steps do not queue behind block parts */
     for (int r = 0; r < 2; r++) p->phase[r] = wf_rng_below(wf_lp_rng(lp), c->sleep);
   }
   v->host = (tm_host){v,           host_new_round, host_proposer,    host_new_value, host_propose,

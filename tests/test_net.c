@@ -196,6 +196,63 @@ static void connection_rate_limits(void **unused) {
   wf_engine_free(eng);
 }
 
+/* A 10 MB message, then a 200-byte one through a priority connection: the small one does not
+ * wait the 80 ms the large one holds the 1 Gbit/s uplink; it arrives 1.6 us after its own
+ * latency. */
+typedef struct prio_cfg {
+  wf_net *net;
+  wf_lpid first;
+  wf_time got[2];
+} prio_cfg;
+
+typedef struct prio_node {
+  wf_net_port port;
+  wf_net_conn small;
+} prio_node;
+
+static void prio_init(wf_lp *lp, void *st, const void *cfg) {
+  prio_cfg *c = (prio_cfg *)cfg;
+  prio_node *s = st;
+  wf_net_port_init(lp, c->net, &s->port);
+  if (wf_lp_id(lp) != c->first) return;
+  uint32_t k = 0;
+  wf_net_send(lp, c->net, &s->port, NULL, c->first + 1, 10000000, P_MSG, 0, &k, sizeof k);
+  k = 1;
+  s->small.priority = 1;
+  wf_net_send(lp, c->net, &s->port, &s->small, c->first + 1, 200, P_MSG, 0, &k, sizeof k);
+}
+
+static void prio_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  prio_cfg *c = (prio_cfg *)wf_lp_cfg(lp);
+  wf_net_msg m;
+  if (!wf_net_owns(ev) || !wf_net_receive(lp, c->net, &((prio_node *)st)->port, ev, &m)) return;
+  uint32_t k;
+  memcpy(&k, m.data, sizeof k);
+  c->got[k] = wf_now(lp);
+}
+
+static wf_lp_type prio_type = {"prio", sizeof(prio_node), 0, prio_init, prio_handle, NULL};
+
+static void priority_messages_skip_the_bulk(void **unused) {
+  (void)unused;
+  wf_error err = {0};
+  prio_cfg c = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  wf_net_params p = {.rtt_table = table3(), .same_region_rtt = 250 * WF_US};
+  c.net = wf_net_new(eng, &p, &err);
+  assert_int_equal(wf_net_class(c.net, "probe", &err), 0);
+  prio_type.min_delay = wf_net_min_delay(c.net);
+  c.first = wf_engine_add_lps(eng, &prio_type, 2, &c, 0, &err);
+  uint16_t region[2] = {0, 1};
+  double bw[2] = {1e9, 1e9};
+  if (wf_net_attach(c.net, c.first, 2, region, bw, bw, &err) == UINT32_MAX) fail_msg("%s", err.msg);
+  run_world(eng, WF_SEC);
+  assert_int_equal(c.got[1], 10 * WF_MS + 1600);      /* its own serialization only */
+  /* 10 MB at 1 Gbit/s, plus the small one's 1.6 us the receiver's downlink carried too. */
+  assert_int_equal(c.got[0], 10 * WF_MS + 80 * WF_MS + 1600);
+  wf_engine_free(eng);
+}
+
 /* Poisson arrivals of fixed-size messages on one uplink: an M/D/1 queue. Its mean wait is
  * rho / (2 mu (1 - rho)); the run's own batch means give the tolerance (99.9%, t ~ 3.5). */
 static void md1_at(double rho) {
@@ -369,6 +426,7 @@ int main(void) {
       cmocka_unit_test(back_to_back_messages_leave_at_multiples),
       cmocka_unit_test(receiver_downlink_queues),
       cmocka_unit_test(connection_rate_limits),
+      cmocka_unit_test(priority_messages_skip_the_bulk),
       cmocka_unit_test(poisson_uplink_matches_md1),
       cmocka_unit_test(shipped_table_loads_exactly),
       cmocka_unit_test(cometbft_qa_table_gives_qa_delays),

@@ -471,33 +471,35 @@ static void put(wf_lp *lp, wf_lpid dst, wf_time at, uint16_t kind, const net_hdr
 static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_conn *conn,
                      net_hdr *h, const void *data, uint32_t to) {
   wf_time now = wf_now(lp);
-  wf_time s = port->up_free > now ? port->up_free : now;
+  wf_time queued = port->up_free > now ? port->up_free : now;
+  /* A priority connection's messages interleave ahead of the bulk already queued (their bytes
+   * still count on the uplink); others wait their turn. A rate-limited connection's message
+   * starts no earlier than its connection lets it. */
+  wf_time s = conn && conn->priority ? now : queued;
   int limited = conn && conn->bps;
-  if (net->ncuts) {
-    wf_time r = wf_net_cut_release(net, port->node, to, s);
+  wf_time first = limited && conn->busy > s ? conn->busy : s;
+  if (net->ncuts) { /* a message crosses when it would start: after its connection's backlog */
+    wf_time r = wf_net_cut_release(net, port->node, to, first);
     if (r == WF_TIME_MAX) {
       port->dropped++;
       wf_count(lp, net->m_dropped, 1);
       return;
     }
-    if (r != s) { /* held by the sender, off the uplink, until the cut heals */
+    if (r != first) { /* held by the sender, off the uplink, until the cut heals */
       wf_gauge_add(lp, net->g_buffered, 1);
       put(lp, wf_lp_id(lp), r, K_RETRY, h, data);
       return;
     }
   }
   wf_time up = wf_net_ser_up(net, port->node, h->bytes);
-  port->up_free = s + up;
+  port->up_free = queued + up;
   wf_time lat = jitter(lp, net, wf_net_latency(net, port->node, to));
   lat += (wf_time)losses(lp, net, h->bytes) * net->p.rto;
   /* A rate-limited connection paces its own messages; the uplink is shared by all of the
-   * node's connections and reserved from s, so a connection's backlog never holds back the
-   * others (their bytes interleave on the wire). */
-  wf_time first = s, cs = limited ? ser(h->bytes, conn->bps) : 0;
-  if (limited) {
-    if (conn->busy > first) first = conn->busy;
-    conn->busy = first + cs;
-  }
+   * node's connections and reserved from when the message is handed over, so a connection's
+   * backlog never holds back the others (their bytes interleave on the wire). */
+  wf_time cs = limited ? ser(h->bytes, conn->bps) : 0;
+  if (limited) conn->busy = first + cs;
   wf_time a = ready_at(net, port->node, to, h->bytes, first + lat, cs);
   if (conn) { /* one TCP stream: in order, however jitter and loss delayed the ones before */
     if (a < conn->last_arrival) a = conn->last_arrival;

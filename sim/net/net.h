@@ -50,6 +50,10 @@ typedef struct wf_net_conn {
   wf_time last_arrival;
   wf_time busy; /* when the rate limit lets the next message start */
   uint64_t bps; /* 0: no limit of its own */
+  /* 1: small control messages (votes) that interleave ahead of the bulk already queued on the
+   * node's uplink, as a multiplexed connection's high-priority channel does; their bytes still
+   * count on the uplink for what comes after. */
+  int priority;
 } wf_net_conn;
 
 /* A message as the model receives it. */
