@@ -25,7 +25,6 @@
 #define MAX_PEERS 64          /* what a node knows of its peers is a 64-bit mask */
 #define SLOTS 3               /* heights a node keeps messages of: h - 1, h, h + 1 */
 #define TX_OVERHEAD 20u       /* a transaction message besides the transaction */
-#define KEEP_BLOCKS 256       /* heights whose blocks the chain keeps (catch-up replays them) */
 
 enum {
   K_WAKE_DATA = 1, /* a peer's data routine (proposal, block parts) wakes */
@@ -69,14 +68,21 @@ typedef struct blk {
   uint64_t base_price; /* the fee market's price per gas for this block (0 without one) */
   wf_time exec; /* executing it (FinalizeBlock) */
   wf_tx *tx;
-  uint32_t *used; /* gas used per transaction; above gas_wanted: out of gas */
+  uint32_t *used;   /* gas used per transaction */
+  uint8_t *failed_tx; /* out of gas: it used its whole limit and failed */
+  uint64_t *ids;    /* the transactions' ids, in block order */
+  uint32_t *index;  /* open addressing: id -> position + 1 (0: empty), index_mask + 1 slots */
+  uint32_t index_mask;
 } blk;
 
 typedef struct blockstore {
   blk **b; /* open addressing by value */
   uint32_t mask, n;
   int64_t committed; /* the highest height committed (first commit) */
-  tm_value *at;      /* committed value by height, KEEP_BLOCKS of them in a ring */
+  tm_value *at;      /* committed value by height */
+  int64_t at_cap;
+  int64_t *applied;  /* per node: the last height whose block it applied */
+  uint32_t nodes;
 } blockstore;
 
 /* The coalition's two blocks at one (height, round): what its members equivocate between. */
@@ -179,7 +185,8 @@ typedef struct val_node {
   wf_valset hset, rset;
   int32_t rset_round;
   uint32_t *round_proposer; /* by round, this height */
-  int32_t nround_proposer;
+  int32_t nround_proposer, cap_round_proposer;
+  uint32_t *order, order_cap; /* scratch: the parts a data routine sends, shuffled */
   wf_mempool mp;
   wf_feemarket fm;    /* this node's fee-market state (every node computes the same) */
   wf_time check_free; /* when CheckTx is next free */
@@ -278,8 +285,10 @@ static g_round *round_of(val_node *v, g_height *s, int32_t r) {
 static int store_init(blockstore *st) {
   st->mask = 1023;
   st->b = calloc(st->mask + 1, sizeof *st->b);
-  st->at = calloc(KEEP_BLOCKS, sizeof *st->at);
-  return st->b && st->at ? 0 : -1;
+  st->at_cap = 1024;
+  st->at = calloc((size_t)st->at_cap, sizeof *st->at);
+  st->applied = calloc(st->nodes ? st->nodes : 1, sizeof *st->applied);
+  return st->b && st->at && st->applied ? 0 : -1;
 }
 
 static uint32_t store_home(const blockstore *st, tm_value v) {
@@ -294,12 +303,64 @@ static blk *store_get(const blockstore *st, tm_value v) {
 }
 
 static void blk_free(blk *b) {
-  if (b) free(b->tx), free(b->used), free(b);
+  if (b) free(b->tx), free(b->used), free(b->failed_tx), free(b->ids), free(b->index), free(b);
 }
 
-/* Drops blocks more than KEEP_BLOCKS heights below the highest committed one (rebuilding the
+static uint32_t id_home(uint64_t id, uint32_t mask) {
+  return (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* A transaction's position in a block, or UINT32_MAX: every node applying the block looks its
+ * pool's entries up here, once each. */
+static uint32_t blk_find(const blk *b, uint64_t id) {
+  if (!b->ntx) return UINT32_MAX;
+  for (uint32_t i = id_home(id, b->index_mask);; i = (i + 1) & b->index_mask) {
+    uint32_t k = b->index[i];
+    if (!k) return UINT32_MAX;
+    if (b->ids[k - 1] == id) return k - 1;
+  }
+}
+
+static int blk_index(blk *b) {
+  uint32_t size = 16;
+  while (size < 2 * b->ntx) size *= 2;
+  b->index_mask = size - 1;
+  b->index = calloc(size, sizeof *b->index);
+  if (!b->index) return -1;
+  for (uint32_t i = 0; i < b->ntx; i++) {
+    uint32_t k = id_home(b->ids[i], b->index_mask);
+    while (b->index[k]) k = (k + 1) & b->index_mask;
+    b->index[k] = i + 1;
+  }
+  return 0;
+}
+
+/* The value committed at height h (TM_NIL if none yet). */
+static tm_value committed_at(const blockstore *st, int64_t h) {
+  return h >= 1 && h <= st->committed && h < st->at_cap ? st->at[h] : TM_NIL;
+}
+
+static int note_commit(blockstore *st, int64_t h, tm_value v) {
+  if (h >= st->at_cap) {
+    int64_t cap = st->at_cap * 2;
+    while (cap <= h) cap *= 2;
+    tm_value *a = realloc(st->at, (size_t)cap * sizeof *a);
+    if (!a) return -1;
+    memset(a + st->at_cap, 0, (size_t)(cap - st->at_cap) * sizeof *a);
+    st->at = a, st->at_cap = cap;
+  }
+  st->at[h] = v;
+  st->committed = h;
+  return 0;
+}
+
+/* Drops the blocks of heights every node has applied (a node catching up applies each block
+ * it missed, however far behind it was), rebuilding the
  * table: deletion under linear probing). */
 static int store_prune(blockstore *st) {
+  int64_t low = st->committed;
+  for (uint32_t i = 0; i < st->nodes; i++)
+    if (st->applied[i] < low) low = st->applied[i];
   uint32_t size = st->mask + 1;
   blk **old = st->b;
   st->b = calloc(size, sizeof *st->b);
@@ -310,7 +371,7 @@ static int store_prune(blockstore *st) {
   st->n = 0;
   for (uint32_t i = 0; i < size; i++) {
     if (!old[i]) continue;
-    if (old[i]->h + KEEP_BLOCKS <= st->committed) {
+    if (old[i]->h < low) {
       blk_free(old[i]);
       continue;
     }
@@ -349,7 +410,7 @@ static int store_put(blockstore *st, blk *b) {
 static void store_free(void *ud) {
   blockstore *st = ud;
   for (uint32_t i = 0; st->b && i <= st->mask; i++) blk_free(st->b[i]);
-  free(st->b), free(st->at);
+  free(st->b), free(st->at), free(st->applied);
   memset(st, 0, sizeof *st);
 }
 
@@ -357,12 +418,25 @@ static uint32_t nparts_of(uint64_t bytes) {
   return (uint32_t)((bytes + PART_BYTES - 1) / PART_BYTES);
 }
 
+/* acc + a x b, saturating at UINT64_MAX (fees of huge prices stay ordered, never wrap). */
+static uint64_t add_mul_sat(uint64_t acc, uint64_t a, uint64_t b) {
+  __extension__ typedef unsigned __int128 u128;
+  u128 x = (u128)acc + (u128)a * b;
+  return x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
+}
+
+/* The first block id from `want` on that no block of the store has (never TM_NIL). */
+static tm_value fresh_value(const chain_cfg *c, tm_value want) {
+  while (store_get(&c->store, want)) want = want % 0xFFFFFFFEu + 1;
+  return want;
+}
+
 /* ---- the application: gas and execution time (models/README.md) ---- */
 
 /* Cosmos SDK gas (store/types/gas.go KVGasConfig, x/auth ante): 10 per byte of the tx, 1,000
  * for a secp256k1 signature, a read 1,000 + 3 per byte, a write 2,000 + 30 per byte. A bank
  * send touches the sender's account and both balances through the ante handler and x/bank:
- * counted as 20 reads of 50 B and 8 writes of 100 B, about 63,500 gas for 250 bytes. A
+ * counted as 20 reads of 50 B and 8 writes of 100 B, 66,500 gas for 250 bytes. A
  * contract call adds the cached instance (2,000, wasmd) and the gas it needs; an inference
  * call is a contract call whose gas is the client's. */
 #define GAS_PER_BYTE 10u
@@ -407,7 +481,9 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
                                c->market ? floor : 0, e, room);
   b->tx = malloc((k ? k : 1) * sizeof *b->tx);
   b->used = malloc((k ? k : 1) * sizeof *b->used);
-  if (!b->tx || !b->used) {
+  b->failed_tx = malloc(k ? k : 1);
+  b->ids = malloc((k ? k : 1) * sizeof *b->ids);
+  if (!b->tx || !b->used || !b->failed_tx || !b->ids) {
     free(e), blk_free(b);
     return NULL;
   }
@@ -418,18 +494,25 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     wf_tx *t = &b->tx[i];
     *t = e[i].tx;
     uint64_t need = gas_of(t), used = need > t->gas_wanted ? t->gas_wanted : need;
-    b->used[i] = (uint32_t)(need > UINT32_MAX ? UINT32_MAX : need);
-    b->failed += need > t->gas_wanted;
+    b->ids[i] = t->id;
+    b->used[i] = (uint32_t)used;
+    b->failed_tx[i] = need > t->gas_wanted;
+    b->failed += b->failed_tx[i];
     b->bytes += t->bytes;
     b->gas_wanted += t->gas_wanted;
     b->gas_used += used;
     /* The fee is paid on the limit: at the offered price, or at the market's base price. */
-    b->fees += (uint64_t)t->gas_wanted * (c->market ? floor : t->price);
+    b->fees = add_mul_sat(b->fees, t->gas_wanted, c->market ? floor : t->price);
     exec += exec_s(c, t, used);
   }
   free(e);
-  b->exec = c->exec + (wf_time)(exec * 1e9 + 0.5);
+  /* A block's execution beyond 100 years is as good as never: keep the time finite. */
+  b->exec = c->exec + (wf_time)(exec < 3.15e9 ? exec * 1e9 + 0.5 : 3.15e18);
   b->nparts = nparts_of(b->bytes);
+  if (blk_index(b) != 0) {
+    blk_free(b);
+    return NULL;
+  }
   if (store_put(&c->store, b) != 0) {
     blk_free(b);
     return NULL;
@@ -490,11 +573,8 @@ static void send_parts(val_node *v, uint32_t j, g_height *s, int32_t r) {
   g_round *rd = &s->rounds[r];
   uint64_t bit = 1ull << j;
   blk *b = store_get(&c->store, rd->prop);
-  uint32_t *order = malloc((rd->nparts ? rd->nparts : 1) * sizeof *order), n = 0;
-  if (!order || !b) {
-    free(order);
-    return;
-  }
+  uint32_t *order = v->order, n = 0; /* scratch for as many parts as a block may have */
+  if (!b || rd->nparts > v->order_cap) return;
   for (uint32_t i = 0; i < rd->nparts; i++)
     if (rd->part_got[i] && !(rd->part_have[i] & bit)) order[n++] = i;
   for (uint32_t i = n; i > 1; i--) {
@@ -508,7 +588,6 @@ static void send_parts(val_node *v, uint32_t j, g_height *s, int32_t r) {
     send_wire(v, j, M_PART, part_bytes(b, order[i]), c->cls_part, &m);
     wf_count(v->lp, c->m_parts, 1);
   }
-  free(order);
 }
 
 /* The data routine (consensus/reactor.go gossipDataRoutine) for a peer at (ph, pr): at our
@@ -626,15 +705,17 @@ static uint32_t host_proposer(void *ud, int64_t h, int32_t r) {
   }
   v->rset_round = r;
   uint32_t who = addr_index(p);
-  if (r >= v->nround_proposer) {
-    uint32_t *x = realloc(v->round_proposer, ((size_t)r + 1) * sizeof *x);
+  if (r >= v->cap_round_proposer) { /* grows with the rounds a height takes, kept across heights */
+    int32_t cap = 2 * r + 2;
+    uint32_t *x = realloc(v->round_proposer, (size_t)cap * sizeof *x);
     if (!x) {
       wf_lp_fail(v->lp, "out of memory");
       return who;
     }
-    for (int32_t k = v->nround_proposer; k <= r; k++) x[k] = UINT32_MAX;
-    v->round_proposer = x, v->nround_proposer = r + 1;
+    v->round_proposer = x, v->cap_round_proposer = cap;
   }
+  for (int32_t k = v->nround_proposer; k <= r; k++) v->round_proposer[k] = UINT32_MAX;
+  if (r >= v->nround_proposer) v->nround_proposer = r + 1;
   v->round_proposer[r] = who;
   return who;
 }
@@ -643,8 +724,7 @@ static tm_value host_new_value(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
   uint64_t x = wf_mix64((uint64_t)h * 0x9E3779B97F4A7C15ull ^ (uint64_t)r << 40 ^ v->me ^
                         (uint64_t)v->c->id << 56);
-  tm_value val = (tm_value)(x % 0xFFFFFFFEu) + 1;
-  while (store_get(&v->c->store, val)) val = val % 0xFFFFFFFEu + 1; /* ids stay unique */
+  tm_value val = fresh_value(v->c, (tm_value)(x % 0xFFFFFFFEu) + 1);
   if (!make_block(v, h, val)) wf_lp_fail(v->lp, "out of memory for a block");
   return val;
 }
@@ -663,7 +743,7 @@ static int byzantine(const val_node *v) {
   return 0;
 }
 
-/* A peer on the second side: an odd validator number. */
+/* A peer on the second side: an odd node index (an even validator number, counting from 1). */
 static int side_b(const val_node *v, uint32_t j) {
   return v->c->g.adj[v->c->g.off[v->me] + j] & 1;
 }
@@ -677,8 +757,7 @@ static const equiv *coalition(const chain_cfg *c, int64_t h, int32_t r) {
  * side first, before its routines offer them the first (marked as held there). */
 static void propose_twice(val_node *v, g_round *rd, int64_t h, int32_t r, tm_value a) {
   chain_cfg *c = v->c;
-  tm_value b = a % 0xFFFFFFFEu + 1;
-  while (store_get(&c->store, b)) b = b % 0xFFFFFFFEu + 1;
+  tm_value b = fresh_value(c, a % 0xFFFFFFFEu + 1);
   blk *bb = make_block(v, h, b);
   if (!bb) return;
   c->eq[h % EQUIV_RING] = (equiv){h, r, a, b};
@@ -754,10 +833,8 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   if (s) s->decided = r;
   v->decided_value = val;
   if (r > 0) wf_count(v->lp, c->m_rounds, (uint64_t)r);
-  if (h > c->store.committed) { /* the chain's record of what each height committed */
-    c->store.committed = h;
-    c->store.at[h % KEEP_BLOCKS] = val;
-  }
+  if (h > c->store.committed && note_commit(&c->store, h, val) != 0) /* the chain's record */
+    wf_lp_fail(v->lp, "out of memory for the commit record");
   /* consensus/state.go finalizeCommit: the block is executed (FinalizeBlock, Commit) and the
    * mempool updated; the next height starts timeout_commit after +2/3 precommits were seen,
    * or when that is done if it takes longer. The send order puts the update first. */
@@ -883,26 +960,26 @@ static void left_pool(val_node *v, const wf_mp_entry *e) {
   wf_count(v->lp, v->c->m_residence, wf_now(v->lp) - e->added);
 }
 
+static int in_block(void *ud, const wf_mp_entry *e) {
+  return blk_find(((apply_ctx *)ud)->b, e->tx.id) != UINT32_MAX;
+}
+
 static void tx_removed(void *ud, const wf_mp_entry *e) {
   apply_ctx *a = ud;
   val_node *v = a->v;
   left_pool(v, e);
   if (e->client == WF_LP_NONE) return;
   const blk *b = a->b;
-  for (uint32_t i = 0; i < b->ntx; i++) {
-    if (b->tx[i].id != e->tx.id) continue;
-    int failed = b->used[i] > b->tx[i].gas_wanted;
-    uint64_t price = b->base_price ? b->base_price : b->tx[i].price;
-    wf_tx_result res = {e->tx.id,
-                        (uint64_t)b->h,
-                        (uint64_t)b->tx[i].gas_wanted * price,
-                        failed ? b->tx[i].gas_wanted : b->used[i],
-                        failed ? WF_TX_FAILED : WF_TX_COMMITTED,
-                        WF_TX_OK,
-                        {0}};
-    tell_client(v, e->client, &res);
-    return;
-  }
+  uint32_t i = blk_find(b, e->tx.id);
+  uint64_t price = b->base_price ? b->base_price : b->tx[i].price;
+  wf_tx_result res = {e->tx.id,
+                      (uint64_t)b->h,
+                      add_mul_sat(0, b->tx[i].gas_wanted, price),
+                      b->used[i],
+                      b->failed_tx[i] ? WF_TX_FAILED : WF_TX_COMMITTED,
+                      WF_TX_OK,
+                      {0}};
+  tell_client(v, e->client, &res);
 }
 
 static int underpriced(void *ud, const wf_mp_entry *e) {
@@ -917,6 +994,7 @@ static void lost_in_crash(void *ud, const wf_mp_entry *e) {
 static void evicted(void *ud, const wf_mp_entry *e) {
   val_node *v = ud;
   left_pool(v, e);
+  wf_mempool_forget(&v->mp, e->tx.id); /* failing recheck, it may be sent again */
   wf_count(v->lp, v->c->m_rejected, 1);
   if (e->client == WF_LP_NONE) return;
   wf_tx_result res = {e->tx.id, 0, 0, 0, WF_TX_REJECTED, WF_TX_FEE, {0}};
@@ -929,18 +1007,12 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
   chain_cfg *c = v->c;
   if (h <= v->applied) return;
   v->applied = h;
+  c->store.applied[v->me] = h;
   const blk *b = store_get(&c->store, val);
   if (!b) return;
-  uint64_t *ids = malloc((b->ntx ? b->ntx : 1) * sizeof *ids);
-  if (!ids) {
-    wf_lp_fail(v->lp, "out of memory applying a block");
-    return;
-  }
-  for (uint32_t i = 0; i < b->ntx; i++) ids[i] = b->tx[i].id;
   apply_ctx a = {v, b};
-  uint32_t left = wf_mempool_remove(&v->mp, ids, b->ntx, tx_removed, &a);
-  wf_mempool_committed(&v->mp, ids, b->ntx);
-  free(ids);
+  uint32_t left = b->ntx ? wf_mempool_filter(&v->mp, in_block, tx_removed, &a) : v->mp.n;
+  wf_mempool_committed(&v->mp, b->ids, b->ntx);
   if (c->market) {
     /* x/feemarket's EndBlock: the block's gas moves the price; the recheck then evicts what
      * no longer pays it (CometBFT drops them silently; here their clients are told, so that
@@ -975,9 +1047,7 @@ static void fall_behind(val_node *v, int64_t h) {
   const blockstore *st = &v->c->store;
   wf_time t = 0;
   for (int64_t k = v->tm.height; k < h; k++) {
-    const blk *b = k > st->committed - KEEP_BLOCKS && k <= st->committed
-                       ? store_get(st, st->at[k % KEEP_BLOCKS])
-                       : NULL;
+    const blk *b = store_get(st, committed_at(st, k));
     uint64_t bytes = b ? b->bytes : v->c->block_overhead;
     t += wf_net_ser_down(v->c->net, v->port.node, (uint32_t)(bytes > UINT32_MAX ? UINT32_MAX : bytes)) +
          wf_net_min_delay(v->c->net);
@@ -1155,6 +1225,11 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
     wf_lp_fail(lp, "out of memory for its mempool");
     return;
   }
+  v->order_cap = nparts_of(c->max_block_bytes) + 1;
+  if (!(v->order = malloc(v->order_cap * sizeof *v->order))) {
+    wf_lp_fail(lp, "out of memory");
+    return;
+  }
   wf_error ferr = {0};
   if (c->market && wf_feemarket_init(&v->fm, &c->fm, &ferr) != 0) {
     wf_lp_fail(lp, "fee market: %s", ferr.msg);
@@ -1314,8 +1389,7 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   case K_TIMEOUT: {
     timeout_msg m;
     memcpy(&m, body, sizeof m);
-    wf_count(lp, c->m_timeouts, m.h == v->tm.height && m.r == v->tm.round);
-    tm_timeout(&v->tm, m.kind, m.h, m.r);
+    wf_count(lp, c->m_timeouts, (uint64_t)tm_timeout(&v->tm, m.kind, m.h, m.r));
     return;
   }
   case K_NEXT_HEIGHT: {
@@ -1328,7 +1402,7 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     /* blocksync applies each fetched block: the mempool forgets what they committed. */
     const blockstore *st = &c->store;
     for (int64_t k = v->applied + 1; k < v->target; k++)
-      if (k > st->committed - KEEP_BLOCKS && k <= st->committed) apply_block(v, k, st->at[k % KEEP_BLOCKS]);
+      if (committed_at(st, k) != TM_NIL) apply_block(v, k, committed_at(st, k));
     v->catching_up = 0;
     enter_height(v, v->target);
     return;
@@ -1362,6 +1436,7 @@ static void val_destroy(wf_lp *lp, void *state) {
   tm_free(&v->tm);
   free(v->peers);
   free(v->round_proposer);
+  free(v->order);
   wf_mempool_free(&v->mp);
   if (v->c->market) wf_feemarket_free(&v->fm);
   wf_valset_free(&v->hset);
@@ -1614,7 +1689,7 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   c->m_votes = wf_chain_metric(eng, c->name, wf_counter_define, "vote_msgs", "messages", "votes sent to peers", err);
   c->m_parts = wf_chain_metric(eng, c->name, wf_counter_define, "part_msgs", "messages", "block parts sent to peers", err);
   c->m_timeouts = wf_chain_metric(eng, c->name, wf_counter_define, "timeouts", "timeouts",
-                                    "consensus timeouts that fired in the current round", err);
+                                    "consensus timeouts that moved a validator on", err);
   c->m_evidence = wf_chain_metric(eng, c->name, wf_counter_define, "equivocations", "votes",
                                     "conflicting votes seen (evidence)", err);
   c->m_rounds = wf_chain_metric(eng, c->name, wf_counter_define, "extra_rounds", "rounds",
@@ -1767,6 +1842,7 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   } else if (strcmp(fm, "none")) {
     return wf_error_set(err, "'fee_market' = '%s': expected none, eip1559 or aimd", fm);
   }
+  c->store.nodes = c->n + c->full;
   if (wf_engine_on_free(eng, store_free, &c->store) != 0 || store_init(&c->store) != 0)
     return wf_error_set(err, "out of memory");
   c->sleep = wf_arg_duration(a, "gossip_sleep");

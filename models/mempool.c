@@ -193,31 +193,3 @@ uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entr
   m->n = kept;
   return kept;
 }
-
-typedef struct by_ids {
-  wf_idset gone;
-  void (*removed)(void *ud, const wf_mp_entry *e);
-  void *ud;
-} by_ids;
-
-static int in_ids(void *ud, const wf_mp_entry *e) {
-  return wf_idset_has(&((by_ids *)ud)->gone, e->tx.id);
-}
-
-static void removed_by_id(void *ud, const wf_mp_entry *e) {
-  by_ids *b = ud;
-  if (b->removed) b->removed(b->ud, e);
-}
-
-uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,
-                           void (*removed)(void *ud, const wf_mp_entry *e), void *ud) {
-  uint32_t hits = 0;
-  for (uint32_t i = 0; i < n; i++) hits += (uint32_t)wf_idset_has(&m->in, ids[i]);
-  if (!hits) return m->n;
-  by_ids b = {{0}, removed, ud};
-  if (wf_idset_init(&b.gone, n) != 0) return m->n;
-  for (uint32_t i = 0; i < n; i++) wf_idset_add(&b.gone, ids[i]);
-  uint32_t left = wf_mempool_filter(m, in_ids, removed_by_id, &b);
-  wf_idset_free(&b.gone);
-  return left;
-}

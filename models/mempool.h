@@ -82,9 +82,5 @@ uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_g
  * calling removed(ud, e) for each (may be NULL). Returns how many are left. */
 uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entry *e),
                            void (*removed)(void *ud, const wf_mp_entry *e), void *ud);
-/* Update after a commit: removes the block's transactions (ids[0..n)) that are in the pool,
- * calling removed(ud, entry) for each, and keeps them in the cache. Returns how many left. */
-uint32_t wf_mempool_remove(wf_mempool *m, const uint64_t *ids, uint32_t n,
-                           void (*removed)(void *ud, const wf_mp_entry *e), void *ud);
 
 #endif

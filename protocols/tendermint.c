@@ -38,7 +38,6 @@ static tm_round *round_at(tm_state *s, int32_t r) {
     tm_round *x = &rs[s->nrounds];
     memset(x, 0, sizeof *x);
     x->proposal_pol = -1;
-    x->polka_seen = 0;
     x->votes[0].by_val = calloc(s->n, sizeof(tm_value));
     x->votes[1].by_val = calloc(s->n, sizeof(tm_value));
     if (!x->votes[0].by_val || !x->votes[1].by_val) {
@@ -47,10 +46,6 @@ static tm_round *round_at(tm_state *s, int32_t r) {
     }
   }
   return &rs[r];
-}
-
-const tm_round *tm_round_of(const tm_state *s, int32_t round) {
-  return round >= 0 && round < s->nrounds ? &s->rounds[round] : NULL;
 }
 
 /* The value with +2/3 of the power in v, if any. */
@@ -266,8 +261,8 @@ void tm_vote(tm_state *s, uint32_t validator, int type, int64_t height, int32_t 
   run_rules(s);
 }
 
-void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round) {
-  if (height != s->height || s->decided) return;
+int tm_timeout(tm_state *s, int kind, int64_t height, int32_t round) {
+  if (height != s->height || s->decided) return 0;
   if (kind == TM_TIMEOUT_PROPOSE && round == s->round && s->step == TM_STEP_PROPOSE)
     cast(s, TM_PREVOTE, TM_NIL); /* line 57 */
   else if (kind == TM_TIMEOUT_PREVOTE && round == s->round && s->step == TM_STEP_PREVOTE)
@@ -275,8 +270,9 @@ void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round) {
   else if (kind == TM_TIMEOUT_PRECOMMIT && round == s->round)
     start_round(s, round + 1); /* line 65 */
   else
-    return;
+    return 0;
   run_rules(s);
+  return 1;
 }
 
 void tm_resume(tm_state *s) {

@@ -24,13 +24,12 @@ typedef uint32_t tm_value;
 
 enum { TM_PREVOTE = 0, TM_PRECOMMIT = 1 };
 typedef enum {
-  TM_STEP_NEW_HEIGHT, /* waiting out timeout_commit */
   TM_STEP_PROPOSE,
   TM_STEP_PREVOTE,
   TM_STEP_PRECOMMIT,
   TM_STEP_COMMIT /* decided; waiting for the host to start the next height */
 } tm_step;
-enum { TM_TIMEOUT_PROPOSE, TM_TIMEOUT_PREVOTE, TM_TIMEOUT_PRECOMMIT, TM_TIMEOUT_COMMIT };
+enum { TM_TIMEOUT_PROPOSE, TM_TIMEOUT_PREVOTE, TM_TIMEOUT_PRECOMMIT };
 
 typedef struct tm_timeouts {
   wf_time propose, propose_delta, prevote, prevote_delta, precommit, precommit_delta, commit;
@@ -108,14 +107,14 @@ void tm_start_height(tm_state *s, int64_t height);
  * Messages of other heights are the host's to keep or drop. */
 void tm_proposal(tm_state *s, int64_t height, int32_t round, tm_value v, int32_t pol_round);
 void tm_vote(tm_state *s, uint32_t validator, int type, int64_t height, int32_t round, tm_value v);
-void tm_timeout(tm_state *s, int kind, int64_t height, int32_t round);
+/* A timeout fired; returns 1 if it moved the machine (it is still for its height, round and
+ * step), 0 if it came too late to matter. */
+int tm_timeout(tm_state *s, int kind, int64_t height, int32_t round);
 /* After a restart (the process was down, its timers lost; its state came back from the WAL):
  * sets again the timeouts the current step waits on, then applies the rules. */
 void tm_resume(tm_state *s);
 /* The value with +2/3 of the power among the votes of `type` in `round`, if any. */
 int tm_majority(const tm_state *s, int32_t round, int type, tm_value *v);
-/* The round's data (NULL when the round is beyond what the machine has seen). */
-const tm_round *tm_round_of(const tm_state *s, int32_t round);
 /* +2/3 of the total power: the quorum CometBFT requires (power * 3 > total * 2). */
 static inline int tm_quorum(uint64_t power, uint64_t total) {
   __extension__ typedef unsigned __int128 u128;
