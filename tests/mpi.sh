@@ -198,13 +198,19 @@ for np in 2 3; do
   done
 done
 
-# 8. Two independent chains (one with a validator offline and back), each a group: nothing
-# crosses between groups, so the lookahead is unbounded (null) and the run is one window; the
-# traces are bit-identical on 1 to 3 ranks.
+# 8. Two independent chains under load, with every fault the chain model has (an equivocating
+# validator, full nodes, a fee market, offline, crashed and slow validators, a dropping cut of
+# the network), each chain a group: nothing crosses between groups, so the lookahead is
+# unbounded (null) and the run is one window; the traces are bit-identical on 1 to 3 ranks.
 cat >chains.lua <<'LUA'
-local net = weft.network{}
-weft.chain{ network = net, validators = 8, block_bytes = 100000 }
-weft.chain{ network = net, validators = 6, offline = {{validator = 2, from = "3s", to = "9s"}} }
+local net = weft.network{ partition_mode = "drop" }
+local a = weft.chain{ network = net, validators = 8, block_bytes = 100000, full_nodes = 2,
+  fee_market = "eip1559", byzantine = {{validator = 3, from = "2s", to = "12s"}} }
+weft.load{ chain = a, connections = 2, rate = 40, duration = "15s", price = 100 }
+local b = weft.chain{ network = net, validators = 6, offline = {{validator = 2, from = "3s", to = "9s"}},
+  crash = {{validator = 4, from = "5s", to = "11s"}}, slow = {{validator = 5, from = "1s", delay = "20ms"}} }
+weft.load{ chain = b, connections = 1, rate = 30, duration = "15s" }
+weft.partition{ network = net, from = "13s", to = "15s", regions = {"us-east-1", "eu-west-1"} }
 weft.run{ end_time = "20s" }
 LUA
 for np in 1 2 3; do
