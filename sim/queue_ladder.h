@@ -18,10 +18,11 @@
 #define WF_LADDER_CHUNK 3
 typedef struct wf_ladder_chunk {
   _Alignas(64) wf_qentry e[WF_LADDER_CHUNK];
-  uint32_t next, n;
+  uint32_t next;
 } wf_ladder_chunk;
 
-/* A list of chunks: all full but the head one. */
+/* A list of chunks: all full but the head one, which holds (count - 1) % WF_LADDER_CHUNK + 1
+ * entries (the count alone says where the next entry goes). */
 typedef struct wf_ladder_bucket {
   uint32_t head, count;
 } wf_ladder_bucket;
@@ -71,6 +72,12 @@ wf_qentry wf_ladder_pop_min(wf_ladder *l);
 const wf_qentry *wf_ladder_top(wf_ladder *l);
 static inline size_t wf_ladder_size(const wf_ladder *l) {
   return l->n;
+}
+/* The entry k places after the next one in the sorted bottom run, or NULL when the run is
+ * shorter. Not necessarily the k-th next overall (the side heap may hold earlier entries): a
+ * hint for prefetching what is about to be handled, never a promise. */
+static inline const wf_qentry *wf_ladder_ahead(const wf_ladder *l, size_t k) {
+  return l->bhead + k < l->bn ? &l->bot[l->bhead + k] : NULL;
 }
 /* Heap memory currently held (for the benchmark's bytes-per-entry column). */
 size_t wf_ladder_bytes(const wf_ladder *l);
