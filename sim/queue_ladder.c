@@ -16,9 +16,11 @@
  * two cache misses, and sorted runs of 2 or 3 entries left nothing to prefetch ahead of the
  * event loop (engine.c, prefetch_ahead). With 32 per bucket the rung's bucket array fits in
  * the L2 cache and runs are long enough to prefetch from: PHOLD 65536 x 16 went from 0.9 to
- * 1.5-1.7 M events/s. */
+ * 1.5-1.7 M events/s. A crowded bucket is split 16 per bucket: at 1024 x 16 and 65536 x 16
+ * that looked a little faster than 32; 8 and 32 for the top were not told apart from 32 by
+ * the (noisy) measurements. */
 #define TOP_PER_BUCKET 32
-#define CHILD_PER_BUCKET 32
+#define CHILD_PER_BUCKET 16
 
 static const wf_qentry empty_entry; /* ts 0, ev NULL */
 
