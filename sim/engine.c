@@ -227,12 +227,14 @@ static inline void pool_put(wf_engine *eng, wf_event *ev) {
 /* ---- the pending set ----
  * A 4-ary heap while few events are pending, a ladder queue once many are (choose_queue;
  * --queue heap or ladder forces one). Both order by (ts, tie) exactly, so the choice changes
- * speed, never results. Measured in PHOLD (tests/bench/phold_ratio.sh): with 1024 pending
- * events the heap (in L1/L2) was a few percent faster; from about 4096 up the ladder was, as
- * its pushes cost O(1) and its sorted run lets the loop prefetch the next events and their LPs
- * (prefetch_ahead), which no heap can: a heap knows only its minimum. At 65536 x 16 (10^6
- * pending) the heap's sift-down alone was ~60% of the time, 0.7 M events/s; the ladder
- * reaches 1.5-2x that. */
+ * speed, never results. Measured in PHOLD (tests/bench/phold_ratio.sh): with 1024 or 2048
+ * pending events the heap (in L1/L2) was as fast or a few percent faster; from 4096 up the
+ * ladder was, as its pushes cost O(1) and its sorted run lets the loop prefetch the next events
+ * and their LPs (prefetch_ahead), which no heap can: a heap knows only its minimum. At
+ * 65536 x 16 (10^6 pending) the heap's sift-down alone was ~60% of the time, 0.6-0.7 M
+ * events/s (0.4x the bare heap loop of shared/bench/phold_floor.c); the ladder, tuned for this
+ * (queue_ladder.c), reached 2.1 M events/s (1.5x it). At 16384 x 1 and 1024 x 16 (16384
+ * pending) the ladder ran at 2.2x and 1.7x the heap. */
 #define LADDER_MIN 4096
 
 static inline const wf_qentry *pq_top(wf_engine *eng) {
