@@ -137,8 +137,13 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
            *it->units ? ")" : "");
   fputs("set ylabel ", gp);
   gp_quote(gp, ylabel);
+  /* Few samples, or gaps (NaN: an interval with no value, as a quantile per sample has when
+   * nothing happened): points, since a line alone hides isolated values between gaps. */
+  size_t gaps = 0;
+  for (size_t i = 0; i < it->n; i++) gaps += !isfinite(v[i]);
+  int points = it->n < FEW_POINTS || gaps;
   fprintf(gp, "\nplot '%s.dat' using 1:2 with %s lc rgb '" LINE_COLOR "' lw 1.5%s\n", it->stem,
-          it->n < FEW_POINTS ? "linespoints" : "lines", it->n < FEW_POINTS ? " pt 7 ps 0.6" : "");
+          points ? "linespoints" : "lines", points ? " pt 7 ps 0.6" : "");
   return 0;
 }
 

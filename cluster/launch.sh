@@ -20,7 +20,7 @@ usage: cluster/launch.sh [options] SCENARIO.lua [weft run options]
 
 examples:
   cluster/launch.sh scenarios/bench/phold.lua --json
-  cluster/launch.sh -n 4 scenarios/quickstart.lua --set lps=16384 -o results/q.h5
+  cluster/launch.sh -n 4 scenarios/quickstart.lua --set rate=200 -o results/q.h5
   cluster/launch.sh -n 2 sweep scenarios/sweeps/phold_grid.lua -o results/phold_grid
 EOF
 }

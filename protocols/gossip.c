@@ -11,12 +11,33 @@
 #define SEEN_WINDOW 128
 #define NO_NODE UINT32_MAX
 
-enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3 };
+enum { G_BROADCAST = 1, G_MSG = 2, G_AGGREGATE = 3, G_BRIDGED = 4 };
+
+struct gossip_cfg;
+
+/* A bridge (weft.bridge): a gateway node of one network hands every message it sees for the
+ * first time to a dedicated link, whose far end (the other network's gateway) floods it there.
+ * Only the gateway's LP touches `busy`. */
+typedef struct gossip_bridge {
+  wf_net_link link;
+  wf_time busy; /* when the link is next free */
+  struct gossip_cfg *to;
+  uint32_t from_node, to_node;
+  wf_metric m_msgs, m_bytes;
+  struct gossip_bridge *next; /* the network's other outgoing bridges */
+} gossip_bridge;
 
 typedef struct gossip_cfg {
   const wf_net *net;
+  gossip_bridge *out; /* bridges leaving this network */
+  uint32_t bridged_in; /* bridges arriving at it */
+  uint32_t gateway;    /* the node where a bridge arrives (it starts floods), or NO_NODE */
+  /* The whole graph while the nodes start; then (drop_graph) only its offsets, which give
+   * degrees, except on the rank of an aggregate origin (the broadcaster, or a bridge's
+   * gateway): per-hop nodes keep their peers in their own memory, so a rank holds the rows of
+   * the nodes it owns. */
   wf_peer_graph g;
-  wf_net_conn *conns; /* one per graph edge, owned by the edge's sender */
+  int origin_here; /* an aggregate origin is on this rank: it keeps the graph */
   wf_lpid first;
   uint32_t origin; /* node index in the builder's nodes */
   uint32_t bytes, messages;
@@ -26,7 +47,8 @@ typedef struct gossip_cfg {
   unsigned cls;
   wf_metric h_delivery, m_delivered, m_stale;
   wf_record *deliveries; /* NULL unless record_deliveries */
-  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank). */
+  /* Aggregate mode's scratch: the origin's Dijkstra (one LP uses it, on one rank, which
+   * allocates it in its init: no other rank pays for it). */
   wf_time *dist;
   wf_time *busy; /* when each node's uplink is free of the broadcasts computed so far */
   uint32_t *parent, *hops, *children, *heap, *pos;
@@ -35,6 +57,8 @@ typedef struct gossip_cfg {
 
 typedef struct gossip_node {
   wf_net_port port;
+  wf_net_conn *conns; /* per-hop: one per peer, in forwarding order (allocated in init) */
+  uint32_t *peers;    /* per-hop: this node's row of the graph, copied in init */
   uint32_t sent; /* broadcasts made (origin) */
   uint32_t newest;
   uint32_t seen[SEEN_WINDOW]; /* id + 1 of the messages seen, by id mod the window */
@@ -50,7 +74,7 @@ typedef struct gossip_msg {
 typedef struct delivery_row {
   uint32_t msg, node;
   uint64_t t_ns, delay_ns;
-  uint32_t hops, pad;
+  uint32_t hops, lp; /* node: its index in its network; lp: its LP id, unique in the world */
 } delivery_row;
 
 static const wf_column delivery_cols[] = {
@@ -59,6 +83,7 @@ static const wf_column delivery_cols[] = {
     {"t_ns", WF_COL_U64, offsetof(delivery_row, t_ns), sizeof(uint64_t), "ns"},
     {"delay_ns", WF_COL_U64, offsetof(delivery_row, delay_ns), sizeof(uint64_t), "ns"},
     {"hops", WF_COL_U32, offsetof(delivery_row, hops), sizeof(uint32_t), NULL},
+    {"lp", WF_COL_U32, offsetof(delivery_row, lp), sizeof(uint32_t), NULL},
 };
 
 /* ---- the peer graph ---- */
@@ -180,7 +205,7 @@ static void delivered(wf_lp *lp, const gossip_cfg *c, const gossip_msg *m) {
   wf_hist_add(lp, c->h_delivery, delay);
   wf_count(lp, c->m_delivered, 1);
   if (c->deliveries) {
-    delivery_row row = {m->id, node_index(c, lp), wf_now(lp), delay, m->hops, 0};
+    delivery_row row = {m->id, node_index(c, lp), wf_now(lp), delay, m->hops, wf_lp_id(lp)};
     wf_record_append(lp, c->deliveries, &row);
   }
 }
@@ -191,11 +216,26 @@ static void flood(wf_lp *lp, const gossip_cfg *c, gossip_node *s, const gossip_m
   uint32_t u = node_index(c, lp);
   gossip_msg fwd = *m;
   fwd.hops++;
-  for (uint32_t e = c->g.off[u]; e < c->g.off[u + 1]; e++) {
-    uint32_t v = c->g.adj[e];
+  for (uint32_t e = 0; e < c->g.off[u + 1] - c->g.off[u]; e++) {
+    uint32_t v = s->peers[e];
     if (v == from) continue;
-    wf_net_send(lp, c->net, &s->port, &c->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
+    wf_net_send(lp, c->net, &s->port, &s->conns[e], c->first + v, c->bytes, G_MSG, c->cls, &fwd,
                 sizeof fwd);
+  }
+}
+
+/* A gateway hands a message it sees for the first time to each bridge leaving from it. */
+static void cross_bridges(wf_lp *lp, const gossip_cfg *c, const gossip_msg *m) {
+  uint32_t u = node_index(c, lp);
+  for (gossip_bridge *b = c->out; b; b = b->next) {
+    if (b->from_node != u) continue;
+    gossip_msg fwd = *m;
+    fwd.hops++;
+    fwd.copies = 0;
+    wf_time at = wf_net_link_transit(&b->link, &b->busy, c->bytes, wf_now(lp));
+    wf_send(lp, b->to->first + b->to_node, at - wf_now(lp), G_BRIDGED, &fwd, sizeof fwd);
+    wf_count(lp, b->m_msgs, 1);
+    wf_count(lp, b->m_bytes, c->bytes);
   }
 }
 
@@ -259,12 +299,13 @@ static void relax(gossip_cfg *c, uint32_t u, wf_time t0, uint32_t *n) {
   c->busy[u] = s;
 }
 
-static void aggregate(wf_lp *lp, gossip_cfg *c, gossip_node *s, const gossip_msg *m) {
-  uint32_t n = c->g.n, hn = 0, o = c->origin;
+/* The deliveries of a message that node o (the origin, or a bridge's gateway) starts now. */
+static void aggregate(wf_lp *lp, gossip_cfg *c, gossip_node *s, const gossip_msg *m, uint32_t o) {
+  uint32_t n = c->g.n, hn = 0;
   for (uint32_t v = 0; v < n; v++)
     c->dist[v] = WF_TIME_MAX, c->parent[v] = c->pos[v] = NO_NODE, c->children[v] = 0;
   c->dist[o] = s->port.up_free > wf_now(lp) ? s->port.up_free : wf_now(lp);
-  c->hops[o] = 0;
+  c->hops[o] = m->hops;
   heap_set(c, hn++, o);
   while (hn) {
     uint32_t u = heap_pop(c, &hn);
@@ -300,17 +341,47 @@ static void broadcast(wf_lp *lp, gossip_cfg *c, gossip_node *s) {
   gossip_msg m = {wf_now(lp), s->sent++, 0, 0, 0};
   first_sight(lp, c, s, m.id);
   if (c->aggregate)
-    aggregate(lp, c, s, &m);
+    aggregate(lp, c, s, &m, c->origin);
   else
     flood(lp, c, s, &m, NO_NODE);
+  cross_bridges(lp, c, &m);
   schedule_broadcast(lp, c, s);
 }
 
+/* The origin's Dijkstra scratch, in the aggregate mode: n entries per array. */
+static int alloc_scratch(wf_lp *lp, gossip_cfg *c, uint32_t n) {
+  c->dist = wf_lp_alloc(lp, n * sizeof *c->dist);
+  c->busy = wf_lp_alloc(lp, n * sizeof *c->busy);
+  c->parent = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->hops = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->children = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->heap = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  c->pos = wf_lp_alloc(lp, n * sizeof(uint32_t));
+  return c->dist && c->busy && c->parent && c->hops && c->children && c->heap && c->pos ? 0 : -1;
+}
+
+/* Per-node memory is allocated here, so only the rank that owns a node pays for it. */
 static void gossip_init(wf_lp *lp, void *state, const void *cfg) {
-  const gossip_cfg *c = cfg;
+  gossip_cfg *c = (gossip_cfg *)cfg; /* the origin alone sets its scratch */
   gossip_node *s = state;
+  uint32_t u = node_index(c, lp), deg = c->g.off[u + 1] - c->g.off[u];
   wf_net_port_init(lp, c->net, &s->port);
-  if (node_index(c, lp) == c->origin) schedule_broadcast(lp, c, s);
+  if (!c->aggregate) {
+    s->conns = wf_lp_alloc(lp, deg * (sizeof *s->conns + sizeof *s->peers));
+    if (!s->conns) {
+      wf_lp_fail(lp, "gossip: out of memory for the connections to %u peers", deg);
+      return;
+    }
+    s->peers = (uint32_t *)(s->conns + deg);
+    memcpy(s->peers, c->g.adj + c->g.off[u], deg * sizeof *s->peers);
+  }
+  if (u != c->origin && u != c->gateway) return;
+  c->origin_here = 1;
+  if (c->aggregate && alloc_scratch(lp, c, c->g.n) != 0) {
+    wf_lp_fail(lp, "gossip: out of memory for the aggregate mode's scratch (%u nodes)", c->g.n);
+    return;
+  }
+  if (u == c->origin) schedule_broadcast(lp, c, s);
 }
 
 static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
@@ -324,6 +395,16 @@ static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (!first_sight(lp, c, s, m.id)) return;
     delivered(lp, c, &m);
     aggregate_arrival(lp, c, s, &m);
+    cross_bridges(lp, c, &m);
+  } else if (ev->kind == G_BRIDGED) { /* this node is a bridge's far end: it starts a flood */
+    memcpy(&m, ev->data, sizeof m);
+    if (!first_sight(lp, c, s, m.id)) return;
+    delivered(lp, c, &m);
+    if (c->aggregate)
+      aggregate(lp, c, s, &m, node_index(c, lp));
+    else
+      flood(lp, c, s, &m, NO_NODE);
+    cross_bridges(lp, c, &m);
   } else if (wf_net_owns(ev)) {
     wf_net_msg msg;
     if (!wf_net_receive(lp, c->net, &s->port, ev, &msg)) return;
@@ -331,6 +412,7 @@ static void gossip_handle(wf_lp *lp, void *state, const wf_event *ev) {
     if (!first_sight(lp, c, s, m.id)) return;
     delivered(lp, c, &m);
     flood(lp, c, s, &m, msg.src - c->first);
+    cross_bridges(lp, c, &m);
   } else {
     wf_lp_fail(lp, "gossip: unknown event kind %u", ev->kind);
   }
@@ -347,22 +429,19 @@ static const wf_lp_type gossip_type = {
     .init = gossip_init,
     .handle = gossip_handle,
     .finish = gossip_finish,
+    /* Nodes send to other groups only over bridges (weft.bridge lowers this to the link's
+     * latency); within a network the transport's least delay (min_delay) bounds them. */
+    .min_delay_cross = WF_TIME_MAX,
 };
 
 /* ---- weft.gossip{...} ---- */
-
-static const wf_arg_spec region_fields[] = {
-    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
-    {"count", WF_ARG_INT, NULL, 1, 1e8, "nodes in it"},
-    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the builder's)"},
-};
 
 static const wf_arg_spec gossip_args[] = {
     {"network", WF_ARG_HANDLE, NULL, 1, 0, "the network the nodes join", .kind = "network"},
     {"nodes", WF_ARG_INT, "100", 1, 1e8,
      "number of nodes, spread round-robin over the table's regions (when 'regions' is empty)"},
     {"regions", WF_ARG_LIST, "{}", 1, 0, "where the nodes are: { {region=, count=}, ... }",
-     .elem = WF_ARG_RECORD, .fields = region_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = wf_net_region_fields, .nfields = 3},
     {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15,
      "each node's uplink, bit/s (CometBFT's QA network caps nodes at 1 Gbit/s)"},
     {"downlink", WF_ARG_NUM, "0", 0, 1e15, "each node's downlink, bit/s (0: as the uplink)"},
@@ -379,51 +458,19 @@ static const wf_arg_spec gossip_args[] = {
     {"class", WF_ARG_STR, "gossip", 1, 0, "message class (the transport's delay histogram)"},
     {"record_deliveries", WF_ARG_BOOL, "false", 1, 0,
      "a row per delivery in /records/gossip_deliveries (small runs)"},
+    {"group", WF_ARG_BOOL, "false", 1, 0,
+     "keep all nodes on one MPI rank: runs synchronise at the bridges' latency, not a hop's"},
+    {"weight", WF_ARG_NUM, "1", 1e-9, 1e9,
+     "load weight of each node for placement on ranks (a node with 5x the traffic: 5)"},
 };
 
-/* Regions and bandwidths of the nodes, from 'regions' or round-robin over the table. */
-static uint32_t place_nodes(const wf_args *a, const wf_net *net, uint16_t **region, double **up,
-                            double **down, wf_error *err) {
-  const wf_arg_value *list = wf_arg(a, "regions");
-  uint64_t n = 0;
-  for (uint32_t i = 0; i < list->n; i++) n += (uint64_t)wf_arg_field(&list->elems[i], "count")->i;
-  if (!list->n) n = (uint64_t)wf_arg_int(a, "nodes");
-  if (n > 100000000) return wf_error_set(err, "%llu nodes: at most 10^8", (unsigned long long)n), 0;
-  *region = malloc(n * sizeof **region), *up = malloc(n * sizeof **up);
-  *down = malloc(n * sizeof **down);
-  if (!*region || !*up || !*down) return wf_error_set(err, "out of memory"), 0;
-  double bw = wf_arg_num(a, "bandwidth"), dl = wf_arg_num(a, "downlink");
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < list->n; i++) {
-    const char *name = wf_arg_field(&list->elems[i], "region")->s;
-    int r = wf_net_region(net, name);
-    if (r < 0)
-      return wf_error_set(err, "'regions[%u].region' = '%s': not a region of the network", i + 1,
-                          name),
-             0;
-    double b = wf_arg_field(&list->elems[i], "bandwidth")->d;
-    for (int64_t j = 0; j < wf_arg_field(&list->elems[i], "count")->i; j++, k++)
-      (*region)[k] = (uint16_t)r, (*up)[k] = b > 0 ? b : bw, (*down)[k] = b > 0 ? b : dl > 0 ? dl : bw;
-  }
-  for (; k < n; k++)
-    (*region)[k] = (uint16_t)(k % wf_net_region_count(net)), (*up)[k] = bw,
-    (*down)[k] = dl > 0 ? dl : bw;
-  return (uint32_t)n;
-}
-
-static int alloc_scratch(wf_engine *eng, gossip_cfg *c, uint32_t n, wf_error *err) {
-  c->conns = wf_engine_alloc(eng, (c->g.off[n] + 1) * sizeof *c->conns);
-  if (!c->aggregate) return c->conns ? 0 : wf_error_set(err, "out of memory");
-  c->dist = wf_engine_alloc(eng, n * sizeof *c->dist);
-  c->busy = wf_engine_alloc(eng, n * sizeof *c->busy);
-  c->parent = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->hops = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->children = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->heap = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  c->pos = wf_engine_alloc(eng, n * sizeof(uint32_t));
-  if (!c->conns || !c->dist || !c->busy || !c->parent || !c->hops || !c->children || !c->heap || !c->pos)
-    return wf_error_set(err, "out of memory");
-  return 0;
+/* Once this rank's nodes have started, the rows of the graph are needed only by the aggregate
+ * origin. */
+static void drop_graph(wf_engine *eng, void *ud) {
+  gossip_cfg *c = ud;
+  if (c->aggregate && c->origin_here) return;
+  wf_engine_release(eng, c->g.adj);
+  c->g.adj = NULL;
 }
 
 /* The graph lives with the engine: its arrays are copied into engine-owned memory. */
@@ -478,7 +525,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
                           (uint32_t)wf_arg_int(a, "inbound"), (uint64_t)wf_arg_int(a, "graph_seed"),
                           err) != 0 ||
-      keep_graph(eng, c, &g, err) != 0 || alloc_scratch(eng, c, n, err) != 0)
+      keep_graph(eng, c, &g, err) != 0 || wf_engine_after_init(eng, drop_graph, c, err) != 0)
     return -1;
   return define_outputs(eng, c, a, err);
 }
@@ -487,15 +534,24 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   gossip_cfg *c = wf_engine_alloc(eng, sizeof *c);
   if (!c) return wf_error_set(err, "out of memory");
   c->net = wf_arg(a, "network")->h;
+  c->gateway = NO_NODE;
   uint16_t *region = NULL;
   double *up = NULL, *down = NULL;
-  uint32_t n = place_nodes(a, c->net, &region, &up, &down, err);
+  uint32_t n = wf_net_place_nodes(a, "nodes", c->net, &region, &up, &down, err);
   int rc = n ? gossip_setup(eng, c, a, n, err) : -1;
   if (rc == 0) {
     c->type = gossip_type;
     c->type.min_delay = wf_net_min_delay(c->net);
-    c->first = wf_engine_add_lps(eng, &c->type, n, c, 0, err);
-    rc = c->first == WF_LP_NONE ? -1 : 0;
+    uint32_t group = wf_arg_bool(a, "group") ? wf_engine_new_group(eng) : 0;
+    if (wf_arg_bool(a, "group") && !group) {
+      wf_error_set(err, "'group': no group ids left");
+      rc = -1;
+    } else {
+      c->first = wf_engine_add_lps(eng, &c->type, n, c, group, err);
+      rc = c->first == WF_LP_NONE ? -1 : 0;
+    }
+    if (rc == 0 && wf_arg_num(a, "weight") != 1)
+      rc = wf_engine_lp_weight(eng, c->first, n, wf_arg_num(a, "weight"), err);
   }
   if (rc == 0 && wf_net_attach((wf_net *)c->net, c->first, n, region, up, down, err) == UINT32_MAX)
     rc = -1;
@@ -504,10 +560,65 @@ static int gossip_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_erro
   return rc;
 }
 
+/* ---- weft.bridge{...} ---- */
+
+static const wf_arg_spec bridge_args[] = {
+    {"from", WF_ARG_HANDLE, NULL, 1, 0, "the network whose gateway forwards (a weft.gossip{...})",
+     .kind = "gossip"},
+    {"to", WF_ARG_HANDLE, NULL, 1, 0, "the network that floods what arrives (a weft.gossip{...})",
+     .kind = "gossip"},
+    {"from_node", WF_ARG_INT, "1", 1, 1e8, "the gateway in 'from' (numbered from 1)"},
+    {"to_node", WF_ARG_INT, "1", 1, 1e8, "the gateway in 'to', where the flood starts"},
+    {"latency", WF_ARG_DURATION, NULL, 1e-9, 1.8e10, "one-way latency of the link"},
+    {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15, "the link's bandwidth, bit/s"},
+};
+
+static int bridge_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  gossip_cfg *from = wf_arg(a, "from")->h, *to = wf_arg(a, "to")->h;
+  uint32_t fn = (uint32_t)wf_arg_int(a, "from_node") - 1, tn = (uint32_t)wf_arg_int(a, "to_node") - 1;
+  wf_time lat = wf_arg_duration(a, "latency");
+  if (from == to) return wf_error_set(err, "'from' and 'to' are the same network");
+  if (fn >= from->g.n)
+    return wf_error_set(err, "'from_node' = %u: 'from' has %u nodes", fn + 1, from->g.n);
+  if (tn >= to->g.n) return wf_error_set(err, "'to_node' = %u: 'to' has %u nodes", tn + 1, to->g.n);
+  /* Message ids stay those of the broadcasting network, so a network has one source of them. */
+  if (to->rate > 0 && to->messages > 0)
+    return wf_error_set(err, "'to' broadcasts messages of its own (rate %g, %u messages): a "
+                        "network a bridge reaches carries only what crosses it (set its "
+                        "messages = 0)", to->rate, to->messages);
+  if (to->bridged_in)
+    return wf_error_set(err, "'to' is already reached by a bridge: at most one per network");
+  if (to->bytes != from->bytes)
+    return wf_error_set(err, "'from' sends %u-byte messages and 'to' %u-byte ones: give both "
+                        "networks the same 'bytes'", from->bytes, to->bytes);
+  if (lat < from->type.min_delay)
+    return wf_error_set(err, "'latency' = %llu ns is below the least one-way delay of 'from' "
+                        "(%llu ns)", (unsigned long long)lat,
+                        (unsigned long long)from->type.min_delay);
+  gossip_bridge *b = wf_engine_alloc(eng, sizeof *b);
+  if (!b) return wf_error_set(err, "out of memory");
+  *b = (gossip_bridge){{lat, (uint64_t)wf_arg_num(a, "bandwidth")}, 0, to, fn, tn, 0, 0, from->out};
+  b->m_msgs = wf_counter_define(eng, "bridge_messages", "messages",
+                                "messages handed to bridges between networks", err);
+  b->m_bytes = wf_counter_define(eng, "bridge_bytes", "bytes",
+                                 "bytes handed to bridges between networks", err);
+  if (b->m_msgs == WF_METRIC_NONE || b->m_bytes == WF_METRIC_NONE) return -1;
+  from->out = b;
+  to->bridged_in++;
+  to->gateway = tn;
+  /* The gateway now sends to another network, perhaps another group: its least such delay is
+   * the link's latency. The type is this network's own copy and the run has not started. */
+  if (lat < from->type.min_delay_cross) from->type.min_delay_cross = lat;
+  *out = (wf_built){WF_LP_NONE, 0, NULL, NULL};
+  return 0;
+}
+
 static const wf_builder gossip_builders[] = {
     {"gossip", "nodes on a network that flood broadcasts over a CometBFT-style peer graph",
      gossip_args, sizeof gossip_args / sizeof *gossip_args, gossip_build},
+    {"bridge", "a dedicated link on which one gossip network's gateway forwards to another's",
+     bridge_args, sizeof bridge_args / sizeof *bridge_args, bridge_build},
 };
 
 const wf_model wf_model_gossip = {"gossip", "gossip over a peer graph, per-hop or aggregate",
-                                  gossip_builders, 1};
+                                  gossip_builders, 2};

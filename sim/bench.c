@@ -1,5 +1,7 @@
 #include "bench.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +15,16 @@ static int cmp_double(const void *x, const void *y) {
 double wf_bench_median(double *v, size_t n) {
   qsort(v, n, sizeof *v, cmp_double);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int wf_bench_count(const char *text, const char *opt, double max, uint64_t *out, wf_error *err) {
+  char *end;
+  errno = 0;
+  double v = strtod(text, &end);
+  if (errno || end == text || *end || !(v >= 1) || v > max || v != floor(v))
+    return wf_error_set(err, "--%s %s: expected a whole number from 1 to %.0f", opt, text, max);
+  *out = (uint64_t)v;
+  return 0;
 }
 
 int wf_bench_mpi_start(int argc, char **argv, const char *name, const char *about,

@@ -246,17 +246,6 @@ static int measure(int s, size_t n, const bench_args *a, uint64_t *incr, wf_even
 
 /* ---- options ---- */
 
-static int parse_count(const char *text, const char *opt, double max, uint64_t *out,
-                       wf_error *err) {
-  char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (errno || end == text || *end || !(v >= 1) || v > max || v != floor(v))
-    return wf_error_set(err, "--%s %s: expected a whole number from 1 to %.0f", opt, text, max);
-  *out = (uint64_t)v;
-  return 0;
-}
-
 static int parse_sizes(bench_args *a, const char *v, wf_error *err) {
   char buf[256];
   if (strlen(v) >= sizeof buf) return wf_error_set(err, "--sizes: list too long");
@@ -266,7 +255,7 @@ static int parse_sizes(bench_args *a, const char *v, wf_error *err) {
     uint64_t n = 0;
     if (a->nsizes == MAX_SIZES) return wf_error_set(err, "--sizes: at most %d sizes", MAX_SIZES);
     /* The ladder indexes its nodes with 32 bits; 1e8 entries already need gigabytes. */
-    if (parse_count(tok, "sizes", 1e8, &n, err) != 0) return -1;
+    if (wf_bench_count(tok, "sizes", 1e8, &n, err) != 0) return -1;
     a->sizes[a->nsizes++] = (size_t)n;
   }
   if (!a->nsizes) return wf_error_set(err, "--sizes: empty list");
@@ -306,7 +295,7 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
   case O_SIZES:
     return parse_sizes(a, v, err);
   case O_OPS:
-    return parse_count(v, "ops", 1e15, &a->ops, err);
+    return wf_bench_count(v, "ops", 1e15, &a->ops, err);
   case O_DIST:
     return parse_dist(a, v, err);
   case O_SEED:
@@ -316,7 +305,7 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
       return wf_error_set(err, "--seed %s: expected a non-negative integer", v);
     break;
   case O_REPS:
-    if (parse_count(v, "reps", MAX_REPS, &n, err) != 0) return -1;
+    if (wf_bench_count(v, "reps", MAX_REPS, &n, err) != 0) return -1;
     a->reps = (int)n;
     break;
   case O_TIME:

@@ -4,6 +4,9 @@
 #include "simtime.h"
 
 #include <float.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,11 +47,22 @@ wf_engine *wf_engine_new(wf_error *err) {
 
 void wf_engine_free(wf_engine *eng) {
   if (!eng) return;
+  for (uint32_t i = 0; i < eng->inited; i++) { /* owned LPs whose init ran */
+    wf_lp *lp = &eng->lps[i];
+    if (lp->type->destroy) lp->type->destroy(lp, lp->state);
+  }
+  for (wf_cleanup *c = eng->cleanups, *n; c; c = n) { /* before the memory they may use */
+    n = c->next;
+    c->fn(c->ud);
+    free(c);
+  }
   wf_queue_free(&eng->queue);
   if (eng->use_ladder) wf_ladder_free(&eng->ladder);
   for (int r = 0; eng->outbox && r < eng->nranks; r++) free(eng->outbox[r].ev);
   free(eng->outbox);
-  free(eng->rank_of);
+  free(eng->where);
+  free(eng->runs);
+  free(eng->after_init);
   free(eng->lp_weight);
   free(eng->group_weight);
   for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
@@ -71,6 +85,57 @@ void *wf_engine_alloc(wf_engine *eng, size_t size) {
   o->next = eng->owned;
   eng->owned = o;
   return o->data;
+}
+
+int wf_engine_on_free(wf_engine *eng, void (*fn)(void *ud), void *ud) {
+  wf_cleanup *c = malloc(sizeof *c);
+  if (!c) return -1;
+  *c = (wf_cleanup){eng->cleanups, fn, ud};
+  eng->cleanups = c;
+  return 0;
+}
+
+void wf_engine_release(wf_engine *eng, void *p) {
+  if (!p) return;
+  for (wf_owned **o = &eng->owned; *o; o = &(*o)->next)
+    if ((void *)(*o)->data == p) {
+      wf_owned *dead = *o;
+      *o = dead->next;
+      free(dead);
+      return;
+    }
+}
+
+int wf_engine_after_init(wf_engine *eng, void (*fn)(wf_engine *eng, void *ud), void *ud,
+                         wf_error *err) {
+  void *a = realloc(eng->after_init, (eng->nafter_init + 1) * sizeof *eng->after_init);
+  if (!a) return wf_error_set(err, "out of memory");
+  eng->after_init = a;
+  eng->after_init[eng->nafter_init].fn = fn;
+  eng->after_init[eng->nafter_init++].ud = ud;
+  return 0;
+}
+
+/* Per-LP memory handed out in init, carved from engine-owned chunks: one allocation per many
+ * LPs, not one each. */
+#define LP_MEM_CHUNK ((size_t)64 * 1024)
+
+void *wf_lp_alloc(wf_lp *lp, size_t size) {
+  wf_engine *eng = lp->eng;
+  size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  if (size == 0) size = sizeof(max_align_t);
+  if (size > LP_MEM_CHUNK / 4) return wf_engine_alloc(eng, size); /* large: its own block */
+  if (size > eng->lp_mem_left) {
+    if (!(eng->lp_mem = wf_engine_alloc(eng, LP_MEM_CHUNK))) {
+      eng->lp_mem_left = 0;
+      return NULL;
+    }
+    eng->lp_mem_left = LP_MEM_CHUNK;
+  }
+  void *p = eng->lp_mem;
+  eng->lp_mem += size;
+  eng->lp_mem_left -= size;
+  return p;
 }
 
 uint32_t wf_engine_lp_count(const wf_engine *eng) {
@@ -100,6 +165,10 @@ static int register_type(wf_engine *eng, const wf_lp_type *t, wf_error *err) {
 
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err) {
+  if (eng->placed) {
+    wf_error_set(err, "%s: LPs are added while building the world, not once it runs", t->name);
+    return WF_LP_NONE;
+  }
   if (register_type(eng, t, err) != 0) return WF_LP_NONE;
   if (count == 0) {
     wf_error_set(err, "%s: asked for zero LPs", t->name);
@@ -111,45 +180,37 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
                  count, (unsigned long long)WF_LP_MAX);
     return WF_LP_NONE;
   }
-  if (eng->nlps + count > eng->lps_cap) {
-    uint64_t cap = eng->lps_cap ? eng->lps_cap : 1024; /* 64 bits: doubling past 2^31 */
-    while (cap < eng->nlps + count) cap *= 2;
-    if (cap > WF_LP_MAX) cap = WF_LP_MAX;
-    wf_lp *lps = realloc(eng->lps, (size_t)cap * sizeof *lps);
-    if (!lps) {
-      wf_error_set(err, "out of memory adding %u LPs", count);
-      return WF_LP_NONE;
-    }
-    eng->lps = lps;
-    if (eng->lp_weight) {
-      double *w = realloc(eng->lp_weight, (size_t)cap * sizeof *w);
-      if (!w) {
+  /* Only the index grows here: records and states wait for the placement (wf_engine_place),
+   * which knows which LPs this rank owns. */
+  wf_lp_run *last = eng->nruns ? &eng->runs[eng->nruns - 1] : NULL;
+  if (last && last->type == t && last->cfg == cfg && last->group == group) {
+    last->count += count;
+  } else {
+    if (eng->nruns == eng->runs_cap) {
+      uint32_t cap = eng->runs_cap ? 2 * eng->runs_cap : 16;
+      wf_lp_run *r = realloc(eng->runs, (size_t)cap * sizeof *r);
+      if (!r) {
         wf_error_set(err, "out of memory adding %u LPs", count);
         return WF_LP_NONE;
       }
-      eng->lp_weight = w;
+      eng->runs = r;
+      eng->runs_cap = cap;
     }
-    eng->lps_cap = (uint32_t)cap;
+    eng->runs[eng->nruns++] = (wf_lp_run){eng->nlps, count, t, cfg, group};
   }
-  /* One zeroed arena per call, each state aligned like max_align_t. */
-  size_t stride =
-      (t->state_size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-  unsigned char *arena = stride ? wf_engine_alloc(eng, stride * count) : NULL;
-  if (stride && !arena) {
-    wf_error_set(err, "out of memory for the state of %u %s LPs", count, t->name);
-    return WF_LP_NONE;
+  if (eng->lp_weight && eng->nlps + count > eng->weight_cap) {
+    uint64_t cap = eng->weight_cap ? eng->weight_cap : 1024; /* 64 bits: doubling past 2^31 */
+    while (cap < eng->nlps + count) cap *= 2;
+    if (cap > WF_LP_MAX) cap = WF_LP_MAX;
+    double *w = realloc(eng->lp_weight, (size_t)cap * sizeof *w);
+    if (!w) {
+      wf_error_set(err, "out of memory adding %u LPs", count);
+      return WF_LP_NONE;
+    }
+    eng->lp_weight = w;
+    eng->weight_cap = (uint32_t)cap;
   }
   wf_lpid first = eng->nlps;
-  for (uint32_t i = 0; i < count; i++) {
-    wf_lp *lp = &eng->lps[first + i];
-    memset(lp, 0, sizeof *lp);
-    lp->eng = eng;
-    lp->type = t;
-    lp->state = arena ? arena + stride * i : NULL;
-    lp->cfg = cfg;
-    lp->id = first + i;
-    lp->group = group;
-  }
   for (uint32_t i = 0; eng->lp_weight && i < count; i++) eng->lp_weight[first + i] = 1;
   eng->nlps += count;
   if (group > eng->max_group) eng->max_group = group;
@@ -168,8 +229,9 @@ int wf_engine_lp_weight(wf_engine *eng, wf_lpid first, uint32_t count, double we
     return wf_error_set(err, "load weight for LPs %u to %llu: only %u LPs exist", first,
                         (unsigned long long)first + count - 1, eng->nlps);
   if (!eng->lp_weight) { /* first use: everyone else weighs 1 */
-    if (!(eng->lp_weight = malloc((size_t)eng->lps_cap * sizeof *eng->lp_weight)))
+    if (!(eng->lp_weight = malloc((eng->nlps ? eng->nlps : 1) * sizeof *eng->lp_weight)))
       return wf_error_set(err, "out of memory for load weights");
+    eng->weight_cap = eng->nlps;
     for (uint32_t i = 0; i < eng->nlps; i++) eng->lp_weight[i] = 1;
   }
   for (uint32_t i = 0; i < count; i++) eng->lp_weight[first + i] = weight;
@@ -222,6 +284,33 @@ static inline wf_event *pool_get(wf_engine *eng) {
 static inline void pool_put(wf_engine *eng, wf_event *ev) {
   memcpy(ev->data, &eng->free_events, sizeof(wf_event *));
   eng->free_events = ev;
+}
+
+/* Once the run is over nothing is handled any more: the events still pending (counted by then)
+ * and the pool, the pending set and the outboxes give their memory back before finish and the
+ * trace's tables, whose rows and buffers would otherwise come on top of the run's peak. The
+ * queue is left empty and usable (wf_queue_push grows it again): finish may still send. */
+static void release_events(wf_engine *eng) {
+  if (eng->use_ladder) wf_ladder_free(&eng->ladder);
+  eng->use_ladder = 0;
+  eng->queue.n = 0;
+  wf_qentry *h = realloc(eng->queue.h, 64 * sizeof *h); /* shrinking: keeps the old on failure */
+  if (h) eng->queue.h = h, eng->queue.cap = 64;
+  for (wf_pool_block *b = eng->blocks, *n; b; b = n) {
+    n = b->next;
+    free(b);
+  }
+  eng->blocks = NULL;
+  eng->free_events = NULL;
+  for (int r = 0; eng->outbox && r < eng->nranks; r++) {
+    free(eng->outbox[r].ev);
+    eng->outbox[r] = (wf_outbox){0};
+  }
+#ifdef __GLIBC__
+  /* Pool blocks mostly come from the heap, not from mmap (glibc raises its mmap threshold
+   * after the first mmapped block is freed): without a trim, free keeps them resident. */
+  malloc_trim(0);
+#endif
 }
 
 /* ---- the pending set ----
@@ -338,6 +427,8 @@ static inline wf_time cross_bound(const wf_lp_type *t) {
 static int send_refused(wf_lp *lp, wf_lpid dst, wf_time delay, size_t len) {
   wf_engine *eng = lp->eng;
   const wf_lp_type *t = lp->type;
+  /* The destination may live on another rank: its type and group come from the index. */
+  const wf_lp_run *to = dst < eng->nlps ? wf_engine_run_of(eng, dst) : NULL;
   if (dst >= eng->nlps)
     wf_lp_fail(lp, "sent an event to LP %u, which does not exist (%u LPs)", dst, eng->nlps);
   else if (len > WF_PAYLOAD_MAX)
@@ -348,14 +439,14 @@ static int send_refused(wf_lp *lp, wf_lpid dst, wf_time delay, size_t len) {
     wf_lp_fail(lp,
                "sent to %s LP %u with delay %llu ns, below its type's declared min_delay "
                "%llu ns (the lookahead the engine relies on)",
-               eng->lps[dst].type->name, dst, (unsigned long long)delay,
+               to->type->name, dst, (unsigned long long)delay,
                (unsigned long long)t->min_delay);
-  else if (eng->lps[dst].group != lp->group)
+  else if (to->group != lp->group)
     wf_lp_fail(lp,
                "sent to %s LP %u of another group (%u, its own %u) with delay %llu ns, below its "
                "type's declared min_delay_cross %llu ns (the lookahead between groups the "
                "engine relies on)",
-               eng->lps[dst].type->name, dst, eng->lps[dst].group, lp->group,
+               to->type->name, dst, to->group, lp->group,
                (unsigned long long)delay, (unsigned long long)t->min_delay_cross);
   else
     return 0;
@@ -377,9 +468,9 @@ void wf_send(wf_lp *lp, wf_lpid dst, wf_time delay, uint16_t kind, const void *d
     return;
   }
   wf_event *ev;
-  int remote = eng->nranks > 1 && eng->rank_of[dst] != (uint32_t)eng->rank;
+  int remote = eng->where && eng->where[dst] >= eng->nowned;
   if (remote) {
-    ev = outbox_slot(eng, eng->rank_of[dst]);
+    ev = outbox_slot(eng, eng->where[dst] - eng->nowned);
     if (!ev) return;
   } else if (!(ev = pool_get(eng))) {
     engine_fail(eng, "out of memory for pending events (%zu pending)", wf_pending(eng));
@@ -435,24 +526,23 @@ static int sample_until(wf_engine *eng, run_state *rs, wf_time upto, wf_error *e
   return 0;
 }
 
-static int is_local(const wf_engine *eng, wf_lpid id) {
-  return eng->nranks == 1 || eng->rank_of[id] == (uint32_t)eng->rank;
-}
-
-static int init_lps(wf_engine *eng, uint64_t seed) {
+int wf_engine_init_lps(wf_engine *eng, uint64_t seed) {
   /* Pre-size the pool for one pending event per LP, the common starting load. */
   if (!eng->free_events)
-    for (size_t have = 0; have < eng->nlps / (uint32_t)eng->nranks; have += POOL_BLOCK)
+    for (size_t have = 0; have < eng->nowned; have += POOL_BLOCK)
       if (!pool_grow(eng)) break;
   eng->now = 0;
   eng->top_pending = 0;
-  for (uint32_t i = 0; i < eng->nlps && !eng->failed; i++) {
+  for (uint32_t i = 0; i < eng->nowned && !eng->failed; i++) { /* only owned LPs have records */
     wf_lp *lp = &eng->lps[i];
     lp->rng = wf_rng_stream(seed, lp->id);
     eng->current_lp = lp;
     eng->current_rows = 0;
-    if (is_local(eng, i)) lp->type->init(lp, lp->state, lp->cfg);
+    eng->inited = i + 1;
+    lp->type->init(lp, lp->state, lp->cfg);
   }
+  for (uint32_t i = 0; i < eng->nafter_init && !eng->failed; i++)
+    eng->after_init[i].fn(eng, eng->after_init[i].ud);
   eng->phase = 1;
   return eng->failed ? -1 : 0;
 }
@@ -507,8 +597,11 @@ static inline __attribute__((always_inline)) void prefetch_lp(const wf_lp *lp) {
  * the LP to call its handler (together ~45% of the samples in PHOLD at 65536 x 16). The ladder
  * knows the next entries in its sorted run, so their events and LPs are fetched while earlier
  * ones are handled. A fresh run (a bucket just sorted) has had nothing fetched: its first
- * events are requested together, so their misses overlap instead of queueing. */
-static inline __attribute__((always_inline)) void prefetch_ahead(const wf_engine *eng) {
+ * events are requested together, so their misses overlap instead of queueing. where and base
+ * map an LP id to its record, as in event_loop. */
+static inline __attribute__((always_inline)) void prefetch_ahead(const wf_engine *eng,
+                                                                 const uint32_t *where,
+                                                                 wf_lpid base) {
   const wf_ladder *l = &eng->ladder;
   if (l->bhead == 0)
     for (size_t k = 1; k < EV_AHEAD; k++) {
@@ -519,7 +612,10 @@ static inline __attribute__((always_inline)) void prefetch_ahead(const wf_engine
   const wf_qentry *far = wf_ladder_ahead(l, EV_AHEAD);
   if (far) __builtin_prefetch(far->ev);
   const wf_qentry *near = wf_ladder_ahead(l, LP_AHEAD);
-  if (near) prefetch_lp(&eng->lps[near->ev->dst]);
+  if (near) {
+    wf_lpid dst = near->ev->dst; /* an owned LP: only those have events here */
+    prefetch_lp(&eng->lps[where ? where[dst] : dst - base]);
+  }
 }
 
 /* Handles every local event with timestamp < limit (and <= the end time), taking the samples
@@ -529,6 +625,8 @@ static inline __attribute__((always_inline)) void prefetch_ahead(const wf_engine
 static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_time limit,
                       wf_error *err) {
   wf_lp *lps = eng->lps;
+  const uint32_t *where = eng->lps_dense ? NULL : eng->where; /* id -> owned record */
+  wf_lpid base = eng->lp_base;
   wf_time last = limit - 1 < eng->end_time ? limit - 1 : eng->end_time; /* last time handled */
   wf_time next_stop = rs->next_sample < last ? rs->next_sample : last;
   eng->budget = 1;
@@ -558,9 +656,9 @@ static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_time l
         if (to_ladder(eng) == 0) top = pq_top(eng);
       }
     }
-    if (eng->use_ladder) prefetch_ahead(eng);
+    if (eng->use_ladder) prefetch_ahead(eng, where, base);
     wf_event *ev = top->ev;
-    wf_lp *lp = &lps[ev->dst];
+    wf_lp *lp = &lps[where ? where[ev->dst] : ev->dst - base];
     eng->now = ts;
     eng->current = ev;
     eng->current_rows = 0;
@@ -717,19 +815,37 @@ static int has_group(const uint32_t *g, size_t n, uint32_t id) {
   return lo < n && g[lo] == id;
 }
 
-/* The groups whose LPs sit on more than one rank, sorted, into *split (n of them). */
+/* The groups whose LPs sit on more than one rank, sorted, into *split (n of them). The
+ * (group, rank) pairs are taken from the runs, one per stretch of LPs on one rank, so a
+ * placement in blocks costs a few pairs, not one per LP. */
 static int split_groups(const wf_engine *eng, const uint32_t *rank_of, uint32_t **split,
                         size_t *n) {
-  group_rank *gr = malloc((eng->nlps ? eng->nlps : 1) * sizeof *gr);
-  *split = malloc((eng->nlps ? eng->nlps : 1) * sizeof **split);
-  if (!gr || !*split) {
-    free(gr), free(*split);
+  size_t cap = 64, np = 0;
+  group_rank *gr = malloc(cap * sizeof *gr);
+  if (!gr) return -1;
+  for (uint32_t k = 0; k < eng->nruns; k++) {
+    const wf_lp_run *run = &eng->runs[k];
+    for (uint32_t i = run->first; i < run->first + run->count; i++) {
+      if (np && gr[np - 1].group == run->group && gr[np - 1].rank == rank_of[i]) continue;
+      if (np == cap) {
+        group_rank *g = realloc(gr, 2 * cap * sizeof *gr);
+        if (!g) {
+          free(gr);
+          return -1;
+        }
+        gr = g, cap *= 2;
+      }
+      gr[np++] = (group_rank){run->group, rank_of[i]};
+    }
+  }
+  *split = malloc((np ? np : 1) * sizeof **split);
+  if (!*split) {
+    free(gr);
     return -1;
   }
-  for (uint32_t i = 0; i < eng->nlps; i++) gr[i] = (group_rank){eng->lps[i].group, rank_of[i]};
-  qsort(gr, eng->nlps, sizeof *gr, by_group_rank);
+  qsort(gr, np, sizeof *gr, by_group_rank);
   *n = 0;
-  for (uint32_t i = 1; i < eng->nlps; i++)
+  for (size_t i = 1; i < np; i++)
     if (gr[i].group == gr[i - 1].group && gr[i].rank != gr[i - 1].rank &&
         !(*n && (*split)[*n - 1] == gr[i].group))
       (*split)[(*n)++] = gr[i].group;
@@ -762,12 +878,11 @@ static int derive_lookahead(const wf_engine *eng, const uint32_t *rank_of, int s
   size_t nsplit = 0;
   if (rank_of && split_groups(eng, rank_of, &split, &nsplit) != 0) return -1;
   int present[WF_MAX_TYPES] = {0}, in_split[WF_MAX_TYPES] = {0};
-  uint32_t k = 0;
-  for (uint32_t i = 0; i < eng->nlps; i++) {
-    const wf_lp *lp = &eng->lps[i];
-    if (eng->types[k] != lp->type) k = type_index(eng, lp->type); /* LPs come in blocks */
+  for (uint32_t r = 0; r < eng->nruns; r++) { /* a run's LPs share type and group */
+    const wf_lp_run *run = &eng->runs[r];
+    uint32_t k = type_index(eng, run->type);
     present[k] = 1;
-    if ((spread_ungrouped && lp->group == 0) || has_group(split, nsplit, lp->group))
+    if ((spread_ungrouped && run->group == 0) || has_group(split, nsplit, run->group))
       in_split[k] = 1;
   }
   free(split);
@@ -779,37 +894,133 @@ int wf_lookahead_of(const wf_engine *eng, const uint32_t *rank_of, wf_lookahead 
   return derive_lookahead(eng, rank_of, 0, out);
 }
 
-/* Places the LPs (on several ranks) and derives the lookahead from the placement. */
-static int setup_ranks(wf_engine *eng, wf_error *err) {
-  eng->nranks = wf_sync_size();
-  eng->rank = wf_sync_rank();
-  if (eng->nranks > 1) {
-    uint32_t *group = malloc(eng->nlps * sizeof *group);
-    eng->rank_of = malloc(eng->nlps * sizeof *eng->rank_of);
-    eng->outbox = calloc((size_t)eng->nranks, sizeof *eng->outbox);
-    if (!group || !eng->rank_of || !eng->outbox) {
-      free(group);
-      return wf_error_set(err, "out of memory placing %u LPs on %d ranks", eng->nlps,
-                          eng->nranks);
+const wf_lp_run *wf_engine_run_of(const wf_engine *eng, wf_lpid id) {
+  uint32_t lo = 0, hi = eng->nruns; /* the last run whose first id is <= id */
+  while (hi - lo > 1) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (eng->runs[mid].first <= id)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return &eng->runs[lo];
+}
+
+/* Each LP's rank (rank_of, nlps entries) on nranks > 1 ranks. */
+static int partition(const wf_engine *eng, uint32_t nranks, uint32_t *rank_of) {
+  uint32_t *group = malloc((eng->nlps ? eng->nlps : 1) * sizeof *group);
+  if (!group) return -1;
+  for (uint32_t k = 0; k < eng->nruns; k++)
+    for (uint32_t i = 0; i < eng->runs[k].count; i++)
+      group[eng->runs[k].first + i] = eng->runs[k].group;
+  int rc = wf_partition(group, eng->lp_weight, eng->nlps, eng->group_weight, eng->ngroup_weight,
+                        nranks, rank_of);
+  free(group);
+  return rc;
+}
+
+/* From rank_of (NULL: all here) to where, nowned and lps_dense: owned LPs numbered in id
+ * order, the others tagged with their rank. */
+static int index_owned(wf_engine *eng, const uint32_t *rank_of, wf_error *err) {
+  uint32_t me = (uint32_t)eng->rank;
+  if (!rank_of) { /* one rank: every LP, no map */
+    eng->nowned = eng->nlps;
+    eng->lps_dense = 1;
+    eng->lp_base = 0;
+    return 0;
+  }
+  uint64_t owned = 0;
+  wf_lpid lo = WF_LP_NONE, hi = 0;
+  for (uint32_t i = 0; i < eng->nlps; i++)
+    if (rank_of[i] == me) {
+      owned++;
+      if (lo == WF_LP_NONE) lo = i;
+      hi = i;
     }
-    for (uint32_t i = 0; i < eng->nlps; i++) group[i] = eng->lps[i].group;
-    int rc = wf_partition(group, eng->lp_weight, eng->nlps, eng->group_weight,
-                          eng->ngroup_weight, (uint32_t)eng->nranks, eng->rank_of);
-    free(group);
-    if (rc) return wf_error_set(err, "out of memory placing LPs");
+  /* Remote LPs are tagged nowned + rank, which must fit in 32 bits. */
+  if (owned + (uint64_t)eng->nranks > (uint64_t)UINT32_MAX + 1)
+    return wf_error_set(err, "rank %u would own %llu LPs: too many to index with %d ranks", me,
+                        (unsigned long long)owned, eng->nranks);
+  eng->nowned = (uint32_t)owned;
+  eng->lps_dense = owned == 0 || (uint64_t)hi - lo + 1 == owned;
+  eng->lp_base = owned ? lo : 0;
+  if (!(eng->where = malloc((eng->nlps ? eng->nlps : 1) * sizeof *eng->where)))
+    return wf_error_set(err, "out of memory indexing %u LPs", eng->nlps);
+  uint32_t local = 0;
+  for (uint32_t i = 0; i < eng->nlps; i++)
+    eng->where[i] = rank_of[i] == me ? local++ : eng->nowned + rank_of[i];
+  return 0;
+}
+
+/* wf_lp records and zeroed states for the owned LPs: one state arena per run (each state
+ * aligned like max_align_t), sized by the run's owned LPs alone. */
+static int alloc_owned(wf_engine *eng, wf_error *err) {
+  if (!(eng->lps = calloc(eng->nowned ? eng->nowned : 1, sizeof *eng->lps)))
+    return wf_error_set(err, "out of memory for the %u LPs of rank %d", eng->nowned, eng->rank);
+  uint32_t local = 0;
+  for (uint32_t k = 0; k < eng->nruns; k++) {
+    const wf_lp_run *run = &eng->runs[k];
+    const wf_lp_type *t = run->type;
+    uint32_t mine = 0;
+    for (uint32_t i = run->first; i < run->first + run->count; i++) mine += wf_engine_owns(eng, i);
+    size_t stride =
+        (t->state_size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    unsigned char *arena = stride && mine ? wf_engine_alloc(eng, stride * mine) : NULL;
+    if (stride && mine && !arena)
+      return wf_error_set(err, "out of memory for the state of %u %s LPs", mine, t->name);
+    eng->state_bytes += stride * mine;
+    for (uint32_t i = run->first, j = 0; i < run->first + run->count; i++) {
+      if (!wf_engine_owns(eng, i)) continue;
+      wf_lp *lp = &eng->lps[local++];
+      lp->eng = eng;
+      lp->type = t;
+      lp->state = arena ? arena + stride * j++ : NULL;
+      lp->cfg = run->cfg;
+      lp->id = i;
+      lp->group = run->group;
+    }
+  }
+  return 0;
+}
+
+int wf_engine_place(wf_engine *eng, int nranks, int rank, wf_error *err) {
+  if (eng->placed) return wf_error_set(err, "the world is placed once (one run per engine)");
+  eng->nranks = nranks;
+  eng->rank = rank;
+  uint32_t *rank_of = NULL;
+  if (nranks > 1) {
+    rank_of = malloc((eng->nlps ? eng->nlps : 1) * sizeof *rank_of);
+    eng->outbox = calloc((size_t)nranks, sizeof *eng->outbox);
+    if (!rank_of || !eng->outbox || partition(eng, (uint32_t)nranks, rank_of) != 0) {
+      free(rank_of);
+      return wf_error_set(err, "out of memory placing %u LPs on %d ranks", eng->nlps, nranks);
+    }
   }
   wf_lookahead la;
-  if (wf_lookahead_of(eng, eng->nranks > 1 ? eng->rank_of : NULL, &la) != 0)
-    return wf_error_set(err, "out of memory deriving the lookahead");
+  int rc = 0;
+  if (wf_lookahead_of(eng, rank_of, &la) != 0)
+    rc = wf_error_set(err, "out of memory deriving the lookahead");
+  if (rc == 0) rc = index_owned(eng, rank_of, err);
+  free(rank_of); /* where says the same in the same 4 bytes per LP */
+  if (rc == 0) rc = alloc_owned(eng, err);
+  if (rc != 0) return -1;
+  eng->placed = 1;
   eng->lookahead = la.value;
   eng->lookahead_from = la;
-  if (eng->nranks > 1 && la.value == 0)
+  if (nranks > 1 && la.value == 0)
     return wf_error_set(err,
                         "LP type '%s' declares %s 0: a run on %d ranks needs a positive delay "
                         "to LPs that may live on another rank (its lookahead)",
                         la.type->name, la.cross ? "min_delay_cross (and min_delay)" : "min_delay",
-                        eng->nranks);
+                        nranks);
   return 0;
+}
+
+/* Places the LPs on this run's ranks and derives the lookahead from the placement, unless a
+ * test placed them already (as one rank of a larger run: see wf_engine_place). */
+static int setup_ranks(wf_engine *eng, wf_error *err) {
+  if (eng->placed) return 0;
+  return wf_engine_place(eng, wf_sync_size(), wf_sync_rank(), err);
 }
 
 /* After a failure on some rank: every rank returns -1 with the failing rank's message. */
@@ -824,6 +1035,8 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
   memset(st, 0, sizeof *st);
   if (o->end_time == 0) return wf_error_set(err, "end time must be positive");
   if (eng->nlps == 0) return wf_error_set(err, "the scenario built no LPs");
+  if (eng->started) return wf_error_set(err, "an engine runs once");
+  eng->started = 1;
   eng->err = err;
   eng->end_time = o->end_time;
   eng->trace = o->trace;
@@ -849,7 +1062,7 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
    * exchange, or the others would wait for it there. */
   int rc = wf_metrics_begin(eng, err) != 0 || wf_records_begin(eng, err) != 0 ? -1 : 0;
   if (agree(eng, rc, err) != 0) return -1;
-  init_lps(eng, o->seed);
+  wf_engine_init_lps(eng, o->seed);
   if (agree(eng, choose_queue(eng, o->queue, err), err) != 0) return -1;
 
   /* An event limit on one rank runs the same windows as several ranks would, so the run stops
@@ -880,25 +1093,32 @@ int wf_engine_run(wf_engine *eng, const wf_run_opts *o, wf_run_stats *st, wf_err
    * event this rank happened to handle last. */
   eng->phase = 2;
   eng->now = st->sim_time;
-  for (uint32_t i = 0; i < eng->nlps && !eng->failed; i++) {
+  /* No event is handled from here on: the pending ones are counted and their memory goes
+   * before finish appends its record rows (what finish sends is counted after it). */
+  uint64_t pending = wf_pending(eng);
+  release_events(eng);
+  for (uint32_t i = 0; i < eng->nowned && !eng->failed; i++) {
     wf_lp *lp = &eng->lps[i];
     eng->current_lp = lp;
     eng->current_rows = 0;
-    if (lp->type->finish && is_local(eng, i)) lp->type->finish(lp, lp->state);
+    if (lp->type->finish) lp->type->finish(lp, lp->state);
   }
   if (fail_agree(eng, err) != 0) return -1;
+  pending += wf_pending(eng);
+  release_events(eng);
   rc = wf_metrics_end(eng, err) != 0 || wf_records_end(eng, err) != 0 ? -1 : 0;
   if (agree(eng, rc, err) != 0) return -1; /* rank 0's writes may fail; all must know */
   st->cross_rank = eng->cross_sent;
   st->sent = 0;
-  for (uint32_t i = 0; i < eng->nlps; i++) st->sent += eng->lps[i].sent;
-  uint64_t v[4] = {eng->events, wf_pending(eng), st->cross_rank, st->sent};
+  for (uint32_t i = 0; i < eng->nowned; i++) st->sent += eng->lps[i].sent;
+  uint64_t v[4] = {eng->events, pending, st->cross_rank, st->sent};
   wf_sync_sum_u64(v, 4);
   st->events = v[0];
   st->pending = v[1];
   st->cross_rank = v[2];
   st->sent = v[3];
   st->local_events = eng->events;
+  st->local_lps = eng->nowned;
   st->sync_s = eng->sync_s;
   st->wall_s = wf_wall_s() - rs.t0;
   return 0;

@@ -18,7 +18,7 @@ typedef struct wf_engine wf_engine;
 typedef struct wf_lp wf_lp;
 
 /* An LP type is a table of callbacks. State is state_size bytes owned by the engine, zeroed
- * before init. cfg is the pointer given to wf_engine_add_lps, shared by all LPs of that call
+ * before init, and exists only on the rank that owns the LP (as does its wf_lp). cfg is the pointer given to wf_engine_add_lps, shared by all LPs of that call
  * and owned by the model (it must outlive the run). */
 typedef struct wf_lp_type {
   const char *name;
@@ -32,9 +32,12 @@ typedef struct wf_lp_type {
   /* The smallest delay of any event this type sends to an LP of another group; 0 means the same
    * as min_delay, else it must be >= min_delay. When groups sit whole on ranks only this bound
    * limits the windows, so a chain with fast internal messages and slow links between chains
-   * still runs in long windows. wf_send enforces it. Last, so positional initialisers of the
-   * fields above stay valid. */
+   * still runs in long windows. wf_send enforces it. After the fields above, so positional
+   * initialisers of those stay valid. */
   wf_time min_delay_cross;
+  /* Frees what init allocated (may be NULL): called at wf_engine_free for every LP whose init
+   * ran, whether the run completed or failed, after finish. */
+  void (*destroy)(wf_lp *lp, void *state);
 } wf_lp_type;
 
 /* Fields are for the engine; models use the accessors below. */
@@ -57,7 +60,8 @@ void wf_engine_free(wf_engine *eng);
 /* Adds count LPs of type t (registered on first use), all with the same cfg and group (a
  * placement hint: LPs of one group stay on one rank). Returns the first id; ids are dense and
  * in creation order, at most WF_LP_MAX LPs in all. Returns WF_LP_NONE with err set on
- * failure. */
+ * failure. This only records the LPs in a small index (a few bytes per call): their records
+ * and states are allocated when the run starts, on the rank that owns them. */
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err);
 uint32_t wf_engine_lp_count(const wf_engine *eng);
@@ -75,6 +79,17 @@ int wf_engine_group_weight(wf_engine *eng, uint32_t group, double weight, wf_err
 
 /* Memory the engine frees at wf_engine_free: for model configs built by builders. */
 void *wf_engine_alloc(wf_engine *eng, size_t size);
+/* Calls fn(ud) at wf_engine_free, last registered first: for world-level memory a model
+ * allocates and grows itself (a chain's block store). Returns -1 without memory. */
+int wf_engine_on_free(wf_engine *eng, void (*fn)(void *ud), void *ud);
+/* Frees p (from wf_engine_alloc) before the engine ends; NULL is ignored. */
+void wf_engine_release(wf_engine *eng, void *p);
+/* Registers fn(eng, ud) to run on every rank once all the LPs it owns have run init, before the
+ * first event: for a model to drop build-time data over the whole world once its LPs have
+ * copied what they need into their own memory (wf_lp_alloc). It must not send or change what
+ * the LPs will do: it runs on every rank, whatever that rank owns. */
+int wf_engine_after_init(wf_engine *eng, void (*fn)(wf_engine *eng, void *ud), void *ud,
+                         wf_error *err);
 
 /* Metrics are engine-side integer accumulators that LPs add to; integers so that sums over
  * ranks are exact and traces bit-identical however LPs are placed. Every counter and gauge
@@ -89,6 +104,10 @@ wf_metric wf_gauge_define(wf_engine *eng, const char *name, const char *units,
  * <= 12.5%), written to /histograms/<name>. */
 wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
                          const char *description, wf_error *err);
+/* Also writes /series/<name>_p50, _p95 and _p99: the quantiles of the values added in each
+ * sample interval (NaN for an interval without any), summed over ranks like everything else.
+ * Costs WF_HIST_BUCKETS integers per sample. Call while building. */
+int wf_hist_windowed(wf_engine *eng, wf_metric hist, wf_error *err);
 #define WF_METRIC_NONE UINT32_MAX
 
 /* Per-item tables written to /records/<name>; rows are C structs described by cols. */
@@ -127,6 +146,7 @@ typedef struct wf_run_stats {
   uint64_t sent;         /* events sent, including those dropped past the end */
   uint64_t cross_rank;   /* of which to LPs on another rank */
   uint64_t local_events; /* events handled on this rank */
+  uint64_t local_lps;    /* LPs this rank owns: the only ones it holds records and state for */
   double sync_s;         /* this rank's wall time in window exchanges (waiting included) */
   /* The lookahead derived from the placement (wf_lookahead in engine_internal.h): its value,
    * the LP type that set it and which of its bounds ("within-group": min_delay,
@@ -148,6 +168,11 @@ void wf_count(wf_lp *lp, wf_metric counter, uint64_t n);
 void wf_gauge_add(wf_lp *lp, wf_metric gauge, int64_t delta);
 void wf_hist_add(wf_lp *lp, wf_metric hist, uint64_t value);
 void wf_record_append(wf_lp *lp, wf_record *rec, const void *row);
+/* Memory for this LP alone, of a size known only in its init (one entry per peer, say):
+ * zeroed, aligned like max_align_t, freed with the engine. Called from init it exists only on
+ * the rank that owns the LP, like the state; keep the pointer in the state. NULL without
+ * memory. */
+void *wf_lp_alloc(wf_lp *lp, size_t size);
 /* Ends the run with an error naming this LP (for violated model invariants). */
 void wf_lp_fail(wf_lp *lp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

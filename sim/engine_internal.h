@@ -27,6 +27,8 @@ typedef struct wf_hist {
   uint64_t count, sum_lo, sum_hi; /* exact 128-bit sum */
   uint64_t min, max;
   uint64_t buckets[WF_HIST_BUCKETS];
+  int windowed;        /* also write quantiles per sample interval (wf_hist_windowed) */
+  int q_series[3];     /* their series: _p50, _p95, _p99 */
 } wf_hist;
 
 /* Row keys for record tables on several ranks: rows are merged in the order one rank would
@@ -57,11 +59,30 @@ typedef struct wf_pool_block {
   wf_event events[];
 } wf_pool_block;
 
+/* A model's cleanup, run at wf_engine_free. */
+typedef struct wf_cleanup {
+  struct wf_cleanup *next;
+  void (*fn)(void *ud);
+  void *ud;
+} wf_cleanup;
+
 /* An allocation owned by the engine (state arenas, model configs). */
 typedef struct wf_owned {
   struct wf_owned *next;
   max_align_t data[];
 } wf_owned;
+
+/* The per-LP index every rank keeps for the whole world: one run per wf_engine_add_lps call
+ * (merged into the previous run when type, cfg and group are the same), so the world's LPs cost
+ * a few bytes per call, not per LP. Placement, the lookahead, wf_send's checks and messages
+ * about LPs on other ranks read it; wf_lp records and states exist only for owned LPs. */
+typedef struct wf_lp_run {
+  wf_lpid first;
+  uint32_t count;
+  const wf_lp_type *type;
+  const void *cfg;
+  uint32_t group;
+} wf_lp_run;
 
 /* The lookahead a placement allows, and where it comes from. An LP type bounds it by its
  * min_delay if some group it has LPs in (ungrouped LPs count as group 0) spans ranks, else by
@@ -77,7 +98,7 @@ struct wf_engine {
   wf_ladder ladder; /* the pending set once large: see choose_queue in engine.c */
   int use_ladder;
   int auto_queue; /* still on the heap, free to move to the ladder once it grows */
-  wf_lp *lps;
+  wf_lp *lps; /* the LPs this rank owns, in id order (nowned of them): see wf_engine_place */
   wf_event *free_events;
   wf_time now, end_time;
   int top_pending; /* the event being handled is still at the top of the queue */
@@ -89,7 +110,17 @@ struct wf_engine {
   int nranks;   /* > 1: cross-rank sends go to the outboxes */
   int windowed; /* running in windows: no collectives inside event_loop */
   int rank;
-  uint32_t *rank_of;
+  /* Per LP of the world, on several ranks (NULL on one): below nowned, the LP's index in lps
+   * (it is owned here); else nowned + the rank that owns it. One array serves wf_send's "is it
+   * remote, and where" and the event loop's id -> record lookup. */
+  uint32_t *where;
+  uint32_t nowned;
+  /* The owned LPs are the ids [lp_base, lp_base + nowned) (always on one rank, and on several
+   * when the placement gives this rank one block): the event loop then finds a record without
+   * reading where. */
+  int lps_dense;
+  wf_lpid lp_base;
+  size_t state_bytes; /* LP state allocated on this rank: sum over owned LPs of the state stride */
   wf_outbox *outbox; /* per destination rank */
   size_t outbox_n;   /* events in all outboxes */
   uint64_t cross_sent;
@@ -102,15 +133,29 @@ struct wf_engine {
   const wf_event *current; /* the event being handled: record rows are keyed by it */
   uint64_t current_rows;   /* record rows appended while handling it */
 
-  uint32_t nlps, lps_cap;
+  uint32_t inited;    /* owned LPs 0 .. inited - 1 (in lps) had their init called */
+  uint32_t nlps;      /* LPs in the world, on every rank */
+  wf_lp_run *runs;    /* the per-LP index, by id */
+  uint32_t nruns, runs_cap;
+  int placed;         /* wf_engine_place has run: lps, states and where exist */
+  int started;        /* wf_engine_run was called: an engine runs once */
   uint32_t max_group; /* the largest group id in use or handed out */
-  double *lp_weight;  /* load weight per LP (lps_cap of them); NULL while all weigh 1 */
+  double *lp_weight;  /* load weight per LP (weight_cap of them); NULL while all weigh 1 */
+  uint32_t weight_cap;
   wf_group_weight *group_weight; /* groups given a weight of their own */
   size_t ngroup_weight;
   const wf_lp_type *types[WF_MAX_TYPES];
   uint32_t ntypes;
   wf_pool_block *blocks;
   wf_owned *owned;
+  wf_cleanup *cleanups;
+  unsigned char *lp_mem; /* wf_lp_alloc's current chunk and what is left of it */
+  size_t lp_mem_left;
+  struct {
+    void (*fn)(wf_engine *eng, void *ud);
+    void *ud;
+  } *after_init; /* wf_engine_after_init's callbacks, in registration order */
+  uint32_t nafter_init;
 
   wf_metric_def *metrics; /* counters and gauges share the id space */
   uint32_t nmetrics;
@@ -135,6 +180,28 @@ static inline size_t wf_pending(const wf_engine *eng) {
 
 /* rank_of[i] is LP i's rank; NULL: every LP on one rank. Returns -1 only without memory. */
 int wf_lookahead_of(const wf_engine *eng, const uint32_t *rank_of, wf_lookahead *out);
+
+/* The run holding LP id (id < nlps). */
+const wf_lp_run *wf_engine_run_of(const wf_engine *eng, wf_lpid id);
+/* Whether this rank owns LP id. */
+static inline int wf_engine_owns(const wf_engine *eng, wf_lpid id) {
+  return !eng->where || eng->where[id] < eng->nowned;
+}
+/* The rank that owns LP id. */
+static inline uint32_t wf_engine_owner(const wf_engine *eng, wf_lpid id) {
+  return wf_engine_owns(eng, id) ? (uint32_t)eng->rank : eng->where[id] - eng->nowned;
+}
+
+/* Places the world's LPs on nranks ranks (sim/partition.c), derives the lookahead, and
+ * allocates wf_lp records, states and outboxes for the LPs `rank` owns, nothing for the
+ * others. wf_engine_run calls it with the MPI rank; tests call it with any rank to see what
+ * one rank of a larger run would hold, and may then call wf_engine_run, which keeps the
+ * placement: without MPI the window exchange has no peers, so such a run handles this rank's
+ * LPs alone and is meaningful only when they send nothing to other ranks. Once per engine. */
+int wf_engine_place(wf_engine *eng, int nranks, int rank, wf_error *err);
+/* Gives every owned LP its random stream and calls its init (wf_engine_run's first step after
+ * the placement). Returns -1 when a model failed. */
+int wf_engine_init_lps(wf_engine *eng, uint64_t seed);
 
 /* metrics.c */
 int wf_metrics_begin(wf_engine *eng, wf_error *err);

@@ -4,18 +4,22 @@
 #include <string.h>
 
 #include "../analysis/report.h"
+#include "../models/chain.h"
 #include "../models/phold.h"
 #include "../models/wasm/cli.h"
+#include "../models/workload.h"
 #include "../protocols/gossip.h"
 #include "bench_output.h"
 #include "bench_queue.h"
 #include "bench_sync.h"
+#include "net/bench_net.h"
 #include "net/net.h"
 #include "run.h"
 #include "sweep.h"
 #include "sync.h"
 
-static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip};
+static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_model_gossip,
+                                         &wf_model_chain, &wf_model_workload};
 #define NMODELS (sizeof models / sizeof *models)
 
 static int report_after_run(const char *trace, wf_error *err) {
@@ -37,7 +41,7 @@ static const struct command {
     {"sweep", wf_sweep_main, "run a parameter sweep: one weft run per grid point, an index.csv"},
     {"report", wf_report_main, "turn a trace into gnuplot plots and an HTML page"},
     {"wasm", wf_wasm_main, "WebAssembly inference modules: inspect, run, check, bench"},
-    {"bench", cmd_bench, "engine benchmarks (weft bench queue|sync|output)"},
+    {"bench", cmd_bench, "engine benchmarks (weft bench queue|sync|output|net)"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -45,8 +49,9 @@ static int cmd_bench(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "queue") == 0) return wf_bench_queue_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "sync") == 0) return wf_bench_sync_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "output") == 0) return wf_bench_output_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "net") == 0) return wf_bench_net_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
-    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync, output)\n",
+    fprintf(stderr, "weft bench: unknown benchmark '%s' (available: queue, sync, output, net)\n",
             argv[1]);
     return 2;
   }
@@ -55,7 +60,9 @@ static int cmd_bench(int argc, char **argv) {
          "          hold model, 10^3 to 10^6 pending events (weft bench queue --help)\n"
          "  sync    the window exchange between ranks, under mpirun (weft bench sync --help)\n"
          "  output  a record table from N ranks to one HDF5 file: rank-0 gather vs parallel\n"
-         "          HDF5, under mpirun (weft bench output --help)\n\n"
+         "          HDF5, under mpirun (weft bench output --help)\n"
+         "  net     the network transport's cost per message against a bare wf_send\n"
+         "          (weft bench net --help)\n\n"
          "The PHOLD engine benchmark is a scenario: weft run scenarios/bench/phold.lua --json\n");
   return argc >= 2 ? 0 : 2;
 }

@@ -144,26 +144,38 @@ void wf_hist_add(wf_lp *lp, wf_metric id, uint64_t v) {
   if (v > h->max) h->max = v;
 }
 
-/* The q-quantile, interpolated linearly inside the bucket that holds it and clamped to the
- * observed min and max: exact to the bucket width (12.5%). */
-double wf_hist_quantile(const wf_hist *h, double q) {
-  if (!h->count) return 0;
-  double target = q * (double)h->count, cum = 0;
+/* The q-quantile of count values in buckets, interpolated linearly inside the bucket that
+ * holds it and clamped to [min, max]: exact to the bucket width (12.5%). */
+static double quantile_of(const uint64_t *buckets, uint64_t count, double q, double min,
+                          double max) {
+  double target = q * (double)count, cum = 0;
   for (unsigned i = 0; i < WF_HIST_BUCKETS; i++) {
-    if (!h->buckets[i]) continue;
-    double c = (double)h->buckets[i];
+    if (!buckets[i]) continue;
+    double c = (double)buckets[i];
     if (cum + c >= target) {
       double lo, hi;
       wf_hist_bucket_bounds(i, &lo, &hi);
       double v = lo + (hi - lo) * ((target - cum) / c);
-      if (v < (double)h->min) v = (double)h->min;
-      if (v > (double)h->max) v = (double)h->max;
-      return v;
+      return v < min ? min : v > max ? max : v;
     }
     cum += c;
   }
-  return (double)h->max;
+  return max;
 }
+
+double wf_hist_quantile(const wf_hist *h, double q) {
+  if (!h->count) return 0;
+  return quantile_of(h->buckets, h->count, q, (double)h->min, (double)h->max);
+}
+
+int wf_hist_windowed(wf_engine *eng, wf_metric hist, wf_error *err) {
+  if (hist >= eng->nhists) return wf_error_set(err, "wf_hist_windowed: no histogram %u", hist);
+  eng->hists[hist]->windowed = 1;
+  return 0;
+}
+
+static const double window_q[3] = {0.50, 0.95, 0.99};
+static const char *const window_suffix[3] = {"p50", "p95", "p99"};
 
 /* ---- sampling ----
  * Each sample stores the raw integers (counter totals, gauge levels) of this rank. A block of
@@ -171,10 +183,11 @@ double wf_hist_quantile(const wf_hist *h, double q) {
  * so the series do not depend on how LPs were placed. */
 
 typedef struct sample_buf {
-  uint64_t *raw; /* [cap][nmetrics] */
+  uint64_t *raw; /* [cap][width]: the metrics, then each windowed histogram's buckets */
+  size_t width;
   wf_time *t;    /* [cap] sample times */
   size_t n, cap;
-  uint64_t *prev; /* summed counter totals at the previous sample */
+  uint64_t *prev; /* summed counter totals (and bucket counts) at the previous sample */
   wf_time prev_t;
   int time_series;
 } sample_buf;
@@ -185,8 +198,10 @@ static sample_buf *buf_of(wf_engine *eng) {
 
 int wf_metrics_begin(wf_engine *eng, wf_error *err) {
   size_t m = eng->nmetrics;
+  for (uint32_t i = 0; i < eng->nhists; i++) m += eng->hists[i]->windowed ? WF_HIST_BUCKETS : 0;
   sample_buf *b = calloc(1, sizeof *b);
   if (b) {
+    b->width = m;
     b->cap = SAMPLE_BLOCK;
     b->raw = calloc(SAMPLE_BLOCK * m, sizeof *b->raw);
     b->t = calloc(SAMPLE_BLOCK, sizeof *b->t);
@@ -206,19 +221,64 @@ int wf_metrics_begin(wf_engine *eng, wf_error *err) {
     d->series = wf_trace_series_add(eng->trace, d->name, units, d->description, err);
     if (d->series < 0) return -1;
   }
+  for (uint32_t i = 0; i < eng->nhists; i++) {
+    wf_hist *h = eng->hists[i];
+    for (int q = 0; h->windowed && q < 3; q++) {
+      char name[96], desc[600];
+      snprintf(name, sizeof name, "%s_%s", h->name, window_suffix[q]);
+      snprintf(desc, sizeof desc, "%s of the values added in each sample interval: %s",
+               window_suffix[q], h->description);
+      if ((h->q_series[q] = wf_trace_series_add(eng->trace, name, h->units, desc, err)) < 0)
+        return -1;
+    }
+  }
   return 0;
 }
 
 /* Rank 0's half of a flush: the summed integers become rates and levels in the trace. */
+/* The quantile series of the windowed histograms: from the bucket counts' growth since the
+ * previous sample, written after the metrics' series (rows m + 1 onward of v). */
+static void window_quantiles(wf_engine *eng, sample_buf *b, size_t k, size_t n, double *v) {
+  size_t m = eng->nmetrics, at = m, row = m + 1;
+  uint64_t delta[WF_HIST_BUCKETS];
+  for (uint32_t i = 0; i < eng->nhists; i++) {
+    if (!eng->hists[i]->windowed) continue;
+    uint64_t count = 0;
+    for (unsigned j = 0; j < WF_HIST_BUCKETS; j++) {
+      uint64_t x = b->raw[k * b->width + at + j];
+      delta[j] = x - b->prev[at + j];
+      count += delta[j];
+      b->prev[at + j] = x;
+    }
+    double lo, hi, mn = 0, mx = 0;
+    for (unsigned j = 0; j < WF_HIST_BUCKETS && count; j++)
+      if (delta[j]) {
+        wf_hist_bucket_bounds(j, &mn, &hi);
+        break;
+      }
+    for (unsigned j = WF_HIST_BUCKETS; j-- > 0 && count;)
+      if (delta[j]) {
+        wf_hist_bucket_bounds(j, &lo, &mx);
+        break;
+      }
+    for (int q = 0; q < 3; q++)
+      v[(row + (size_t)q) * n + k] = count ? quantile_of(delta, count, window_q[q], mn, mx) : NAN;
+    at += WF_HIST_BUCKETS;
+    row += 3;
+  }
+}
+
 static int write_samples(wf_engine *eng, sample_buf *b, size_t n, wf_error *err) {
-  size_t m = eng->nmetrics;
-  double *v = malloc((m + 1) * n * sizeof *v); /* row 0 is time_s */
+  size_t m = eng->nmetrics, nq = 0;
+  for (uint32_t i = 0; i < eng->nhists; i++) nq += eng->hists[i]->windowed ? 3 : 0;
+  double *v = malloc((m + 1 + nq) * n * sizeof *v); /* row 0 is time_s */
   if (!v) return wf_error_set(err, "out of memory writing series");
   for (size_t k = 0; k < n; k++) {
     double dt = wf_time_to_s(b->t[k] - b->prev_t);
     v[k] = wf_time_to_s(b->t[k]);
+    window_quantiles(eng, b, k, n, v);
     for (size_t i = 0; i < m; i++) {
-      uint64_t x = b->raw[k * m + i];
+      uint64_t x = b->raw[k * b->width + i];
       double out;
       if (eng->metrics[i].kind == WF_METRIC_COUNTER) {
         out = dt > 0 ? (double)(x - b->prev[i]) / dt : 0;
@@ -234,6 +294,10 @@ static int write_samples(wf_engine *eng, sample_buf *b, size_t n, wf_error *err)
   for (uint32_t i = 0; i < m && rc == 0; i++)
     rc =
         wf_trace_series_append(eng->trace, eng->metrics[i].series, v + (size_t)(i + 1) * n, n, err);
+  size_t row = m + 1;
+  for (uint32_t i = 0; i < eng->nhists && rc == 0; i++)
+    for (int q = 0; eng->hists[i]->windowed && q < 3 && rc == 0; q++)
+      rc = wf_trace_series_append(eng->trace, eng->hists[i]->q_series[q], v + row++ * n, n, err);
   free(v);
   return rc;
 }
@@ -246,20 +310,20 @@ static int flush_samples(wf_engine *eng, sample_buf *b, wf_error *err) {
   b->n = 0;
   if (!n) return 0;
   /* Gauges are int64 stored in uint64: wrapping sums are exact in two's complement. */
-  if (wf_sync_sum_u64(b->raw, n * eng->nmetrics) != 0)
+  if (wf_sync_sum_u64(b->raw, n * b->width) != 0)
     return wf_error_set(err, "summing samples over ranks failed");
   return eng->trace ? write_samples(eng, b, n, err) : 0;
 }
 
 int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
   sample_buf *b = buf_of(eng);
-  size_t m = eng->nmetrics;
+  size_t m = eng->nmetrics, w = b->width;
   if (b->n == b->cap) {
     if (!eng->windowed) {
       if (flush_samples(eng, b, err) != 0) return -1;
     } else { /* no flush inside a window: grow until it ends */
       size_t cap = b->cap * 2;
-      uint64_t *raw = realloc(b->raw, cap * m * sizeof *raw);
+      uint64_t *raw = realloc(b->raw, cap * w * sizeof *raw);
       if (raw) b->raw = raw;
       wf_time *ts = realloc(b->t, cap * sizeof *ts);
       if (ts) b->t = ts;
@@ -273,10 +337,15 @@ int wf_metrics_sample(wf_engine *eng, wf_time t, wf_error *err) {
    * however the events are placed or delivered. Events due after the end time are dropped at
    * send but are no less pending in the model's eyes. */
   eng->gauges[eng->m_pending] = (int64_t)(eng->sends - eng->events);
-  uint64_t *row = b->raw + b->n * m;
+  uint64_t *row = b->raw + b->n * w;
   for (size_t i = 0; i < m; i++)
     row[i] =
         eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
+  for (uint32_t i = 0, at = (uint32_t)m; i < eng->nhists; i++)
+    if (eng->hists[i]->windowed) {
+      memcpy(row + at, eng->hists[i]->buckets, sizeof eng->hists[i]->buckets);
+      at += WF_HIST_BUCKETS;
+    }
   b->t[b->n++] = t;
   return 0;
 }

@@ -35,7 +35,7 @@ typedef struct wf_arg_spec {
   const char *kind; /* HANDLE: the handle kind accepted */
 } wf_arg_spec;
 
-#define WF_ARGS_MAX 32
+#define WF_ARGS_MAX 64
 
 /* One checked value. Table values point into memory the binding owns: valid during the build
  * call only, so a builder copies what it keeps. */

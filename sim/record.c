@@ -331,24 +331,69 @@ static int merge_rows(wf_engine *eng, wf_record *r, wf_error *err) {
   return rc;
 }
 
-/* Per-LP counts: each rank knows its own LPs; the sums over ranks fill the table. */
-static int lp_table(wf_engine *eng, wf_error *err) {
-  uint64_t *v = calloc(2 * (size_t)eng->nlps + 1, sizeof *v);
-  if (!v) return wf_error_set(err, "out of memory for lp_events");
-  for (uint32_t i = 0; i < eng->nlps; i++) {
-    if (eng->nranks > 1 && eng->rank_of[i] != (uint32_t)eng->rank) continue;
-    v[2 * i] = eng->lps[i].events;
-    v[2 * i + 1] = eng->lps[i].sent;
-  }
-  int rc = wf_sync_sum_u64(v, 2 * (size_t)eng->nlps);
+/* Per-LP counts, written by rank 0 in id order. Each rank has the counts of its own LPs only;
+ * on several ranks they reach rank 0 in blocks of LP_BLOCK ids (each rank sends those of its
+ * LPs in the block, in id order, and rank 0 takes them from each sender's part in turn: it
+ * knows every LP's owner), so no rank ever holds an array over the whole world. Type and group
+ * come from the index of runs. */
+#define LP_BLOCK ((uint32_t)1 << 18)
+
+typedef struct lp_counts {
+  uint64_t events, sent;
+} lp_counts;
+
+/* The rows of LPs [lo, hi): counts from all (each sender's part in turn, `at` a scratch array
+ * of one entry per rank) or, on one rank (all NULL), from the records. */
+static int lp_rows(wf_engine *eng, wf_lpid lo, wf_lpid hi, const lp_counts *all, size_t *at,
+                   wf_error *err) {
   wf_record *r = eng->lp_events;
-  for (uint32_t i = 0; i < eng->nlps && rc == 0 && eng->rank == 0; i++) {
-    const wf_lp *lp = &eng->lps[i];
-    lp_row row = {.lp = lp->id, .group = lp->group, .events = v[2 * i], .sent = v[2 * i + 1]};
-    strncpy(row.type, lp->type->name, TYPE_NAME_LEN - 1);
-    rc = append(eng, r, &row, err);
+  if (all) {
+    for (int k = 0; k < eng->nranks; k++) at[k] = 0;
+    for (wf_lpid i = lo; i < hi; i++) at[wf_engine_owner(eng, i)]++;
+    for (size_t k = 0, sum = 0, n; k < (size_t)eng->nranks; k++)
+      n = at[k], at[k] = sum, sum += n; /* where each sender's part starts */
   }
-  free(v);
+  const wf_lp_run *run = wf_engine_run_of(eng, lo);
+  for (wf_lpid i = lo; i < hi; i++) {
+    if (i >= run->first + run->count) run++;
+    lp_counts c;
+    if (all)
+      c = all[at[wf_engine_owner(eng, i)]++];
+    else
+      c = (lp_counts){eng->lps[i].events, eng->lps[i].sent};
+    lp_row row = {.lp = i, .group = run->group, .events = c.events, .sent = c.sent};
+    strncpy(row.type, run->type->name, TYPE_NAME_LEN - 1);
+    if (append(eng, r, &row, err) != 0) return -1;
+  }
+  return 0;
+}
+
+static int lp_table(wf_engine *eng, wf_error *err) {
+  if (eng->nranks == 1) return lp_rows(eng, 0, eng->nlps, NULL, NULL, err);
+  lp_counts *mine = malloc((eng->nowned < LP_BLOCK ? eng->nowned : LP_BLOCK) * sizeof *mine + 1);
+  size_t *at = malloc((size_t)eng->nranks * sizeof *at);
+  int rc = mine && at ? 0 : wf_error_set(err, "out of memory for lp_events");
+  if (wf_sync_agree(err) != 0) {
+    free(mine), free(at);
+    return -1;
+  }
+  uint32_t next = 0; /* the next owned LP, by local index (= id order) */
+  for (uint64_t lo = 0; lo < eng->nlps && rc == 0; lo += LP_BLOCK) {
+    wf_lpid hi = lo + LP_BLOCK < eng->nlps ? (wf_lpid)(lo + LP_BLOCK) : eng->nlps;
+    size_t n = 0;
+    for (; next < eng->nowned && eng->lps[next].id < hi; next++)
+      mine[n++] = (lp_counts){eng->lps[next].events, eng->lps[next].sent};
+    size_t got;
+    lp_counts *all = wf_sync_gather_bytes(mine, n * sizeof *mine, &got, err);
+    if (eng->rank == 0 && !all) rc = wf_error_set(err, "out of memory for lp_events");
+    else if (eng->rank == 0 && got != (size_t)(hi - lo) * sizeof *all)
+      rc = wf_error_set(err, "lp_events: the ranks sent %zu counts for %u LPs", got / sizeof *all,
+                        (unsigned)(hi - lo));
+    if (rc == 0 && eng->rank == 0) rc = lp_rows(eng, (wf_lpid)lo, hi, all, at, err);
+    free(all);
+    if (wf_sync_agree(err) != 0) rc = -1; /* rank 0's writes may fail: all stop together */
+  }
+  free(mine), free(at);
   return rc;
 }
 

@@ -1,10 +1,12 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,12 @@ enum {
   O_QUEUE,
   O_WINDOW
 };
+
+/* The lookahead in seconds: infinite when no LP may send across the placement's boundaries
+ * (groups that never talk to each other), which JSON prints as null. */
+static double lookahead_s(const wf_run_stats *st) {
+  return st->lookahead == WF_TIME_MAX ? INFINITY : wf_time_to_s(st->lookahead);
+}
 
 static const wf_opt run_opts[] = {
     {"set", 0, "KEY=VALUE",
@@ -226,7 +234,7 @@ static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per
            wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
            wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
            (st->lookahead_from &&
-            (wf_trace_attr_f64(t, "lookahead_s", wf_time_to_s(st->lookahead), err) ||
+            (wf_trace_attr_f64(t, "lookahead_s", lookahead_s(st), err) ||
              wf_trace_attr_str(t, "lookahead_from", st->lookahead_from, err) ||
              wf_trace_attr_str(t, "lookahead_bound", st->lookahead_bound, err))) ||
            wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
@@ -235,8 +243,31 @@ static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per
   return rc ? -1 : 0;
 }
 
+/* This process's peak resident set so far, in kB (ru_maxrss is in kB on Linux). */
+static uint64_t peak_rss_kb(void) {
+  struct rusage ru;
+  return getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_maxrss > 0 ? (uint64_t)ru.ru_maxrss : 0;
+}
+
+/* What each rank holds, gathered on rank 0: its LPs and its peak RSS in kB. */
+typedef struct rank_mem {
+  uint64_t lps, rss_kb;
+} rank_mem;
+
+static void json_rank_array(wf_json *j, const char *key, const rank_mem *m, int mb) {
+  wf_json_key(j, key);
+  wf_json_begin_array(j);
+  for (int r = 0; m && r < wf_sync_size(); r++)
+    if (mb)
+      wf_json_num(j, (double)m[r].rss_kb / 1024);
+    else
+      wf_json_uint(j, m[r].lps);
+  wf_json_end_array(j);
+}
+
 static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
-                       const uint64_t *per_rank, double sync_max_s, const char *output) {
+                       const uint64_t *per_rank, double sync_max_s, rank_mem *mem,
+                       const char *output) {
   wf_json j;
   wf_json_init(&j);
   wf_json_begin_object(&j);
@@ -270,11 +301,26 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_end_array(&j);
   /* The lookahead derived from the placement, the LP type that set it and which bound. */
   wf_json_key(&j, "lookahead_s");
-  wf_json_num(&j, st->lookahead_from ? wf_time_to_s(st->lookahead) : 0);
+  wf_json_num(&j, st->lookahead_from ? lookahead_s(st) : 0);
   wf_json_key(&j, "lookahead_from");
   wf_json_str(&j, st->lookahead_from ? st->lookahead_from : "");
   wf_json_key(&j, "lookahead_bound");
   wf_json_str(&j, st->lookahead_bound ? st->lookahead_bound : "");
+  /* Memory: rank 0's peak (measured now, after writing the trace) and the largest of any
+   * rank's (the others measured theirs when the run ended). */
+  uint64_t max_kb = 0;
+  if (mem) {
+    uint64_t now = peak_rss_kb();
+    if (now > mem[0].rss_kb) mem[0].rss_kb = now;
+    for (int r = 0; r < wf_sync_size(); r++)
+      if (mem[r].rss_kb > max_kb) max_kb = mem[r].rss_kb;
+  }
+  wf_json_key(&j, "peak_rss_mb");
+  wf_json_num(&j, mem ? (double)mem[0].rss_kb / 1024 : (double)peak_rss_kb() / 1024);
+  wf_json_key(&j, "peak_rss_max_mb");
+  wf_json_num(&j, mem ? (double)max_kb / 1024 : (double)peak_rss_kb() / 1024);
+  json_rank_array(&j, "rank_peak_rss_mb", mem, 1);
+  json_rank_array(&j, "rank_lps", mem, 0);
   wf_json_key(&j, "seed");
   wf_json_uint(&j, sc->seed);
   wf_json_key(&j, "pending");
@@ -424,6 +470,8 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
   if (rc != 0) return fail_after_run(&c, &st, &err);
   size_t got;
   uint64_t *per_rank = wf_sync_gather_bytes(&st.local_events, sizeof st.local_events, &got, &err);
+  rank_mem mine = {st.local_lps, peak_rss_kb()};
+  rank_mem *mem = wf_sync_gather_bytes(&mine, sizeof mine, &got, &err);
   uint64_t sync_ns[2] = {(uint64_t)(st.sync_s * 1e9), (uint64_t)(st.sync_s * 1e9)};
   wf_sync_sum_u64(&sync_ns[0], 1);
   wf_sync_max_u64(&sync_ns[1], 1);
@@ -433,20 +481,21 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
     cleanup(&c);
     return 0;
   }
+  if (mem && got != sizeof *mem * (size_t)wf_sync_size()) free(mem), mem = NULL;
 
   if (c.trace) {
     int wrote = write_result(c.trace, &st, per_rank, NULL, &err);
-    if (wrote != 0) free(per_rank);
+    if (wrote != 0) free(per_rank), free(mem);
     if (wrote != 0) return fail(&c, &err);
     int closed = wf_trace_close(c.trace, &err);
     c.trace = NULL;
     if (closed != 0) {
-      free(per_rank);
+      free(per_rank), free(mem);
       return fail(&c, &err);
     }
     if (rename(c.part, c.output) != 0) {
       wf_error_set(&err, "cannot rename %s to %s: %s", c.part, c.output, strerror(errno));
-      free(per_rank);
+      free(per_rank), free(mem);
       return fail(&c, &err);
     }
     c.part[0] = 0;
@@ -461,8 +510,10 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
     fprintf(stderr, "weft run: report: %s\n", err.msg);
     status = 1;
   }
-  if (c.a.json) print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, c.a.no_trace ? NULL : c.output);
+  if (c.a.json)
+    print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, mem, c.a.no_trace ? NULL : c.output);
   free(per_rank);
+  free(mem);
   cleanup(&c);
   return status;
 }

@@ -813,26 +813,46 @@ static const char *describe_type(const wf_arg_spec *s, char *buf, size_t cap) {
   return buf;
 }
 
-/* One line per argument; a record's fields (and a list of records') follow, indented. */
-static void print_args(FILE *f, const wf_arg_spec *args, unsigned n, int depth) {
+static int has_fields(const wf_arg_spec *s) {
+  return s->type == WF_ARG_RECORD || (s->type == WF_ARG_LIST && s->elem == WF_ARG_RECORD);
+}
+
+/* The widest name of args and their fields, each counted with its indentation. */
+static int name_width(const wf_arg_spec *args, unsigned n, int depth) {
+  int w = 0;
+  for (unsigned i = 0; i < n; i++) {
+    int k = 2 * depth + (int)strlen(args[i].name);
+    if (k > w) w = k;
+    if (has_fields(&args[i])) {
+      k = name_width(args[i].fields, args[i].nfields, depth + 1);
+      if (k > w) w = k;
+    }
+  }
+  return w;
+}
+
+/* One line per argument, in columns as wide as the builder's longest name; a record's fields
+ * (and a list of records') follow, indented. */
+static void print_args(FILE *f, const wf_arg_spec *args, unsigned n, int depth, int width) {
   for (unsigned i = 0; i < n; i++) {
     const wf_arg_spec *s = &args[i];
     char type[64];
-    fprintf(f, "%*s%-*s %-16s %-10s %s\n", 2 + 2 * depth, "", 14 - 2 * depth, s->name,
+    fprintf(f, "%*s%-*s %-16s %-10s %s\n", 2 + 2 * depth, "", width - 2 * depth, s->name,
             describe_type(s, type, sizeof type), s->def ? s->def : "(required)", s->help);
-    if (s->type == WF_ARG_RECORD || (s->type == WF_ARG_LIST && s->elem == WF_ARG_RECORD))
-      print_args(f, s->fields, s->nfields, depth + 1);
+    if (has_fields(s)) print_args(f, s->fields, s->nfields, depth + 1, width);
   }
 }
 
 void wf_scenario_print_builders(const wf_model *const *models, size_t nmodels, void *file) {
   FILE *f = file;
   fprintf(f, "weft.run{...}: run options\n");
-  print_args(f, run_spec, sizeof run_spec / sizeof *run_spec, 0);
+  unsigned nrun = sizeof run_spec / sizeof *run_spec;
+  print_args(f, run_spec, nrun, 0, name_width(run_spec, nrun, 0) < 14 ? 14 : name_width(run_spec, nrun, 0));
   for (size_t m = 0; m < nmodels; m++)
     for (unsigned k = 0; k < models[m]->nbuilders; k++) {
       const wf_builder *bl = &models[m]->builders[k];
       fprintf(f, "\nweft.%s{...}: %s\n", bl->name, bl->help);
-      print_args(f, bl->args, bl->nargs, 0);
+      int w = name_width(bl->args, bl->nargs, 0);
+      print_args(f, bl->args, bl->nargs, 0, w < 14 ? 14 : w);
     }
 }

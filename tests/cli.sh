@@ -141,5 +141,62 @@ net "missing rtt" "short.csv:3: row 'b' has 1 entries, expected 2" \
   "weft.network{rtt_table = 'short.csv'}"
 net "bad mode" "'mode' = 'telepathy': expected per-hop or aggregate" \
   "weft.gossip{network = net, mode = 'telepathy'}"
+# Bridges between gossip networks.
+G2="local a = weft.gossip{network = net, nodes = 20}; local b = weft.gossip{network = net, nodes = 20, messages = 0}"
+net "bridge to a broadcaster" "net.lua:2: weft.bridge: 'to' broadcasts messages of its own" \
+  "$G2; weft.bridge{from = b, to = a, latency = '50ms'}"
+net "bridge to itself" "net.lua:2: weft.bridge: 'from' and 'to' are the same network" \
+  "$G2; weft.bridge{from = a, to = a, latency = '50ms'}"
+net "bridge gateway" "net.lua:2: weft.bridge: 'to_node' = 21: 'to' has 20 nodes" \
+  "$G2; weft.bridge{from = a, to = b, to_node = 21, latency = '50ms'}"
+net "bridge too fast" "net.lua:2: weft.bridge: 'latency' = 1000 ns is below the least one-way delay" \
+  "$G2; weft.bridge{from = a, to = b, latency = '1us'}"
+net "bridge sizes" "net.lua:2: weft.bridge: 'from' sends 1024-byte messages and 'to' 64-byte ones" \
+  "local a = weft.gossip{network = net, nodes = 20}; local b = weft.gossip{network = net, nodes = 20, messages = 0, bytes = 64}; weft.bridge{from = a, to = b, latency = '50ms'}"
+net "bridge not a network" "net.lua:2: weft.bridge: 'to'" \
+  "local a = weft.gossip{network = net, nodes = 20}; weft.bridge{from = a, to = net, latency = '50ms'}"
+# Chains: bad validators, powers, timeouts and faults.
+net "zero validators" "net.lua:2: weft.chain: 'validators'" "weft.chain{network = net, validators = 0}"
+net "negative power" "net.lua:2: weft.chain: 'powers[2]'" \
+  "weft.chain{network = net, validators = 2, powers = {10, -1}}"
+net "powers count" "net.lua:2: weft.chain: 'powers' has 2 entries for 3 validators" \
+  "weft.chain{network = net, validators = 3, powers = {10, 10}}"
+net "power overflow" "net.lua:2: weft.chain: validator set: total voting power of resulting valset exceeds max" \
+  "weft.chain{network = net, validators = 2000, power = 1e15}"
+net "zero timeout" "net.lua:2: weft.chain: 'timeout_propose'" \
+  "weft.chain{network = net, timeout_propose = '0s'}"
+net "offline unknown" "net.lua:2: weft.chain: 'offline[1].validator' = 5: the chain has validators 1 to 4" \
+  "weft.chain{network = net, offline = {{validator = 5, from = '1s'}}}"
+net "offline backwards" "net.lua:2: weft.chain: 'offline[1]': 'to' must be after 'from'" \
+  "weft.chain{network = net, offline = {{validator = 1, from = '2s', to = '1s'}}}"
+net "fee market" "net.lua:2: weft.chain: 'fee_market' = 'auction': expected none, eip1559 or aimd" \
+  "weft.chain{network = net, fee_market = 'auction'}"
+net "block too small" "net.lua:2: weft.chain: a block's header, last commit and filler take" \
+  "weft.chain{network = net, max_block_bytes = 1024, block_bytes = 2000}"
+net "votes mode" "net.lua:2: weft.chain: 'votes' = 'aggregate': only per-hop is built so far" \
+  "weft.chain{network = net, votes = 'aggregate'}"
+# Workloads: bad rates, mixes, validators, steps and replay traces.
+net "load negative rate" "net.lua:2: weft.load: 'rate' = -1 is outside" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, rate = -1}"
+net "load unknown tx type" "net.lua:2: weft.load: 'mix[2].type' = 'swap': expected bank_send, wasm_execute or inference" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, mix = {{type = 'bank_send'}, {type = 'swap'}}}"
+net "load validator out of range" "net.lua:2: weft.load: 'nodes[2]' = 5: the chain has nodes 1 to 4" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, nodes = {1, 5}}"
+net "load steps backwards" "net.lua:2: weft.load: 'rate_steps[2].at' = 1s is not after 'rate_steps[1].at' = 2s" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, rate_steps = {{at = '2s', rate = 5}, {at = '1s', rate = 9}}}"
+printf 'time_s,type,bytes,gas\n0.5,bank_send,250,1000\n1,bank_send,x,1000\n' >bad_trace.csv
+net "load bad replay row" "net.lua:2: weft.load: bad_trace.csv:3: bytes 'x' is not an integer" \
+  "local c = weft.chain{network = net}; weft.load{chain = c, replay = 'bad_trace.csv'}"
+net "load not a chain" "net.lua:2: weft.load: 'chain'" "weft.load{chain = net}"
+
+# weft bench net: a small run prints both variants and their ratio; bad options are usage errors.
+expect_error "bench net one node" 2 "--nodes 1: at least 2 nodes" -- bench net --nodes 1
+expect_error "bench net bad count" 2 "--messages x: expected a whole number" -- bench net --messages x
+if "$WEFT" bench net --nodes 64 --messages 20000 --reps 1 >bench.txt 2>&1 &&
+  grep -q '^bare  *20000 ' bench.txt && grep -q '^net  ' bench.txt && grep -q 'net / bare: ' bench.txt; then
+  ok
+else
+  bad "bench net: $(cat bench.txt)"
+fi
 
 finish

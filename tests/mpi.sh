@@ -38,6 +38,12 @@ for np in 2 3 4; do
   grep -q '"cross_rank_fraction":0\.[0-9]' "w$np.json" && ok || bad "np=$np: cross_rank_fraction missing"
   [ "$(grep -o '"rank_events":\[[0-9,]*\]' "w$np.json" | tr -cd , | wc -c)" -eq $((np - 1)) ] && ok ||
     bad "np=$np: rank_events does not list $np ranks"
+  # Each rank holds its own LPs only: together all 999, none all of them.
+  lps=$(sed -n 's/.*"rank_lps":\[\([0-9,]*\)\].*/\1/p' "w$np.json")
+  awk -v l="$lps" -v np="$np" 'BEGIN { n = split(l, a, ","); for (i = 1; i <= n; i++) { s += a[i]; if (a[i] >= 999) exit 1 }
+    exit !(n == np && s == 999) }' && ok || bad "np=$np: rank_lps [$lps] do not split the 999 LPs"
+  grep -q '"peak_rss_max_mb":[1-9]' "w$np.json" && grep -q '"rank_peak_rss_mb":\[[1-9]' "w$np.json" && ok ||
+    bad "np=$np: no peak_rss_max_mb / rank_peak_rss_mb in --json"
 done
 h5dump -a /ranks w3.h5 | grep -q "(0): 3" && ok || bad "trace of np=3 lacks ranks=3"
 h5dump -H w1.h5 | grep -q 'DATASET "phold_events"' && ok || bad "no model record table to compare"
@@ -171,6 +177,66 @@ for mode in per-hop aggregate; do
       h5diff "b${mode}1.h5" "b$mode$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
         bad "broadcast $mode np=$np: $g differs from np=1"
     done
+  done
+done
+
+# 7. Two grouped networks joined by a bridge: each network sits whole on a rank, the windows
+# are the bridge's latency long (the lookahead from the cross-group bound), and the traces are
+# bit-identical on 1 to 3 ranks.
+two="$SRC/scenarios/bench/two_networks.lua"
+for np in 1 2 3; do
+  run "$np" "$WEFT" run "$two" --set nodes=150 --set bytes=4096 --set messages=8 --set duration=4s \
+    -o "two$np.h5" --json --quiet >"two$np.json" 2>"two$np.err" && ok ||
+    bad "two_networks np=$np failed: $(cat "two$np.err")"
+  grep -q '"lookahead_s":0.1,"lookahead_from":"gossip","lookahead_bound":"cross-group"' "two$np.json" &&
+    ok || bad "two_networks np=$np: lookahead not the bridge's 100 ms: $(cat "two$np.json")"
+done
+for np in 2 3; do
+  for g in /series /records /histograms; do
+    h5diff two1.h5 "two$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
+      bad "two_networks np=$np: $g differs from np=1"
+  done
+done
+
+# 8. Two independent chains (one with a validator offline and back), each a group: nothing
+# crosses between groups, so the lookahead is unbounded (null) and the run is one window; the
+# traces are bit-identical on 1 to 3 ranks.
+cat >chains.lua <<'LUA'
+local net = weft.network{}
+weft.chain{ network = net, validators = 8, block_bytes = 100000 }
+weft.chain{ network = net, validators = 6, offline = {{validator = 2, from = "3s", to = "9s"}} }
+weft.run{ end_time = "20s" }
+LUA
+for np in 1 2 3; do
+  run "$np" "$WEFT" run chains.lua -o "ch$np.h5" --json --quiet >"ch$np.json" 2>"ch$np.err" && ok ||
+    bad "chains np=$np failed: $(cat "ch$np.err")"
+  grep -q '"lookahead_s":null' "ch$np.json" && ok || bad "chains np=$np: lookahead not unbounded"
+done
+for np in 2 3; do
+  for g in /series /records /histograms; do
+    h5diff ch1.h5 "ch$np.h5" "$g" "$g" >/dev/null 2>&1 && ok || bad "chains np=$np: $g differs from np=1"
+  done
+done
+
+# 9. Loads on two chains (an open loop on 3 connections; a closed loop with a timeout): the
+# clients join their chain's group, so the lookahead stays unbounded, and /records/txs with the
+# rest is bit-identical on 1 to 3 ranks.
+cat >loads.lua <<'LUA'
+local net = weft.network{}
+local a = weft.chain{ network = net, validators = 8 }
+local b = weft.chain{ network = net, validators = 6 }
+weft.load{ chain = a, connections = 3, rate = 100, duration = "8s" }
+weft.load{ chain = b, closed = 4, think = "100ms", timeout = "2s", nodes = {2}, duration = "8s" }
+weft.run{ end_time = "10s" }
+LUA
+for np in 1 2 3; do
+  run "$np" "$WEFT" run loads.lua -o "ld$np.h5" --json --quiet >"ld$np.json" 2>"ld$np.err" && ok ||
+    bad "loads np=$np failed: $(cat "ld$np.err")"
+  grep -q '"lookahead_s":null' "ld$np.json" && ok || bad "loads np=$np: lookahead not unbounded"
+done
+for np in 2 3; do
+  for g in /series /records /histograms; do
+    h5diff ld1.h5 "ld$np.h5" "$g" "$g" >/dev/null 2>&1 && ok || bad "loads np=$np: $g differs from np=1"
   done
 done
 

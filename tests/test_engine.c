@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
-#include <sys/mman.h>
 
 #include "../models/phold.h"
 #include "engine_internal.h"
@@ -119,31 +118,159 @@ static void record_keys_order_by_the_tie(void **unused) {
   for (uint32_t i = 0; i < 4; i++) assert_int_equal(out[i], i);
 }
 
-/* Ids above 2^24 are accepted, up to the 32-bit limit. 2^24 LPs would take over a gigabyte,
- * so the world is a pretence: an LP array reserved but never touched except where written. */
+/* Ids above 2^24 are accepted, up to the 32-bit limit. Adding LPs only grows the index of runs
+ * (records and states wait for the placement), so a world of 2^24 + 8 LPs costs nothing here
+ * until it runs. */
 static void lp_ids_use_32_bits(void **unused) {
   (void)unused;
-  static const wf_lp_type t = {"many", 0, 0, hist_init_noop, hist_handle_noop, NULL};
+  static const wf_lp_type t = {"many", 64, 0, hist_init_noop, hist_handle_noop, NULL};
   const uint32_t have = (1u << 24) + 7;
-  size_t bytes = ((size_t)have + 1) * sizeof(wf_lp);
-  void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-  if (mem == MAP_FAILED) skip();
   wf_error err = {0};
   wf_engine *eng = wf_engine_new(&err);
-  eng->lps = mem;
-  eng->lps_cap = have + 1;
-  eng->nlps = have;
+  assert_int_equal(wf_engine_add_lps(eng, &t, have, NULL, 0, &err), 0);
   assert_int_equal(wf_engine_add_lps(eng, &t, 1, NULL, 0, &err), have);
-  assert_int_equal(eng->lps[have].id, have);
   assert_int_equal(wf_engine_lp_count(eng), have + 1);
+  assert_int_equal(eng->nruns, 1); /* same type, cfg and group: one run */
+  assert_null(eng->lps);
   /* The last id stays free for WF_LP_NONE: 2^32 - 1 LPs in all. */
   assert_int_equal(wf_engine_add_lps(eng, &t, UINT32_MAX - have, NULL, 0, &err), WF_LP_NONE);
   assert_non_null(strstr(err.msg, "exceed the limit of 4294967295 LPs"));
-  eng->lps = NULL;
-  eng->nlps = eng->lps_cap = 0;
+  wf_error_clear(&err);
+  assert_int_equal(wf_engine_add_lps(eng, &t, UINT32_MAX - have - 1, NULL, 0, &err),
+                   have + 1);
+  assert_int_equal(wf_engine_lp_count(eng), UINT32_MAX);
+  assert_ptr_equal(wf_engine_run_of(eng, UINT32_MAX - 1)->type, &t);
   wf_engine_free(eng);
-  munmap(mem, bytes);
+}
+
+/* ---- a rank holds only what it owns ----
+ * 21 LPs in three runs: 10 ungrouped "own_a" (40-byte state), 6 "own_b" (no state) in one
+ * group, 5 "own_a" in another group with another cfg. On 3 ranks the groups go whole to ranks
+ * 0 and 1 and the ungrouped LPs fill up to 7 each, so ranks 0 and 1 own ids that are not one
+ * block: the event loop must find their records through the map. */
+
+typedef struct own_cfg {
+  uint32_t inits, handled, finished, bad;
+  uint8_t seen[32]; /* by id: init 1, then + 1 per event handled */
+} own_cfg;
+
+static void own_init(wf_lp *lp, void *st, const void *cfg) {
+  own_cfg *c = (own_cfg *)cfg;
+  c->inits++;
+  c->seen[lp->id]++;
+  if (st) {
+    uint64_t zero[5] = {0};
+    if (memcmp(st, zero, sizeof zero)) c->bad++; /* states start zeroed */
+    *(uint64_t *)st = lp->id + 1;
+  }
+  wf_send(lp, lp->id, 100, 1, NULL, 0); /* to itself: stays on its rank */
+}
+static void own_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  own_cfg *c = (own_cfg *)wf_lp_cfg(lp);
+  c->handled++;
+  c->seen[lp->id]++;
+  if (ev->dst != lp->id || (st && *(uint64_t *)st != lp->id + 1)) c->bad++;
+  if (wf_now(lp) < 300) wf_send(lp, lp->id, 100, 1, NULL, 0);
+}
+static void own_finish(wf_lp *lp, void *st, const void *unused_cfg);
+static void own_finish_cb(wf_lp *lp, void *st) {
+  own_finish(lp, st, NULL);
+}
+static void own_finish(wf_lp *lp, void *st, const void *unused_cfg) {
+  (void)st, (void)unused_cfg;
+  ((own_cfg *)wf_lp_cfg(lp))->finished++;
+}
+
+static const wf_lp_type own_a = {"own_a", 40, 10, own_init, own_handle, own_finish_cb};
+static const wf_lp_type own_b = {"own_b", 0, 10, own_init, own_handle, own_finish_cb};
+
+static wf_engine *own_world(own_cfg *c1, own_cfg *c2, uint32_t group[21]) {
+  wf_error err = {0};
+  wf_engine *eng = wf_engine_new(&err);
+  uint32_t g1 = wf_engine_new_group(eng), g2 = wf_engine_new_group(eng);
+  assert_int_equal(wf_engine_add_lps(eng, &own_a, 10, c1, 0, &err), 0);
+  assert_int_equal(wf_engine_add_lps(eng, &own_b, 6, c1, g1, &err), 10);
+  assert_int_equal(wf_engine_add_lps(eng, &own_a, 5, c2, g2, &err), 16);
+  assert_int_equal(eng->nruns, 3);
+  for (uint32_t i = 0; i < 21; i++) group[i] = i < 10 ? 0 : i < 16 ? g1 : g2;
+  return eng;
+}
+
+static void ranks_allocate_only_their_lps(void **unused) {
+  (void)unused;
+  uint32_t group[21], rank_of[21], total = 0;
+  own_cfg c1, c2;
+  wf_engine *probe = own_world(&c1, &c2, group);
+  assert_int_equal(wf_partition(group, NULL, 21, NULL, 0, 3, rank_of), 0);
+  wf_engine_free(probe);
+  for (uint32_t r = 0; r < 3; r++) {
+    memset(&c1, 0, sizeof c1), memset(&c2, 0, sizeof c2);
+    wf_engine *eng = own_world(&c1, &c2, group);
+    wf_error err = {0};
+    assert_int_equal(wf_engine_place(eng, 3, (int)r, &err), 0);
+    uint32_t owned = 0, owned_a = 0;
+    for (uint32_t i = 0; i < 21; i++) {
+      assert_int_equal(wf_engine_owns(eng, i), rank_of[i] == r);
+      assert_int_equal(wf_engine_owner(eng, i), rank_of[i]);
+      if (rank_of[i] != r) continue;
+      const wf_lp *lp = &eng->lps[eng->where[i]];
+      assert_int_equal(lp->id, i); /* owned records in id order, found through the map */
+      assert_ptr_equal(lp->type, i >= 10 && i < 16 ? &own_b : &own_a);
+      assert_ptr_equal(lp->cfg, i < 16 ? (void *)&c1 : (void *)&c2);
+      assert_int_equal(lp->group, group[i]);
+      assert_int_equal(lp->state == NULL, i >= 10 && i < 16);
+      owned++;
+      owned_a += lp->type == &own_a;
+    }
+    assert_int_equal(eng->nowned, owned);
+    size_t stride = (40 + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    assert_int_equal(eng->state_bytes, owned_a * stride); /* none for the others */
+    assert_int_equal(eng->lps_dense, r == 2);         /* ranks 0 and 1 own two blocks */
+    total += owned;
+    if (r == 0) { /* rank 0 gathers lp_events from the others: it cannot run alone */
+      wf_engine_free(eng);
+      continue;
+    }
+    /* A run of this rank alone (no MPI: no peers): init, handle and finish for its LPs only. */
+    wf_run_opts o = {.end_time = 1000, .seed = 1};
+    wf_run_stats st;
+    assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+    assert_int_equal(c1.inits + c2.inits, owned);
+    assert_int_equal(c1.finished + c2.finished, owned);
+    assert_int_equal(c1.handled + c2.handled, 3 * owned); /* at 100, 200 and 300 */
+    assert_int_equal(c1.bad + c2.bad, 0);
+    for (uint32_t i = 0; i < 21; i++)
+      assert_int_equal((i < 16 ? c1 : c2).seen[i], rank_of[i] == r ? 4 : 0);
+    assert_int_equal(st.local_lps, owned);
+    wf_engine_free(eng);
+  }
+  assert_int_equal(total, 21);
+}
+
+/* wf_send's checks and routing for an LP on another rank use the index: the destination's
+ * owner, type and group, though this rank has no record of it. */
+static void sends_to_remote_lps_use_the_index(void **unused) {
+  (void)unused;
+  uint32_t group[21];
+  own_cfg c1 = {0}, c2 = {0};
+  wf_engine *eng = own_world(&c1, &c2, group);
+  wf_error err = {0};
+  assert_int_equal(wf_engine_place(eng, 3, 2, &err), 0); /* ids 3 to 9 */
+  eng->err = &err;
+  eng->end_time = WF_SEC;
+  wf_lp *lp = &eng->lps[0];
+  assert_int_equal(lp->id, 3);
+  wf_send(lp, 12, 10, 1, NULL, 0); /* own_b LP 12 lives on rank 0 */
+  wf_send(lp, 17, 10, 1, NULL, 0); /* own_a LP 17 on rank 1 */
+  assert_int_equal(eng->outbox[0].n, 1);
+  assert_int_equal(eng->outbox[1].n, 1);
+  assert_int_equal(eng->outbox[0].ev[0].dst, 12);
+  assert_false(eng->failed);
+  wf_send(lp, 12, 5, 1, NULL, 0);
+  assert_true(eng->failed);
+  assert_non_null(strstr(err.msg, "own_a LP 3 at t=0"));
+  assert_non_null(strstr(err.msg, "sent to own_b LP 12 with delay 5 ns, below"));
+  wf_engine_free(eng);
 }
 
 /* ---- lookahead ---- */
@@ -648,6 +775,8 @@ int main(void) {
       cmocka_unit_test(tie_key_orders_by_source_then_count),
       cmocka_unit_test(record_keys_order_by_the_tie),
       cmocka_unit_test(lp_ids_use_32_bits),
+      cmocka_unit_test(ranks_allocate_only_their_lps),
+      cmocka_unit_test(sends_to_remote_lps_use_the_index),
       cmocka_unit_test(lookahead_violation_stops_the_run),
       cmocka_unit_test(lookahead_follows_the_placement),
       cmocka_unit_test(cross_group_delay_below_its_bound_stops_the_run),

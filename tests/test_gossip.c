@@ -53,18 +53,12 @@ static void graph_is_connected_bounded_and_deterministic(void **unused) {
 
 typedef struct run_out {
   size_t n;
-  double *delay, *node, *msgs_sent;
+  double *delay, *node, *lp, *t, *msgs_sent;
   size_t nnodes;
+  wf_run_stats st;
 } run_out;
 
-static run_out run(const char *mode, int bytes, int messages, double rate) {
-  char script[1024];
-  snprintf(script, sizeof script,
-           "local net = weft.network{}\n"
-           "weft.gossip{network = net, nodes = 300, mode = '%s', bytes = %d, rate = %g,\n"
-           "            messages = %d, record_deliveries = true}\n"
-           "weft.run{end_time = '%ds'}\n",
-           mode, bytes, rate, messages, 2 * messages + 10);
+static run_out run_script(const char *script) {
   static char path[512];
   snprintf(path, sizeof path, "%s", wf_test_write("gossip.lua", script));
   wf_error err = {0};
@@ -75,23 +69,35 @@ static run_out run(const char *mode, int bytes, int messages, double rate) {
   const char *h5 = wf_test_path("gossip.h5");
   wf_trace *t = wf_trace_create(h5, &err);
   wf_run_opts o = {.end_time = sc.end_time, .sample = sc.sample, .seed = 1, .trace = t};
-  wf_run_stats st;
-  if (!t || wf_engine_run(eng, &o, &st, &err) != 0 || wf_trace_close(t, &err) != 0)
+  run_out out = {0};
+  if (!t || wf_engine_run(eng, &o, &out.st, &err) != 0 || wf_trace_close(t, &err) != 0)
     fail_msg("%s", err.msg);
   wf_engine_free(eng);
   wf_scenario_out_free(&sc);
   wf_trace_reader *r = wf_trace_open(h5, &err);
-  run_out out = {0};
   out.delay = wf_trace_table_column(r, "records", "gossip_deliveries", "delay_ns", &out.n, &err);
   out.node = wf_trace_table_column(r, "records", "gossip_deliveries", "node", &out.n, &err);
+  out.lp = wf_trace_table_column(r, "records", "gossip_deliveries", "lp", &out.n, &err);
+  out.t = wf_trace_table_column(r, "records", "gossip_deliveries", "t_ns", &out.n, &err);
   out.msgs_sent = wf_trace_table_column(r, "records", "net_nodes", "msgs_sent", &out.nnodes, &err);
-  if (!out.delay || !out.node || !out.msgs_sent) fail_msg("%s", err.msg);
+  if (!out.delay || !out.node || !out.lp || !out.t || !out.msgs_sent) fail_msg("%s", err.msg);
   wf_trace_reader_close(r);
   return out;
 }
 
+static run_out run(const char *mode, int bytes, int messages, double rate) {
+  char script[1024];
+  snprintf(script, sizeof script,
+           "local net = weft.network{}\n"
+           "weft.gossip{network = net, nodes = 300, mode = '%s', bytes = %d, rate = %g,\n"
+           "            messages = %d, record_deliveries = true}\n"
+           "weft.run{end_time = '%ds'}\n",
+           mode, bytes, rate, messages, 2 * messages + 10);
+  return run_script(script);
+}
+
 static void run_free(run_out *o) {
-  free(o->delay), free(o->node), free(o->msgs_sent);
+  free(o->delay), free(o->node), free(o->lp), free(o->t), free(o->msgs_sent);
 }
 
 static void flooding_reaches_every_node_and_forwards_once(void **unused) {
@@ -188,6 +194,66 @@ static void overlapping_broadcasts_stay_within_the_stated_bound(void **unused) {
   modes_agree(1048576, 3, (tolerance){0.1, 0.05, 0.05, 0.05});
 }
 
+/* ---- bridges ---- */
+
+/* Two 100-node networks; A's node 2 forwards over a 50 ms, 100 Mbit/s link to B's node 1. Each
+ * message reaches every node of both networks once; B's gateway gets it exactly the link's
+ * serialization (200 B: 16 us) and latency after A's gateway did; the run's lookahead is the
+ * link's latency, from the gossip type's cross-group bound. */
+static void bridge_carries_every_message_once_at_the_link_cost(const char *mode) {
+  char script[1024];
+  snprintf(script, sizeof script,
+           "local net = weft.network{}\n"
+           "local a = weft.gossip{network = net, nodes = 100, mode = '%s', bytes = 200,\n"
+           "  rate = 0.5, messages = 3, record_deliveries = true, group = true}\n"
+           "local b = weft.gossip{network = net, nodes = 100, mode = '%s', bytes = 200,\n"
+           "  messages = 0, record_deliveries = true, group = true, graph_seed = 2}\n"
+           "weft.bridge{from = a, to = b, from_node = 2, latency = '50ms', bandwidth = 1e8}\n"
+           "weft.run{end_time = '20s'}\n",
+           mode, mode);
+  run_out o = run_script(script);
+  /* A: 99 nodes but the origin; B: all 100, its gateway included. */
+  assert_int_equal(o.n, 3 * (99 + 100));
+  unsigned char got[200] = {0};
+  double gw_a[3] = {0}, gw_b[3] = {0};
+  for (size_t i = 0; i < o.n; i++) {
+    uint32_t lp = (uint32_t)o.lp[i];
+    assert_true(lp < 200);
+    got[lp]++;
+    if (lp >= 100) assert_true(o.delay[i] > 50e6);
+  }
+  assert_int_equal(got[0], 0);
+  for (int v = 1; v < 200; v++) assert_int_equal(got[v], 3);
+  /* Message ids come from the broadcasting network: 0, 1, 2 in both. */
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("gossip.h5"), &err);
+  size_t n = 0;
+  double *ids = r ? wf_trace_table_column(r, "records", "gossip_deliveries", "msg", &n, &err) : NULL;
+  if (!ids) fail_msg("%s", err.msg);
+  for (size_t i = 0; i < n; i++) {
+    assert_true(ids[i] < 3);
+    if ((uint32_t)o.lp[i] == 1) gw_a[(int)ids[i]] = o.t[i];
+    if ((uint32_t)o.lp[i] == 100) gw_b[(int)ids[i]] = o.t[i];
+  }
+  for (int m = 0; m < 3; m++) assert_true(gw_b[m] == gw_a[m] + 16e3 + 50e6);
+  assert_int_equal(o.st.lookahead, 50 * WF_MS);
+  assert_string_equal(o.st.lookahead_from, "gossip");
+  assert_string_equal(o.st.lookahead_bound, "cross-group");
+  free(ids);
+  wf_trace_reader_close(r);
+  run_free(&o);
+}
+
+static void bridge_per_hop(void **unused) {
+  (void)unused;
+  bridge_carries_every_message_once_at_the_link_cost("per-hop");
+}
+
+static void bridge_aggregate(void **unused) {
+  (void)unused;
+  bridge_carries_every_message_once_at_the_link_cost("aggregate");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(graph_is_connected_bounded_and_deterministic),
@@ -195,6 +261,8 @@ int main(void) {
       cmocka_unit_test(per_hop_and_aggregate_agree_1mib),
       cmocka_unit_test(per_hop_and_aggregate_agree_200b),
       cmocka_unit_test(overlapping_broadcasts_stay_within_the_stated_bound),
+      cmocka_unit_test(bridge_per_hop),
+      cmocka_unit_test(bridge_aggregate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,16 +52,20 @@ typedef struct probe_cfg {
   uint64_t batch_n[100], batch_size, seen;
   obs *got;
   size_t ngot, capgot;
+  uint64_t conn_bps; /* > 0: node 0 sends through a connection with this rate limit */
 } probe_cfg;
 
 typedef struct probe {
   wf_net_port port;
   uint32_t seq;
+  wf_net_conn conn;
 } probe;
 
 static void probe_send(wf_lp *lp, probe_cfg *c, probe *s) {
   uint32_t seq = s->seq++;
-  wf_net_send(lp, c->net, &s->port, NULL, c->first + 1, c->bytes, P_MSG, 0, &seq, sizeof seq);
+  s->conn.bps = c->conn_bps;
+  wf_net_send(lp, c->net, &s->port, c->conn_bps ? &s->conn : NULL, c->first + 1, c->bytes, P_MSG,
+              0, &seq, sizeof seq);
 }
 
 static void next_tick(wf_lp *lp, probe_cfg *c) {
@@ -179,6 +183,19 @@ static void receiver_downlink_queues(void **unused) {
   wf_engine_free(eng);
 }
 
+static void connection_rate_limits(void **unused) {
+  (void)unused;
+  /* Through a 100 Mbit/s connection 1500 B take 120 us, ten times the 1 Gbit/s uplink: the
+   * connection paces the messages, each delivered 10 ms after it has left the connection. */
+  probe_cfg c = {.bytes = 1500, .k = 3, .conn_bps = 100000000};
+  wf_engine *eng = probe_world(&c, (wf_net_params){0}, 1e9);
+  run_world(eng, WF_SEC);
+  assert_int_equal(c.ngot, 3);
+  for (uint32_t i = 0; i < 3; i++) assert_int_equal(c.got[i].t, 10 * WF_MS + (i + 1) * 120 * WF_US);
+  free(c.got);
+  wf_engine_free(eng);
+}
+
 /* Poisson arrivals of fixed-size messages on one uplink: an M/D/1 queue. Its mean wait is
  * rho / (2 mu (1 - rho)); the run's own batch means give the tolerance (99.9%, t ~ 3.5). */
 static void md1_at(double rho) {
@@ -231,6 +248,30 @@ static void shipped_table_loads_exactly(void **unused) {
   int use1 = wf_regions_find(&r, "us-east-1"), euw1 = wf_regions_find(&r, "eu-west-1");
   assert_true(use1 >= 0 && euw1 >= 0);
   assert_true(r.one_way[use1 * 21 + euw1] > 30 * WF_MS && r.one_way[use1 * 21 + euw1] < 45 * WF_MS);
+  wf_regions_free(&r);
+}
+
+/* CometBFT QA's zones: the one-way delays its netem rules add (latency_emulation.go: from a
+ * node in zone A to one in zone B, the source matrix's entry [B][A]), spot-checked against the
+ * source's values, including its two asymmetric pairs. */
+static void cometbft_qa_table_gives_qa_delays(void **unused) {
+  (void)unused;
+  wf_regions r;
+  wf_error err = {0};
+  assert_int_equal(wf_regions_load(&r, WF_REGIONS_COMETBFT_QA, 250 * WF_US, &err), 0);
+  assert_int_equal(r.n, 13);
+  static const struct {
+    const char *from, *to;
+    int ms;
+  } want[] = {{"N_Virginia", "London", 38}, {"Tokyo", "Singapore", 39},
+              {"Ireland", "S_Paulo", 89},   {"S_Paulo", "Ireland", 88},
+              {"Tokyo", "Seoul", 17},       {"Seoul", "Tokyo", 16}};
+  for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+    int a = wf_regions_find(&r, want[k].from), b = wf_regions_find(&r, want[k].to);
+    assert_true(a >= 0 && b >= 0);
+    assert_int_equal(r.one_way[(size_t)a * 13 + (size_t)b], (wf_time)want[k].ms * WF_MS);
+  }
+  assert_int_equal(r.one_way[0], 125 * WF_US); /* the diagonal: same_region_rtt / 2 */
   wf_regions_free(&r);
 }
 
@@ -327,8 +368,10 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(back_to_back_messages_leave_at_multiples),
       cmocka_unit_test(receiver_downlink_queues),
+      cmocka_unit_test(connection_rate_limits),
       cmocka_unit_test(poisson_uplink_matches_md1),
       cmocka_unit_test(shipped_table_loads_exactly),
+      cmocka_unit_test(cometbft_qa_table_gives_qa_delays),
       cmocka_unit_test(bad_tables_are_refused),
       cmocka_unit_test(buffered_messages_wait_for_the_cut_and_keep_order),
       cmocka_unit_test(dropped_messages_never_arrive),

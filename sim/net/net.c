@@ -2,10 +2,19 @@
  *   1. waits for A's uplink (FIFO) and occupies it for bytes / up_bps;
  *   2. propagates for the one-way latency of (region A, region B), plus jitter and one RTO per
  *      lost TCP segment; its first bit reaches B when its transmission starts + that latency;
- *   3. crosses B's downlink (FIFO in order of arrival) for bytes / down_bps, finishing no
- *      earlier than its last bit arrives (the links pipeline, as a TCP stream does);
+ *   3. crosses B's downlink for bytes / down_bps, finishing no earlier than its last bit
+ *      arrives (the links pipeline, as a TCP stream does) and no earlier than the downlink has
+ *      finished the messages before it;
  *   4. waits for B's processing (FIFO) when the network has a per-message cost.
- * Steps 1-2 run in A's LP at send time; 3-4 in B's, on the event that carries the first bit.
+ * Steps 1-2 run in A's LP at send time. A sends one event, due when the message would be
+ * delivered if B's downlink and processor were idle (its "ready" time: first bit + the slower
+ * of the two serializations + processing); on it B runs steps 3-4 against its own FIFOs and
+ * delivers at once when they were idle, which is the common case: one event per message. Only
+ * a message that queues at B costs a second event. B's downlink therefore serves messages in
+ * order of their ready times (ties in the engine's order), which for one sender through one
+ * connection is send order; for messages from several senders it lets a short message that
+ * arrives during a long one finish first, as TCP flows sharing a link do, where a strict FIFO
+ * by first bit would hold it behind the whole long message.
  * A message whose transmission would start across an active cut is held by the sender until
  * the cut heals (then sent in order) or dropped, per the network's mode. */
 #include "net.h"
@@ -58,7 +67,6 @@ struct wf_net {
 /* The transport's part of an event; the model's payload follows it. */
 typedef struct net_hdr {
   wf_time sent;
-  wf_time up_ser; /* how long the message occupied the sender's uplink */
   wf_lpid peer;   /* ARRIVE, DELIVER: the sender; RETRY: the destination */
   uint32_t bytes;
   uint16_t kind;
@@ -176,6 +184,9 @@ uint32_t wf_net_region_count(const wf_net *net) {
 uint32_t wf_net_node_count(const wf_net *net) {
   return net->nnodes;
 }
+int wf_net_node_region(const wf_net *net, uint32_t node) {
+  return node < net->nnodes ? (int)net->region[node] : -1;
+}
 
 /* Grows an engine-owned array (the old copy stays with the engine until it is freed). */
 static void *grow(wf_engine *eng, void *old, size_t used, size_t size) {
@@ -258,6 +269,15 @@ int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uin
   return 0;
 }
 
+uint32_t wf_net_cut_count(const wf_net *net) {
+  return net->ncuts;
+}
+
+void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2) {
+  *t1 = net->cuts[i].t1;
+  *t2 = net->cuts[i].t2;
+}
+
 int wf_net_class(wf_net *net, const char *name, wf_error *err) {
   for (uint32_t i = 0; i < net->nclasses; i++)
     if (strcmp(net->class_name[i], name) == 0) return (int)i;
@@ -318,6 +338,12 @@ static wf_time ser(uint32_t bytes, uint64_t bps) {
   return (wf_time)((bits_ns + bps - 1) / bps);
 }
 
+wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes, wf_time now) {
+  wf_time s = *busy > now ? *busy : now;
+  *busy = s + ser(bytes, l->bps);
+  return *busy + l->latency;
+}
+
 wf_time wf_net_ser_up(const wf_net *net, uint32_t node, uint32_t bytes) {
   return ser(bytes, net->up_bps[node]);
 }
@@ -346,18 +372,26 @@ wf_time wf_net_cut_release(const wf_net *net, uint32_t from, uint32_t to, wf_tim
   return t;
 }
 
-/* When a message whose first bit arrives at `arrive` has crossed the downlink. */
-static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_time arrive,
-                           wf_time up_ser, wf_time down_free) {
-  wf_time start = arrive > down_free ? arrive : down_free;
-  wf_time by_up = arrive + up_ser, by_down = start + wf_net_ser_down(net, to, bytes);
-  return by_up > by_down ? by_up : by_down;
+/* When a message whose first bit reaches `to` at `arrive` would be delivered if `to`'s
+ * downlink and processor were idle: the slower serialization pipelines behind the faster. */
+static wf_time ready_at(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes,
+                        wf_time arrive, wf_time conn_ser) {
+  wf_time up = wf_net_ser_up(net, from, bytes), down = wf_net_ser_down(net, to, bytes);
+  wf_time slow = up > down ? up : down;
+  return arrive + (slow > conn_ser ? slow : conn_ser) + net->p.proc;
+}
+
+/* When a message ready at `ready` has crossed the downlink, which is busy until down_free. */
+static wf_time finish_down(const wf_net *net, uint32_t to, uint32_t bytes, wf_time ready,
+                           wf_time down_free) {
+  wf_time by_path = ready - net->p.proc, by_down = down_free + wf_net_ser_down(net, to, bytes);
+  return by_path > by_down ? by_path : by_down;
 }
 
 wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t bytes, wf_time s,
                     wf_time down_free) {
-  wf_time a = s + wf_net_latency(net, from, to);
-  return finish_down(net, to, bytes, a, wf_net_ser_up(net, from, bytes), down_free) + net->p.proc;
+  wf_time ready = ready_at(net, from, to, bytes, s + wf_net_latency(net, from, to), 0);
+  return finish_down(net, to, bytes, ready, down_free) + net->p.proc;
 }
 
 /* ---- running ---- */
@@ -428,6 +462,7 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
                      net_hdr *h, const void *data, uint32_t to) {
   wf_time now = wf_now(lp);
   wf_time s = port->up_free > now ? port->up_free : now;
+  int limited = conn && conn->bps;
   if (net->ncuts) {
     wf_time r = wf_net_cut_release(net, port->node, to, s);
     if (r == WF_TIME_MAX) {
@@ -445,12 +480,19 @@ static void transmit(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_con
   port->up_free = s + up;
   wf_time lat = jitter(lp, net, wf_net_latency(net, port->node, to));
   lat += (wf_time)losses(lp, net, h->bytes) * net->p.rto;
-  wf_time a = s + lat;
-  if (conn) {
+  /* A rate-limited connection paces its own messages; the uplink is shared by all of the
+   * node's connections and reserved from s, so a connection's backlog never holds back the
+   * others (their bytes interleave on the wire). */
+  wf_time first = s, cs = limited ? ser(h->bytes, conn->bps) : 0;
+  if (limited) {
+    if (conn->busy > first) first = conn->busy;
+    conn->busy = first + cs;
+  }
+  wf_time a = ready_at(net, port->node, to, h->bytes, first + lat, cs);
+  if (conn) { /* one TCP stream: in order, however jitter and loss delayed the ones before */
     if (a < conn->last_arrival) a = conn->last_arrival;
     conn->last_arrival = a;
   }
-  h->up_ser = up;
   port->bytes_sent += h->bytes;
   port->msgs_sent++;
   wf_count(lp, net->m_bytes, h->bytes);
@@ -469,7 +511,7 @@ void wf_net_send(wf_lp *lp, const wf_net *net, wf_net_port *port, wf_net_conn *c
                dst, to == UINT32_MAX ? "not in the network" : "ok", len, kind, cls);
     return;
   }
-  net_hdr h = {wf_now(lp), 0, dst, bytes, kind, (uint8_t)cls, (uint8_t)len};
+  net_hdr h = {wf_now(lp), dst, bytes, kind, (uint8_t)cls, (uint8_t)len};
   transmit(lp, net, port, conn, &h, data, to);
 }
 
@@ -482,12 +524,12 @@ static int deliver(wf_lp *lp, const wf_net *net, wf_net_port *port, const wf_eve
   return 1;
 }
 
-/* Steps 3-4: the downlink and the processing queue. */
+/* Steps 3-4 at the message's ready time: the downlink and the processing queue. */
 static int arrive(wf_lp *lp, const wf_net *net, wf_net_port *port, const wf_event *ev,
                   net_hdr *h, wf_net_msg *msg) {
   wf_time now = wf_now(lp);
   h->peer = ev->src;
-  wf_time fin = finish_down(net, port->node, h->bytes, now, h->up_ser, port->down_free);
+  wf_time fin = finish_down(net, port->node, h->bytes, now, port->down_free);
   port->down_free = fin;
   if (net->p.proc) {
     wf_time start = fin > port->cpu_free ? fin : port->cpu_free;

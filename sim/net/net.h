@@ -42,9 +42,14 @@ typedef struct wf_net_port {
 } wf_net_port;
 
 /* Optional state of one connection (sender side). Messages sent through the same conn arrive
- * in send order whatever jitter and loss do, as over one TCP connection. */
+ * in send order whatever jitter and loss do, as over one TCP connection. A conn may also have
+ * a rate limit of its own (bps > 0, set by the model), as CometBFT's p2p connections do
+ * (send_rate, 5,120,000 B/s by default): its messages then queue on the conn as on a link of
+ * that speed, besides sharing the node's uplink. */
 typedef struct wf_net_conn {
   wf_time last_arrival;
+  wf_time busy; /* when the rate limit lets the next message start */
+  uint64_t bps; /* 0: no limit of its own */
 } wf_net_conn;
 
 /* A message as the model receives it. */
@@ -69,10 +74,16 @@ uint32_t wf_net_region_count(const wf_net *net);
 uint32_t wf_net_attach(wf_net *net, wf_lpid first, uint32_t count, const uint16_t *region,
                        const double *up_bps, const double *down_bps, wf_error *err);
 uint32_t wf_net_node_count(const wf_net *net);
+/* The region (index in the table) of node `node`, or -1 when no such node has joined: where a
+ * builder places LPs next to nodes already attached (a workload's clients by their validator). */
+int wf_net_node_region(const wf_net *net, uint32_t node);
 /* A cut from t1 to t2 between `members` and the rest: a per-region flag array (nregions
  * entries) when by_region, else a per-node flag array (node_count entries). */
 int wf_net_cut_add(wf_net *net, wf_time t1, wf_time t2, int by_region, const uint8_t *members,
                    wf_error *err);
+/* The cuts added so far: how many, and cut i's start and end. */
+uint32_t wf_net_cut_count(const wf_net *net);
+void wf_net_cut_span(const wf_net *net, uint32_t i, wf_time *t1, wf_time *t2);
 /* A message class by name (created on first use): its delivery latency goes to the histogram
  * /histograms/net_delay_<name>. Up to 32 classes. */
 int wf_net_class(wf_net *net, const char *name, wf_error *err);
@@ -117,6 +128,30 @@ wf_time wf_net_path(const wf_net *net, uint32_t from, uint32_t to, uint32_t byte
  * and the network's metrics as if they had crossed the wire. */
 void wf_net_account(wf_lp *lp, const wf_net *net, wf_net_port *port, uint32_t msgs,
                     uint32_t bytes, uint32_t received, wf_time until);
+
+/* ---- dedicated links ---- */
+/* A point-to-point link outside the region table (a leased line between two sites, a bridge
+ * between two networks): its own one-way latency and bandwidth, FIFO, store and forward. The
+ * sender keeps when the link is next free. */
+typedef struct wf_net_link {
+  wf_time latency;
+  uint64_t bps;
+} wf_net_link;
+/* When a message of `bytes` handed to the link at `now` has fully reached the far end:
+ * it waits until *busy, occupies the link for ceil(8 bytes / bps) ns, then propagates for the
+ * latency. Updates *busy. */
+wf_time wf_net_link_transit(const wf_net_link *l, wf_time *busy, uint32_t bytes, wf_time now);
+
+/* ---- for node builders ---- */
+/* Where a builder's nodes are and their bandwidths, from its arguments: a list 'regions' of
+ * records {region, count, bandwidth} or, when it is empty, `count_key` nodes round-robin over
+ * the table's regions; 'bandwidth' (uplink, bit/s) and 'downlink' (0: as the uplink) for the
+ * nodes whose record names none. Returns the node count (0 with err set) and three malloc'd
+ * arrays the caller frees. */
+uint32_t wf_net_place_nodes(const wf_args *a, const char *count_key, const wf_net *net,
+                            uint16_t **region, double **up, double **down, wf_error *err);
+/* The fields of those records, for a builder's 'regions' argument (.fields, .nfields = 3). */
+extern const wf_arg_spec wf_net_region_fields[3];
 
 /* The network model: weft.network{...} and weft.partition{...}. */
 extern const wf_model wf_model_net;

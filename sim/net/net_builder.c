@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "net.h"
+#include "regions.h"
 
 static const wf_arg_spec network_args[] = {
     {"rtt_table", WF_ARG_STR, "", 1, 0,
-     "CSV of round-trip times in ms between regions (\"\": the shipped AWS table of 21 regions)"},
+     "CSV of round-trip times in ms between regions; \"\" or \"aws\": the shipped AWS table of 21 "
+     "regions; \"cometbft-qa\": CometBFT QA's 13 zones (sim/net/data/README.md)"},
     {"same_region_rtt", WF_ARG_DURATION, "0.25ms", 0, 10,
      "RTT between two nodes of one region (replaces the table's diagonal)"},
     {"jitter", WF_ARG_STR, "none", 1, 0,
@@ -33,8 +35,11 @@ static int parse_jitter(const char *s, wf_jitter *j, wf_error *err) {
 }
 
 static int network_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error *err) {
+  const char *table = wf_arg_str(a, "rtt_table");
+  if (!strcmp(table, "aws")) table = WF_REGIONS_DEFAULT;
+  if (!strcmp(table, "cometbft-qa")) table = WF_REGIONS_COMETBFT_QA;
   wf_net_params p = {
-      .rtt_table = wf_arg_str(a, "rtt_table"),
+      .rtt_table = table,
       .same_region_rtt = wf_arg_duration(a, "same_region_rtt"),
       .jitter_frac = wf_arg_num(a, "jitter_frac"),
       .loss = wf_arg_num(a, "loss"),
@@ -57,6 +62,41 @@ static int network_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_err
   if (!net) return -1;
   *out = (wf_built){WF_LP_NONE, 0, net, "network"};
   return 0;
+}
+
+const wf_arg_spec wf_net_region_fields[3] = {
+    {"region", WF_ARG_STR, NULL, 1, 0, "a region of the network's table"},
+    {"count", WF_ARG_INT, NULL, 1, 1e8, "nodes in it"},
+    {"bandwidth", WF_ARG_NUM, "0", 0, 1e15, "their up and down bandwidth, bit/s (0: the builder's)"},
+};
+
+uint32_t wf_net_place_nodes(const wf_args *a, const char *count_key, const wf_net *net,
+                            uint16_t **region, double **up, double **down, wf_error *err) {
+  const wf_arg_value *list = wf_arg(a, "regions");
+  uint64_t n = 0;
+  for (uint32_t i = 0; i < list->n; i++) n += (uint64_t)wf_arg_field(&list->elems[i], "count")->i;
+  if (!list->n) n = (uint64_t)wf_arg_int(a, count_key);
+  if (n > 100000000) return wf_error_set(err, "%llu nodes: at most 10^8", (unsigned long long)n), 0;
+  *region = malloc(n * sizeof **region), *up = malloc(n * sizeof **up);
+  *down = malloc(n * sizeof **down);
+  if (!*region || !*up || !*down) return wf_error_set(err, "out of memory"), 0;
+  double bw = wf_arg_num(a, "bandwidth"), dl = wf_arg_num(a, "downlink");
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < list->n; i++) {
+    const char *name = wf_arg_field(&list->elems[i], "region")->s;
+    int r = wf_net_region(net, name);
+    if (r < 0)
+      return wf_error_set(err, "'regions[%u].region' = '%s': not a region of the network", i + 1,
+                          name),
+             0;
+    double b = wf_arg_field(&list->elems[i], "bandwidth")->d;
+    for (int64_t j = 0; j < wf_arg_field(&list->elems[i], "count")->i; j++, k++)
+      (*region)[k] = (uint16_t)r, (*up)[k] = b > 0 ? b : bw, (*down)[k] = b > 0 ? b : dl > 0 ? dl : bw;
+  }
+  for (; k < n; k++)
+    (*region)[k] = (uint16_t)(k % wf_net_region_count(net)), (*up)[k] = bw,
+    (*down)[k] = dl > 0 ? dl : bw;
+  return (uint32_t)n;
 }
 
 static const wf_arg_spec partition_args[] = {

@@ -22,7 +22,8 @@ int wf_regions_load(wf_regions *r, const char *path, wf_time same_region_rtt, wf
 void wf_regions_free(wf_regions *r);
 int wf_regions_find(const wf_regions *r, const char *name);
 
-/* The table weft ships (AWS, 21 regions). */
+/* The tables weft ships: AWS, 21 regions (the default); CometBFT QA's 13 zones. */
 #define WF_REGIONS_DEFAULT WEFT_SOURCE_DIR "/sim/net/data/aws_rtt_ms.csv"
+#define WF_REGIONS_COMETBFT_QA WEFT_SOURCE_DIR "/sim/net/data/cometbft_qa_rtt_ms.csv"
 
 #endif
