@@ -314,11 +314,17 @@ static void release_events(wf_engine *eng) {
 }
 
 /* ---- the pending set ----
- * A 4-ary heap by default, a ladder queue on request (--queue ladder). Under the bare hold
- * model (`weft bench queue`) the ladder wins from 10^4 pending events up (2.4x at 10^6), but in
- * PHOLD, where every event also touches an event and an LP, the heap with the fused
- * pop-and-push was faster at 1024x1, 16384x1 and 1024x16 (1.1x to 1.3x) and within 3% at
- * 65536x1. */
+ * A 4-ary heap while few events are pending, a ladder queue once many are (choose_queue;
+ * --queue heap or ladder forces one). Both order by (ts, tie) exactly, so the choice changes
+ * speed, never results. Measured in PHOLD (tests/bench/phold_ratio.sh): with 1024 or 2048
+ * pending events the heap (in L1/L2) was as fast or a few percent faster; from 4096 up the
+ * ladder was, as its pushes cost O(1) and its sorted run lets the loop prefetch the next events
+ * and their LPs (prefetch_ahead), which no heap can: a heap knows only its minimum. At
+ * 65536 x 16 (10^6 pending) the heap's sift-down alone was ~60% of the time, 0.6-0.7 M
+ * events/s (0.4x the bare heap loop of shared/bench/phold_floor.c); the ladder, tuned for this
+ * (queue_ladder.c), reached 2.1 M events/s (1.5x it). At 16384 x 1 and 1024 x 16 (16384
+ * pending) the ladder ran at 2.2x and 1.7x the heap. */
+#define LADDER_MIN 4096
 
 static inline const wf_qentry *pq_top(wf_engine *eng) {
   if (eng->use_ladder) return wf_ladder_top(&eng->ladder);
@@ -345,6 +351,20 @@ static inline int pq_replace_top(wf_engine *eng, wf_qentry e) {
   }
   wf_ladder_pop_min(&eng->ladder);
   return wf_ladder_push(&eng->ladder, e);
+}
+
+/* Moves the pending events from the heap into a new ladder. Returns -1 without memory, the
+ * heap then still holding them all. */
+static int to_ladder(wf_engine *eng) {
+  if (wf_ladder_init(&eng->ladder, eng->queue.n) != 0) return -1;
+  for (size_t i = 0; i < eng->queue.n; i++)
+    if (wf_ladder_push(&eng->ladder, eng->queue.h[i]) != 0) {
+      wf_ladder_free(&eng->ladder);
+      return -1;
+    }
+  eng->queue.n = 0;
+  eng->use_ladder = 1;
+  return 0;
 }
 
 /* ---- inside handlers ---- */
@@ -560,6 +580,44 @@ static int slow_check(wf_engine *eng, run_state *rs, wf_run_stats *st) {
 
 enum { LOOP_DRAINED, LOOP_STOPPED };
 
+/* How far ahead in the ladder's sorted run the loop prefetches: the event EV_AHEAD entries on,
+ * and the LP of the one LP_AHEAD entries on (its event, prefetched earlier, says which LP). */
+#define EV_AHEAD 12
+#define LP_AHEAD 4
+
+/* always_inline: GCC 12 deems a function that only prefetches free of side effects and deletes
+ * the call (ipa-pure-const), prefetches and all; inlined first, they stay. */
+static inline __attribute__((always_inline)) void prefetch_lp(const wf_lp *lp) {
+  __builtin_prefetch(lp);
+  __builtin_prefetch((const char *)(lp + 1) - 1); /* an LP may straddle two lines */
+}
+
+/* With 10^6 pending events neither the events (96 B each, 10^8 bytes) nor the LPs stay in the
+ * caches, and the loop used to stall on both in turn: the event to learn its destination, then
+ * the LP to call its handler (together ~45% of the samples in PHOLD at 65536 x 16). The ladder
+ * knows the next entries in its sorted run, so their events and LPs are fetched while earlier
+ * ones are handled. A fresh run (a bucket just sorted) has had nothing fetched: its first
+ * events are requested together, so their misses overlap instead of queueing. where and base
+ * map an LP id to its record, as in event_loop. */
+static inline __attribute__((always_inline)) void prefetch_ahead(const wf_engine *eng,
+                                                                 const uint32_t *where,
+                                                                 wf_lpid base) {
+  const wf_ladder *l = &eng->ladder;
+  if (l->bhead == 0)
+    for (size_t k = 1; k < EV_AHEAD; k++) {
+      const wf_qentry *e = wf_ladder_ahead(l, k);
+      if (!e) break;
+      __builtin_prefetch(e->ev);
+    }
+  const wf_qentry *far = wf_ladder_ahead(l, EV_AHEAD);
+  if (far) __builtin_prefetch(far->ev);
+  const wf_qentry *near = wf_ladder_ahead(l, LP_AHEAD);
+  if (near) {
+    wf_lpid dst = near->ev->dst; /* an owned LP: only those have events here */
+    prefetch_lp(&eng->lps[where ? where[dst] : dst - base]);
+  }
+}
+
 /* Handles every local event with timestamp < limit (and <= the end time), taking the samples
  * that fall due on the way. LOOP_DRAINED: nothing left before the limit; LOOP_STOPPED: a
  * check stopped it (status set, or eng->failed, also when writing samples failed: on several
@@ -587,10 +645,18 @@ static int event_loop(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_time l
       }
       next_stop = rs->next_sample < last ? rs->next_sample : last;
     }
-    if (__builtin_expect(--eng->budget == 0, 0) && slow_check(eng, rs, st)) {
-      eng->top_pending = 0;
-      return LOOP_STOPPED;
+    if (__builtin_expect(--eng->budget == 0, 0)) {
+      if (slow_check(eng, rs, st)) {
+        eng->top_pending = 0;
+        return LOOP_STOPPED;
+      }
+      /* The heap grew past the switch point: the same minimum is then the ladder's. */
+      if (eng->auto_queue && eng->queue.n >= LADDER_MIN) {
+        eng->auto_queue = 0; /* once: without memory for the ladder the heap carries on */
+        if (to_ladder(eng) == 0) top = pq_top(eng);
+      }
     }
+    if (eng->use_ladder) prefetch_ahead(eng, where, base);
     wf_event *ev = top->ev;
     wf_lp *lp = &lps[where ? where[ev->dst] : ev->dst - base];
     eng->now = ts;
@@ -701,16 +767,13 @@ static int run_windows(wf_engine *eng, run_state *rs, wf_run_stats *st, wf_error
   return 0;
 }
 
-/* Init fills the heap; a run that asked for the ladder moves the events there. */
+/* Init fills the heap; the ladder takes over at once if asked, or on its own (AUTO) once
+ * LADDER_MIN events are pending: now, or later from the event loop's periodic check. */
 static int choose_queue(wf_engine *eng, wf_queue_kind kind, wf_error *err) {
-  if (kind != WF_QUEUE_LADDER) return 0;
-  if (wf_ladder_init(&eng->ladder, eng->queue.n) != 0)
-    return wf_error_set(err, "out of memory for the ladder queue");
-  for (size_t i = 0; i < eng->queue.n; i++)
-    if (wf_ladder_push(&eng->ladder, eng->queue.h[i]) != 0)
-      return wf_error_set(err, "out of memory for the ladder queue");
-  eng->queue.n = 0;
-  eng->use_ladder = 1;
+  eng->auto_queue = kind == WF_QUEUE_AUTO;
+  if (kind == WF_QUEUE_HEAP || (kind == WF_QUEUE_AUTO && eng->queue.n < LADDER_MIN)) return 0;
+  eng->auto_queue = 0;
+  if (to_ladder(eng) != 0) return wf_error_set(err, "out of memory for the ladder queue");
   return 0;
 }
 

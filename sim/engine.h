@@ -116,7 +116,9 @@ wf_record *wf_record_define(wf_engine *eng, const char *name, const wf_column *c
                             size_t row_size, const char *description, wf_error *err);
 
 /* ---- running ---- */
-typedef enum { WF_QUEUE_HEAP, WF_QUEUE_LADDER } wf_queue_kind;
+/* AUTO (the zero default): the heap while few events are pending, the ladder once many are
+ * (engine.c, choose_queue). HEAP and LADDER force one. Results are the same with any. */
+typedef enum { WF_QUEUE_AUTO, WF_QUEUE_HEAP, WF_QUEUE_LADDER } wf_queue_kind;
 
 typedef struct wf_run_opts {
   wf_time end_time;    /* events after this time are not processed; must be > 0 */
@@ -124,7 +126,7 @@ typedef struct wf_run_opts {
   wf_time sample;      /* series sampling interval; 0 = end_time / 100 */
   uint64_t seed;
   wf_trace *trace;        /* NULL: run without output */
-  wf_queue_kind queue;    /* the pending set: a 4-ary heap (default) or a ladder queue */
+  wf_queue_kind queue;    /* the pending set: chosen by size (default), a 4-ary heap or a ladder */
   double window_fraction; /* window = this x lookahead, in (0, 1]; 0 means 1 (the safe maximum) */
   /* Called about every progress_every_s of wall time when set. */
   void (*progress)(void *ud, wf_time now, wf_time end, uint64_t events, double wall_s);

@@ -97,6 +97,7 @@ struct wf_engine {
   wf_queue queue;   /* the pending set while small (and always during init) */
   wf_ladder ladder; /* the pending set once large: see choose_queue in engine.c */
   int use_ladder;
+  int auto_queue; /* still on the heap, free to move to the ladder once it grows */
   wf_lp *lps; /* the LPs this rank owns, in id order (nowned of them): see wf_engine_place */
   wf_event *free_events;
   wf_time now, end_time;

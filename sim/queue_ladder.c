@@ -7,12 +7,20 @@
 
 /* A bucket with more entries than this is split into a finer rung instead of being sorted:
  * sorting stays O(1) per entry as long as what reaches the bottom is this small. */
-#define THRES 32
+#define THRES 128
 /* Target entries per bucket when a rung is spawned (the top: TOP_PER_BUCKET, a crowded
- * bucket: CHILD_PER_BUCKET). Fewer means more empty buckets to skip, more means bigger sorts;
- * both were tuned with `weft bench queue`. */
-#define TOP_PER_BUCKET 3
-#define CHILD_PER_BUCKET 2
+ * bucket: CHILD_PER_BUCKET). Fewer means more empty buckets to skip and shorter sorted runs,
+ * more means bigger sorts. Under the bare hold model of `weft bench queue` 3 and 2 (with THRES
+ * 32) were best, but in PHOLD with 10^6 pending events they made the engine slower than the
+ * heap: a push lands in a random bucket of a rung of ~350,000, so its bucket and chunk were
+ * two cache misses, and sorted runs of 2 or 3 entries left nothing to prefetch ahead of the
+ * event loop (engine.c, prefetch_ahead). With 32 per bucket the rung's bucket array fits in
+ * the L2 cache and runs are long enough to prefetch from: PHOLD 65536 x 16 went from 0.9 to
+ * 1.5-1.7 M events/s. A crowded bucket is split 16 per bucket: at 1024 x 16 and 65536 x 16
+ * that looked a little faster than 32; 8 and 32 for the top were not told apart from 32 by
+ * the (noisy) measurements. */
+#define TOP_PER_BUCKET 32
+#define CHILD_PER_BUCKET 16
 
 static const wf_qentry empty_entry; /* ts 0, ev NULL */
 
@@ -190,17 +198,24 @@ static inline void chunk_free(wf_ladder *l, uint32_t i) {
   l->nfree++;
 }
 
+/* Entries in the first chunk of a list of `count` (> 0): all chunks after it are full. */
+static inline uint32_t head_n(uint32_t count) {
+  return (count - 1) % WF_LADDER_CHUNK + 1;
+}
+
+/* The slot is found from the bucket's count alone: a push writes to the chunk without reading
+ * it first, so a bucket whose chunk is not cached costs a store (absorbed by the store buffer)
+ * rather than a load the CPU waits for. Reading a per-chunk fill count here was 60-80% of
+ * wf_ladder_push's samples in PHOLD at 10^6 pending events. */
 static inline int bucket_put(wf_ladder *l, wf_ladder_bucket *b, wf_qentry e) {
-  uint32_t h = b->head;
-  if (h == NONE || l->chunks[h].n == WF_LADDER_CHUNK) {
+  uint32_t k = b->count % WF_LADDER_CHUNK;
+  if (k == 0) {
     uint32_t c = chunk_alloc(l);
     if (c == NONE) return -1;
-    l->chunks[c].next = h;
-    l->chunks[c].n = 0;
-    b->head = h = c;
+    l->chunks[c].next = b->head;
+    b->head = c;
   }
-  wf_ladder_chunk *k = &l->chunks[h];
-  k->e[k->n++] = e;
+  l->chunks[b->head].e[k] = e;
   b->count++;
   return 0;
 }
@@ -221,7 +236,7 @@ int wf_ladder_init(wf_ladder *l, size_t capacity) {
   memset(l, 0, sizeof *l);
   l->free = NONE;
   reset(l);
-  size_t want = (capacity ? capacity : 1024) / 2 + 16; /* chunks are mostly full */
+  size_t want = (capacity ? capacity : 1024) / 4 + 16; /* chunks are mostly full */
   return grow_chunks(l, want);
 }
 
@@ -302,9 +317,9 @@ static int spawn_rung(wf_ladder *l, int slot, wf_ladder_bucket b, uint64_t min, 
   r->nb = (uint32_t)nb;
   r->cur = 0;
   r->count = b.count;
-  for (uint32_t i = b.head, next; i != NONE; i = next) {
+  for (uint32_t i = b.head, next, n = b.count ? head_n(b.count) : 0; i != NONE;
+       i = next, n = WF_LADDER_CHUNK) {
     wf_qentry tmp[WF_LADDER_CHUNK];
-    uint32_t n = l->chunks[i].n;
     next = l->chunks[i].next;
     for (uint32_t j = 0; j < n; j++) tmp[j] = l->chunks[i].e[j];
     chunk_free(l, i);
@@ -325,9 +340,10 @@ static int dump_to_bottom(wf_ladder *l, wf_ladder_bucket b) {
     l->bcap = cap;
   }
   size_t k = 0;
-  for (uint32_t i = b.head, next; i != NONE; i = next) {
+  for (uint32_t i = b.head, next, n = b.count ? head_n(b.count) : 0; i != NONE;
+       i = next, n = WF_LADDER_CHUNK) {
     next = l->chunks[i].next;
-    for (uint32_t j = 0; j < l->chunks[i].n; j++) l->bot[k++] = l->chunks[i].e[j];
+    for (uint32_t j = 0; j < n; j++) l->bot[k++] = l->chunks[i].e[j];
     chunk_free(l, i);
   }
   sort_entries(l->bot, k);
@@ -345,8 +361,9 @@ static int hand_down(wf_ladder *l, int slot, wf_ladder_bucket b, int minmax_know
     if (!minmax_known) {
       min = UINT64_MAX;
       max = 0;
-      for (uint32_t i = b.head; i != NONE; i = l->chunks[i].next)
-        for (uint32_t j = 0; j < l->chunks[i].n; j++) {
+      for (uint32_t i = b.head, n = head_n(b.count); i != NONE;
+           i = l->chunks[i].next, n = WF_LADDER_CHUNK)
+        for (uint32_t j = 0; j < n; j++) {
           uint64_t ts = l->chunks[i].e[j].ts;
           if (ts < min) min = ts;
           if (ts > max) max = ts;
@@ -379,7 +396,14 @@ static int take_bucket(wf_ladder *l) {
   /* A rung whose last bucket is taken is retired first, so that a child spawned from that
    * bucket takes its slot and inherits its range, up to where the rung above resumes. */
   int last = r->cur + 1 == r->nb;
-  int spawned = hand_down(l, last ? slot : slot + 1, b, 0, 0, 0, CHILD_PER_BUCKET);
+  /* A bucket before the last holds keys in [lo, lo + 2^shift) (no overflow: lo + 2^shift is
+   * at most the key that opened the rung). Those bounds do for the child's range, sparing a
+   * walk over the bucket's chunks: each is a cache miss that depends on the one before, and
+   * that walk was the larger part of refill's samples in PHOLD at 10^6 pending events. The last
+   * bucket takes everything above, so its keys are scanned. */
+  uint64_t lo = r->start + ((uint64_t)r->cur << r->shift);
+  int spawned = hand_down(l, last ? slot : slot + 1, b, !last, lo,
+                          lo + ((uint64_t)1 << r->shift) - 1, CHILD_PER_BUCKET);
   if (spawned < 0) return -1;
   if (last) {
     if (!spawned) l->nrungs = slot;

@@ -52,8 +52,9 @@ static const wf_opt run_opts[] = {
     {"no-trace", 0, NULL, "write no trace file (to measure the engine alone)"},
     {"list-builders", 0, NULL, "list weft.run and every builder's keys, types and defaults"},
     {"queue", 0, "KIND",
-     "pending-event set: heap (default, a 4-ary heap) or ladder (a ladder\n"
-     "queue); results are identical, only speed differs"},
+     "pending-event set: auto (default: a 4-ary heap while fewer than 4096\n"
+     "events are pending, a ladder queue once more are), heap or ladder;\n"
+     "results are identical, only speed differs"},
     {"window-fraction", 0, "F",
      "under mpirun: windows of F x the lookahead, 0 < F <= 1 (default 1, the\n"
      "longest safe window; smaller only adds exchanges: for measurement)"},
@@ -109,12 +110,14 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
     a->builders = 1;
     break;
   case O_QUEUE:
-    if (!strcmp(v, "heap"))
+    if (!strcmp(v, "auto"))
+      a->queue = WF_QUEUE_AUTO;
+    else if (!strcmp(v, "heap"))
       a->queue = WF_QUEUE_HEAP;
     else if (!strcmp(v, "ladder"))
       a->queue = WF_QUEUE_LADDER;
     else
-      return wf_error_set(err, "--queue %s: expected heap or ladder", v);
+      return wf_error_set(err, "--queue %s: expected auto, heap or ladder", v);
     break;
   case O_WINDOW:
     a->window_fraction = strtod(v, &end);

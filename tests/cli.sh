@@ -49,7 +49,7 @@ expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.
 expect_error no-scenario 2 "no scenario given" -- run
 expect_error unknown-option 2 "unknown option '--frobnicate'" -- run good.lua --frobnicate
 expect_error unknown-command 2 "unknown command 'rnu'" -- rnu
-expect_error bad-queue 2 "--queue fast: expected heap or ladder" -- run good.lua --queue fast
+expect_error bad-queue 2 "--queue fast: expected auto, heap or ladder" -- run good.lua --queue fast
 expect_error bad-window 2 "--window-fraction 2: expected a number in (0, 1]" -- run good.lua --window-fraction 2
 expect_error unwritable 1 "cannot write output '/nonexistent/dir/x.h5'" -- run good.lua -o /nonexistent/dir/x.h5
 expect_error report-missing 1 "nope.h5" -- report nope.h5 -o out/r

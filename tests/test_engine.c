@@ -662,6 +662,62 @@ static void ladder_and_heap_agree(void **unused) {
   }
 }
 
+/* A world that starts with 4 pending events and grows by one per event handled until each LP
+ * has handled 1500 (~6000 pending): AUTO starts on the heap and moves to the ladder mid-run,
+ * at one of the loop's periodic checks. Delays on a
+ * 100 ns grid make equal timestamps common. Each LP hashes what it handles, in order. */
+typedef struct grow_state {
+  uint64_t hash, n;
+} grow_state;
+
+static void grow_init(wf_lp *lp, void *st, const void *cfg) {
+  (void)st, (void)cfg;
+  wf_send(lp, lp->id, 1, 0, NULL, 0);
+}
+
+static int grow_on_ladder; /* some event was handled with the ladder holding the rest */
+
+static void grow_handle(wf_lp *lp, void *st, const wf_event *ev) {
+  grow_state *s = st;
+  if (lp->eng->use_ladder) grow_on_ladder = 1;
+  s->hash = (s->hash ^ (ev->ts * 31 + ev->src * 7 + ev->seq)) * 0x100000001B3ull;
+  s->n++;
+  for (int k = s->n <= 1500 ? 2 : 1; k > 0; k--) {
+    wf_lpid dst = (wf_lpid)wf_rng_below(wf_lp_rng(lp), wf_lp_total(lp));
+    wf_send(lp, dst, 1 + 100 * wf_rng_below(wf_lp_rng(lp), 10), 0, NULL, 0);
+  }
+}
+
+static void auto_queue_moves_to_the_ladder_mid_run(void **unused) {
+  (void)unused;
+  static const wf_lp_type t = {"grow", sizeof(grow_state), 0, grow_init, grow_handle, NULL};
+  grow_state want[4];
+  uint64_t events = 0;
+  for (int k = 0; k < 2; k++) {
+    wf_error err = {0};
+    wf_engine *eng = wf_engine_new(&err);
+    assert_int_equal(wf_engine_add_lps(eng, &t, 4, NULL, 0, &err), 0);
+    wf_run_opts o = {.end_time = 20 * WF_US, .seed = 3,
+                     .queue = k ? WF_QUEUE_AUTO : WF_QUEUE_HEAP};
+    wf_run_stats st;
+    grow_on_ladder = 0;
+    assert_int_equal(wf_engine_run(eng, &o, &st, &err), 0);
+    assert_int_equal(grow_on_ladder, k); /* the heap stays, AUTO moved */
+    for (int i = 0; i < 4; i++) {
+      const grow_state *s = eng->lps[i].state;
+      if (k == 0) {
+        want[i] = *s;
+        events += s->n;
+      } else {
+        assert_int_equal(s->n, want[i].n);
+        assert_int_equal(s->hash, want[i].hash);
+      }
+    }
+    if (k == 0) assert_true(events > 100000);
+    wf_engine_free(eng);
+  }
+}
+
 /* ---- histograms ---- */
 
 static void hist_init(wf_lp *lp, void *st, const void *cfg) {
@@ -736,6 +792,7 @@ int main(void) {
       cmocka_unit_test(phold_series_conserve_events),
       cmocka_unit_test(same_seed_same_trace),
       cmocka_unit_test(ladder_and_heap_agree),
+      cmocka_unit_test(auto_queue_moves_to_the_ladder_mid_run),
       cmocka_unit_test(histogram_quantiles_within_bucket_width),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
