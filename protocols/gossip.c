@@ -42,6 +42,7 @@ typedef struct gossip_cfg {
   uint32_t origin; /* node index in the builder's nodes */
   uint32_t bytes, messages;
   double rate; /* broadcasts per second */
+  int periodic; /* every 1 / rate exactly, rather than Poisson */
   wf_time start;
   int aggregate;
   unsigned cls;
@@ -333,7 +334,7 @@ static void aggregate_arrival(wf_lp *lp, const gossip_cfg *c, gossip_node *s, co
 
 static void schedule_broadcast(wf_lp *lp, const gossip_cfg *c, gossip_node *s) {
   if (s->sent >= c->messages || c->rate <= 0) return;
-  wf_time gap = (wf_time)(wf_rng_exponential(wf_lp_rng(lp), 1e9 / c->rate) + 0.5);
+  wf_time gap = (wf_time)((c->periodic ? 1e9 / c->rate : wf_rng_exponential(wf_lp_rng(lp), 1e9 / c->rate)) + 0.5);
   wf_send(lp, wf_lp_id(lp), s->sent == 0 ? c->start : gap, G_BROADCAST, NULL, 0);
 }
 
@@ -453,6 +454,7 @@ static const wf_arg_spec gossip_args[] = {
     {"origin", WF_ARG_INT, "1", 1, 1e8, "the node that broadcasts (numbered from 1)"},
     {"bytes", WF_ARG_INT, "1024", 0, 4294967295.0, "size of each broadcast message"},
     {"rate", WF_ARG_NUM, "1", 0, 1e9, "broadcasts per second (Poisson; 0: none)"},
+    {"periodic", WF_ARG_BOOL, "false", 1, 0, "broadcast every 1/rate exactly instead of at Poisson times"},
     {"messages", WF_ARG_INT, "10", 0, 4294967295.0, "broadcasts in all"},
     {"start", WF_ARG_DURATION, "0", 0, 1.8e10, "time of the first broadcast"},
     {"class", WF_ARG_STR, "gossip", 1, 0, "message class (the transport's delay histogram)"},
@@ -520,6 +522,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   c->bytes = (uint32_t)wf_arg_int(a, "bytes");
   c->messages = (uint32_t)wf_arg_int(a, "messages");
   c->rate = wf_arg_num(a, "rate");
+  c->periodic = wf_arg_bool(a, "periodic");
   c->start = wf_arg_duration(a, "start");
   wf_peer_graph g;
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
