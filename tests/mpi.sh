@@ -180,23 +180,30 @@ for mode in per-hop aggregate; do
   done
 done
 
+# same_on_ranks NAME FILE WANT [run options...]: runs FILE on 1 to 3 ranks, wants the text WANT
+# in each --json, and /series, /records and /histograms on 2 and 3 ranks bit-identical to 1.
+same_on_ranks() {
+  local name=$1 file=$2 want=$3 np g
+  shift 3
+  for np in 1 2 3; do
+    run "$np" "$WEFT" run "$file" "$@" -o "$name$np.h5" --json --quiet >"$name$np.json" \
+      2>"$name$np.err" && ok || bad "$name np=$np failed: $(cat "$name$np.err")"
+    grep -qF -- "$want" "$name$np.json" && ok || bad "$name np=$np: --json lacks $want"
+  done
+  for np in 2 3; do
+    for g in /series /records /histograms; do
+      h5diff "${name}1.h5" "$name$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
+        bad "$name np=$np: $g differs from np=1"
+    done
+  done
+}
+
 # 7. Two grouped networks joined by a bridge: each network sits whole on a rank, the windows
 # are the bridge's latency long (the lookahead from the cross-group bound), and the traces are
 # bit-identical on 1 to 3 ranks.
-two="$SRC/scenarios/bench/two_networks.lua"
-for np in 1 2 3; do
-  run "$np" "$WEFT" run "$two" --set nodes=150 --set bytes=4096 --set messages=8 --set duration=4s \
-    -o "two$np.h5" --json --quiet >"two$np.json" 2>"two$np.err" && ok ||
-    bad "two_networks np=$np failed: $(cat "two$np.err")"
-  grep -q '"lookahead_s":0.1,"lookahead_from":"gossip","lookahead_bound":"cross-group"' "two$np.json" &&
-    ok || bad "two_networks np=$np: lookahead not the bridge's 100 ms: $(cat "two$np.json")"
-done
-for np in 2 3; do
-  for g in /series /records /histograms; do
-    h5diff two1.h5 "two$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
-      bad "two_networks np=$np: $g differs from np=1"
-  done
-done
+same_on_ranks two "$SRC/scenarios/bench/two_networks.lua" \
+  '"lookahead_s":0.1,"lookahead_from":"gossip","lookahead_bound":"cross-group"' \
+  --set nodes=150 --set bytes=4096 --set messages=8 --set duration=4s
 
 # 8. Two independent chains under load, with every fault the chain model has (an equivocating
 # validator, full nodes, a fee market, offline, crashed and slow validators, a dropping cut of
@@ -213,16 +220,7 @@ weft.load{ chain = b, connections = 1, rate = 30, duration = "15s" }
 weft.partition{ network = net, from = "13s", to = "15s", regions = {"us-east-1", "eu-west-1"} }
 weft.run{ end_time = "20s" }
 LUA
-for np in 1 2 3; do
-  run "$np" "$WEFT" run chains.lua -o "ch$np.h5" --json --quiet >"ch$np.json" 2>"ch$np.err" && ok ||
-    bad "chains np=$np failed: $(cat "ch$np.err")"
-  grep -q '"lookahead_s":null' "ch$np.json" && ok || bad "chains np=$np: lookahead not unbounded"
-done
-for np in 2 3; do
-  for g in /series /records /histograms; do
-    h5diff ch1.h5 "ch$np.h5" "$g" "$g" >/dev/null 2>&1 && ok || bad "chains np=$np: $g differs from np=1"
-  done
-done
+same_on_ranks ch chains.lua '"lookahead_s":null'
 
 # 9. Loads on two chains (an open loop on 3 connections; a closed loop with a timeout): the
 # clients join their chain's group, so the lookahead stays unbounded, and /records/txs with the
@@ -235,15 +233,6 @@ weft.load{ chain = a, connections = 3, rate = 100, duration = "8s" }
 weft.load{ chain = b, closed = 4, think = "100ms", timeout = "2s", nodes = {2}, duration = "8s" }
 weft.run{ end_time = "10s" }
 LUA
-for np in 1 2 3; do
-  run "$np" "$WEFT" run loads.lua -o "ld$np.h5" --json --quiet >"ld$np.json" 2>"ld$np.err" && ok ||
-    bad "loads np=$np failed: $(cat "ld$np.err")"
-  grep -q '"lookahead_s":null' "ld$np.json" && ok || bad "loads np=$np: lookahead not unbounded"
-done
-for np in 2 3; do
-  for g in /series /records /histograms; do
-    h5diff ld1.h5 "ld$np.h5" "$g" "$g" >/dev/null 2>&1 && ok || bad "loads np=$np: $g differs from np=1"
-  done
-done
+same_on_ranks ld loads.lua '"lookahead_s":null'
 
 finish
