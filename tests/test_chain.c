@@ -149,13 +149,8 @@ typedef struct blocks {
 
 static void (*check_client)(const client_cfg *c);
 
-static blocks run_chain(const char *body, const char *end) {
-  char script[2048];
-  snprintf(script, sizeof script,
-           "local net = weft.network{}\n"
-           "%s\n"
-           "weft.run{end_time = '%s'}\n",
-           body, end);
+/* Runs a whole scenario, writing chain.h5 and reading its blocks back. */
+static blocks run_script(const char *script) {
   static char path[512];
   snprintf(path, sizeof path, "%s", wf_test_write("chain.lua", script));
   last_client = NULL;
@@ -191,6 +186,17 @@ static blocks run_chain(const char *body, const char *end) {
     fail_msg("%s", err.msg);
   wf_trace_reader_close(r);
   return b;
+}
+
+/* A scenario of a network and `body`, run to `end`. */
+static blocks run_chain(const char *body, const char *end) {
+  char script[2048];
+  snprintf(script, sizeof script,
+           "local net = weft.network{}\n"
+           "%s\n"
+           "weft.run{end_time = '%s'}\n",
+           body, end);
+  return run_script(script);
 }
 
 static void blocks_free(blocks *b) {
@@ -375,26 +381,15 @@ static void a_partition_heals(void **unused) {
              "weft.partition{network = net, from = '5s', to = '15s', regions = {'eu-west-1'}}\n"
              "weft.run{end_time = '25s'}\n",
              drop ? "drop" : "buffer");
-    const char *path = wf_test_write("heal.lua", script);
+    blocks blk = run_script(script);
+    const char *h5 = wf_test_path("chain.h5");
     wf_error err = {0};
-    wf_engine *eng = wf_engine_new(&err);
-    wf_scenario_in in = {.path = path, .models = models, .nmodels = 4};
-    wf_scenario_out sc;
-    if (wf_scenario_load(&in, eng, &sc, &err) != 0) fail_msg("%s", err.msg);
-    const char *h5 = wf_test_path("heal.h5");
-    wf_trace *t = wf_trace_create(h5, &err);
-    wf_run_opts o = {.end_time = sc.end_time, .seed = 1, .trace = t};
-    wf_run_stats st;
-    if (!t || wf_engine_run(eng, &o, &st, &err) != 0 || wf_trace_close(t, &err) != 0)
-      fail_msg("%s", err.msg);
-    wf_engine_free(eng);
-    wf_scenario_out_free(&sc);
     wf_trace_reader *r = wf_trace_open(h5, &err);
-    size_t n, nb;
+    size_t n, nb = blk.n;
     double *healed = wf_trace_table_column(r, "records", "chain_heals", "healed_ns", &n, &err);
     double *gap = wf_trace_table_column(r, "records", "chain_heals", "gap_ns", &n, &err);
-    double *bt = wf_trace_table_column(r, "records", "blocks", "t_ns", &nb, &err);
-    if (!healed || !gap || !bt) fail_msg("%s", err.msg);
+    const double *bt = blk.t;
+    if (!healed || !gap) fail_msg("%s", err.msg);
     assert_int_equal(n, 1);
     assert_true(healed[0] == 15e9);
     print_message("%s: the next commit %.1f ms after the cut healed\n", drop ? "drop" : "buffer",
@@ -404,8 +399,9 @@ static void a_partition_heals(void **unused) {
     for (size_t i = 0; i < nb; i++) during += bt[i] > 5.1e9 && bt[i] < 15e9, after += bt[i] > 15e9;
     assert_int_equal(during, 0);
     assert_true(after >= 5);
-    free(healed), free(gap), free(bt);
+    free(healed), free(gap);
     wf_trace_reader_close(r);
+    blocks_free(&blk);
   }
 }
 
