@@ -16,16 +16,19 @@ local net = weft.network {}
 local hub = weft.chain { network = net, name = "hub", validators = 12 }
 weft.load { chain = hub, connections = 4, rate = p.rate }
 
--- An app chain in one datacenter with an EIP-1559 fee market and a block gas limit.
+-- An app chain in one datacenter with an EIP-1559 fee market and a block gas limit its load
+-- fills: the base price climbs 1/8 per full block until it passes what clients pay (20), then
+-- CheckTx refuses them and the price settles where the blocks are half full.
 local app = weft.chain {
   network = net,
   name = "app",
   validators = 8,
   regions = { { region = "eu-west-1", count = 8 } },
   fee_market = "eip1559",
-  max_block_gas = 20000000,
+  max_block_gas = 6000000,
 }
-weft.load { chain = app, connections = 2, rate = p.rate, price = 10 }
+weft.load { chain = app, connections = 2, rate = p.rate, price = 20,
+            mix = { { type = "bank_send", bytes = 250, gas = 70000 } } }
 
 -- A small chain whose validator 2 is cut off from 20 s to 40 s: its heights as proposer need
 -- a second round while it is away.
