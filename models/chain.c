@@ -25,6 +25,8 @@
 #define MAX_PEERS 64          /* what a node knows of its peers is a 64-bit mask */
 #define SLOTS 3               /* heights a node keeps messages of: h - 1, h, h + 1 */
 #define TX_OVERHEAD 20u       /* a transaction message besides the transaction */
+#define EVIDENCE_BYTES 500u   /* DuplicateVoteEvidence: two signed votes and their context */
+#define MAX_EVIDENCE 16       /* pieces of evidence a node keeps until a block includes them */
 
 enum {
   K_WAKE_DATA = 1, /* a peer's data routine (proposal, block parts) wakes */
@@ -71,6 +73,8 @@ typedef struct blk {
   uint32_t *used;   /* gas used per transaction */
   uint8_t *failed_tx; /* out of gas: it used its whole limit and failed */
   uint64_t *ids;    /* the transactions' ids, in block order */
+  uint64_t evidence[MAX_EVIDENCE]; /* equivocations it records: validator << 40 | height */
+  uint32_t nevidence;
   uint32_t *index;  /* open addressing: id -> position + 1 (0: empty), index_mask + 1 slots */
   uint32_t index_mask;
 } blk;
@@ -190,6 +194,9 @@ typedef struct val_node {
   wf_mempool mp;
   wf_feemarket fm;    /* this node's fee-market state (every node computes the same) */
   wf_time check_free; /* when CheckTx is next free */
+  uint64_t evidence[MAX_EVIDENCE]; /* equivocations seen, not yet in a block (validator << 40
+                                    * | height) */
+  uint32_t nevidence;
   int64_t applied;    /* the last height whose block this node applied to its mempool */
 } val_node;
 
@@ -477,8 +484,12 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     return NULL;
   }
   uint64_t floor = price_floor(v);
-  uint32_t k = wf_mempool_reap(&v->mp, c->max_block_bytes - c->block_overhead, c->max_block_gas,
-                               c->market ? floor : 0, e, room);
+  /* The evidence it holds goes in first (CometBFT reaps evidence before transactions). */
+  uint32_t nev = v->nevidence;
+  while (nev && c->block_overhead + (uint64_t)nev * EVIDENCE_BYTES >= c->max_block_bytes) nev--;
+  uint64_t room_bytes = c->max_block_bytes - c->block_overhead - (uint64_t)nev * EVIDENCE_BYTES;
+  uint32_t k = wf_mempool_reap(&v->mp, room_bytes, c->max_block_gas, c->market ? floor : 0, e,
+                               room);
   b->tx = malloc((k ? k : 1) * sizeof *b->tx);
   b->used = malloc((k ? k : 1) * sizeof *b->used);
   b->failed_tx = malloc(k ? k : 1);
@@ -489,6 +500,9 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
   }
   b->v = val, b->h = h, b->ntx = k, b->bytes = c->block_overhead;
   b->base_price = c->market ? floor : 0;
+  memcpy(b->evidence, v->evidence, nev * sizeof *v->evidence);
+  b->nevidence = nev;
+  b->bytes += (uint64_t)nev * EVIDENCE_BYTES;
   double exec = 0;
   for (uint32_t i = 0; i < k; i++) {
     wf_tx *t = &b->tx[i];
@@ -847,10 +861,16 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   self_send(v, wait, K_NEXT_HEIGHT, &next, sizeof next);
 }
 
+/* A conflicting vote: the node keeps it as evidence (one piece per validator and height) until
+ * a block it or another proposer makes includes it (CometBFT's evidence pool). */
 static void host_equivocation(void *ud, uint32_t validator, int type, int64_t h, int32_t r) {
   val_node *v = ud;
-  (void)validator, (void)type, (void)h, (void)r;
+  (void)type, (void)r;
   wf_count(v->lp, v->c->m_evidence, 1);
+  uint64_t key = (uint64_t)validator << 40 | (uint64_t)h;
+  for (uint32_t i = 0; i < v->nevidence; i++)
+    if (v->evidence[i] == key) return;
+  if (v->nevidence < MAX_EVIDENCE) v->evidence[v->nevidence++] = key;
 }
 
 /* Feeds what a height's slot holds to the state machine (after it starts that height). */
@@ -1010,6 +1030,13 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
   c->store.applied[v->me] = h;
   const blk *b = store_get(&c->store, val);
   if (!b) return;
+  /* Evidence the block includes leaves the node's pool. */
+  for (uint32_t i = 0; i < b->nevidence; i++)
+    for (uint32_t k = 0; k < v->nevidence; k++)
+      if (v->evidence[k] == b->evidence[i]) {
+        v->evidence[k] = v->evidence[--v->nevidence];
+        break;
+      }
   apply_ctx a = {v, b};
   uint32_t left = b->ntx ? wf_mempool_filter(&v->mp, in_block, tx_removed, &a) : v->mp.n;
   wf_mempool_committed(&v->mp, b->ids, b->ntx);
@@ -1451,6 +1478,7 @@ typedef struct block_row {
   uint32_t proposer, first; /* the proposer, and the validator that committed first */
   uint32_t txs, failed;
   uint64_t gas_wanted, gas_used, fees, exec_ns, base_price;
+  uint32_t evidence, pad; /* equivocations the block records */
 } block_row;
 
 static const wf_column block_cols[] = {
@@ -1469,6 +1497,7 @@ static const wf_column block_cols[] = {
     {"fees", WF_COL_U64, offsetof(block_row, fees), sizeof(uint64_t), "nano-units"},
     {"exec_ns", WF_COL_U64, offsetof(block_row, exec_ns), sizeof(uint64_t), "ns"},
     {"base_price", WF_COL_U64, offsetof(block_row, base_price), sizeof(uint64_t), "nano-units/gas"},
+    {"evidence", WF_COL_U32, offsetof(block_row, evidence), sizeof(uint32_t), "equivocations"},
 };
 
 typedef struct committed {
@@ -1546,7 +1575,8 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
     block_row row = {c->id, (uint32_t)m.r, (uint64_t)m.h, m.t, prev ? m.t - prev : 0,
                      b ? b->bytes : 0, m.proposer, m.validator, b ? b->ntx : 0,
                      b ? b->failed : 0, b ? b->gas_wanted : 0, b ? b->gas_used : 0,
-                     b ? b->fees : 0, b ? b->exec : 0, b ? b->base_price : 0};
+                     b ? b->fees : 0, b ? b->exec : 0, b ? b->base_price : 0,
+                     b ? b->nevidence : 0, 0};
     wf_record_append(lp, c->blocks, &row);
     if (b) wf_count(lp, c->m_txs, b->ntx - b->failed);
     if (b && c->market) { /* the gauge follows the price of the latest block */

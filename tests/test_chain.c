@@ -689,10 +689,26 @@ static void equivocation_below_a_third_is_safe(void **unused) {
            " %s}",
            opts);
   /* A quarter of the power lies: every height still commits one block (the monitor would stop
-   * the run otherwise), the liar's heights more slowly. */
+   * the run otherwise), the liar's heights more slowly. Its conflicting votes are evidence, and
+   * the next block includes them: one piece per height it lied at. */
   blocks b = run_chain(body, "30s");
   assert_true(b.n >= 10);
   for (size_t i = 0; i < b.n; i++) assert_int_equal((int)b.height[i], (int)i + 1);
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  size_t n;
+  double *ev = r ? wf_trace_table_column(r, "records", "blocks", "evidence", &n, &err) : NULL;
+  if (!ev) fail_msg("%s", err.msg);
+  int pieces = 0;
+  for (size_t i = 1; i < n; i++)
+    if (ev[i] > 0) {
+      pieces += (int)ev[i];
+      assert_int_equal((int)ev[i], 1);
+      assert_int_equal((int)b.proposer[i - 1], 0); /* the height before was the liar's */
+    }
+  assert_true(pieces >= 3);
+  free(ev);
+  wf_trace_reader_close(r);
   blocks_free(&b);
 }
 
