@@ -1607,29 +1607,13 @@ static void mon_destroy(wf_lp *lp, void *state) {
 
 /* ---- weft.chain{...} ---- */
 
+/* The fields of every fault schedule: offline, byzantine and crash use the first three, slow
+ * all four. */
 static const wf_arg_spec fault_fields[] = {
     {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
-    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it goes offline"},
-    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it comes back (default: never)"},
-};
-
-static const wf_arg_spec liar_fields[] = {
-    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
-    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it starts to equivocate"},
-    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it stops (default: never)"},
-};
-
-static const wf_arg_spec slow_fields[] = {
-    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
-    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when it slows down"},
-    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it recovers (default: never)"},
-    {"delay", WF_ARG_DURATION, NULL, 1e-9, 3600, "extra processing per received message"},
-};
-
-static const wf_arg_spec crash_fields[] = {
-    {"validator", WF_ARG_INT, NULL, 1, 1e6, "the validator (numbered from 1)"},
-    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when its process stops"},
-    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it restarts (default: never)"},
+    {"from", WF_ARG_DURATION, NULL, 0, 1.8e10, "when the fault starts"},
+    {"to", WF_ARG_DURATION, "1e9", 0, 1.8e10, "when it ends (default: never)"},
+    {"delay", WF_ARG_DURATION, NULL, 1e-9, 3600, "slow: extra processing per received message"},
 };
 
 static const wf_arg_spec chain_args[] = {
@@ -1689,13 +1673,13 @@ static const wf_arg_spec chain_args[] = {
      .fields = fault_fields, .nfields = 3},
     {"byzantine", WF_ARG_LIST, "{}", 1, 0,
      "validators that equivocate (two blocks, two votes: one to each half of their peers)",
-     .elem = WF_ARG_RECORD, .fields = liar_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 3},
     {"slow", WF_ARG_LIST, "{}", 1, 0,
      "validators that handle what they receive slowly: { {validator=, from=, to=, delay=}, ... }",
-     .elem = WF_ARG_RECORD, .fields = slow_fields, .nfields = 4},
+     .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 4},
     {"crash", WF_ARG_LIST, "{}", 1, 0,
      "validators whose process stops and restarts: { {validator=, from=, to=}, ... }",
-     .elem = WF_ARG_RECORD, .fields = crash_fields, .nfields = 3},
+     .elem = WF_ARG_RECORD, .fields = fault_fields, .nfields = 3},
 };
 
 wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
