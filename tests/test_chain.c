@@ -209,15 +209,21 @@ static void blocks_free(blocks *b) {
  * one hop. Each message adds at most a few ns of serialization: the tolerance. */
 #define L_NS 125000.0
 #define TOL_NS 200.0
-static const char *const fast =
-    "regions = {{region = 'us-east-1', count = %d}}, bandwidth = 1e15, gossip_sleep = '1ns', "
-    "send_rate = 0";
+
+/* A chain `c` of `n` validators on such links, with `fields` more of its fields ("": none),
+ * then the scenario lines `rest`. The text stays valid until the next call. */
+static const char *fast_chain(int n, const char *fields, const char *rest) {
+  static char body[1024];
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = %d, %s%sregions = {{region = "
+           "'us-east-1', count = %d}}, bandwidth = 1e15, gossip_sleep = '1ns', send_rate = 0}\n%s",
+           n, fields, *fields ? ", " : "", n, rest);
+  return body;
+}
 
 static void height_is_commit_timeout_plus_four_hops(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body, "weft.chain{network = net, validators = 4, %s}", opts);
+  const char *body = fast_chain(4, "", "");
   blocks b = run_chain(body, "10s");
   /* Height 1 starts at 0 for everyone and needs no round step to be announced (every node
    * starts there): proposal, prevotes, precommits. Then 1 s + 4 hops per height. */
@@ -230,7 +236,7 @@ static void height_is_commit_timeout_plus_four_hops(void **unused) {
   }
   blocks_free(&b);
   /* Execution longer than timeout_commit sets the pace instead. */
-  snprintf(body, sizeof body, "weft.chain{network = net, validators = 4, exec = '2s', %s}", opts);
+  body = fast_chain(4, "exec = '2s'", "");
   b = run_chain(body, "10s");
   assert_true(b.n >= 4);
   for (size_t i = 1; i < b.n; i++) assert_true(fabs(b.interval[i] - (2e9 + 4 * L_NS)) <= TOL_NS);
@@ -239,11 +245,7 @@ static void height_is_commit_timeout_plus_four_hops(void **unused) {
 
 static void offline_proposer_commits_in_round_one(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, offline = {{validator = 1, from = '0s'}}, %s}",
-           opts);
+  const char *body = fast_chain(4, "offline = {{validator = 1, from = '0s'}}", "");
   blocks b = run_chain(body, "40s");
   /* Round 0 of a height validator 1 (index 0) proposes: nobody gets a proposal; prevote nil at
    * timeout_propose(0) = 3 s, precommit nil one hop later, timeout_precommit(0) = 1 s after +2/3
@@ -269,12 +271,7 @@ static void offline_proposer_commits_in_round_one(void **unused) {
 
 static void an_offline_validator_comes_back(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, offline = {{validator = 1, from = '5s', "
-           "to = '15s'}}, %s}",
-           opts);
+  const char *body = fast_chain(4, "offline = {{validator = 1, from = '5s', to = '15s'}}", "");
   blocks b = run_chain(body, "40s");
   /* Away, its turns to propose need round 1 (and it proposes nothing); back, having fetched
    * the heights it missed, it proposes again in round 0. */
@@ -305,14 +302,9 @@ static void turns(const blocks *b, double t0, double t1, int *own, int *late) {
 
 static void slow_and_crashed_validators(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
   int own, late;
-  snprintf(opts, sizeof opts, fast, 4);
   /* 5 s to handle each message: it learns of every commit far too late to propose in time. */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, slow = {{validator = 1, from = '0s', "
-           "delay = '5s'}}, %s}",
-           opts);
+  const char *body = fast_chain(4, "slow = {{validator = 1, from = '0s', delay = '5s'}}", "");
   blocks b = run_chain(body, "40s");
   turns(&b, 2, 40, &own, &late);
   assert_int_equal(own, 0);
@@ -320,10 +312,7 @@ static void slow_and_crashed_validators(void **unused) {
   blocks_free(&b);
   /* A crash from 5 s to 15 s: its turns need round 1 while it is down; restarted, it catches
    * up and proposes again. */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, crash = {{validator = 1, from = '5s', "
-           "to = '15s'}}, %s}",
-           opts);
+  body = fast_chain(4, "crash = {{validator = 1, from = '5s', to = '15s'}}", "");
   b = run_chain(body, "40s");
   turns(&b, 6, 15, &own, &late);
   assert_true(own == 0 && late >= 1);
@@ -333,10 +322,7 @@ static void slow_and_crashed_validators(void **unused) {
   /* Down from 9.0045 s, inside height 10 (before it committed it: its timers are lost), back
    * at 9.3 s: it sets its step's timers again, catches up on height 10 from its peers at once,
    * and proposes height 11 in round 0, timeout_commit after its own late commit of 10. */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, crash = {{validator = 1, from = '9.0045s', "
-           "to = '9.3s'}}, %s}",
-           opts);
+  body = fast_chain(4, "crash = {{validator = 1, from = '9.0045s', to = '9.3s'}}", "");
   b = run_chain(body, "20s");
   int h11 = 0;
   for (size_t i = 0; i < b.n; i++) {
@@ -353,10 +339,10 @@ static void slow_and_crashed_validators(void **unused) {
    * is down from then to 9.3 s: the two left need validator 1's prevote, which only its
    * timeout_propose, set again at the restart, gives (3 s later); then round 1 commits. A
    * restart that did not set its timers again would halt the chain here. */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, crash = {{validator = 2, from = '9.0045s'}, "
-           "{validator = 1, from = '9.0045s', to = '9.3s'}}, %s}",
-           opts);
+  body = fast_chain(4,
+                    "crash = {{validator = 2, from = '9.0045s'}, "
+                    "{validator = 1, from = '9.0045s', to = '9.3s'}}",
+                    "");
   b = run_chain(body, "16s");
   assert_true(b.n >= 10);
   assert_int_equal((int)b.height[9], 10);
@@ -442,19 +428,16 @@ static void full_nodes_relay_and_commit(void **unused) {
 
 static void more_than_a_third_offline_halts(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 10);
   for (int off = 3; off <= 4; off++) {
     /* 10 validators of equal power: 3 offline leave 70% (> 2/3), 4 leave 60%. */
-    char list[256] = "";
+    char list[256] = "offline = {";
     for (int i = 1; i <= off; i++) {
       char one[64];
       snprintf(one, sizeof one, "{validator = %d, from = '0s'},", i);
       strcat(list, one);
     }
-    snprintf(body, sizeof body, "weft.chain{network = net, validators = 10, offline = {%s}, %s}",
-             list, opts);
-    blocks b = run_chain(body, "40s");
+    strcat(list, "}");
+    blocks b = run_chain(fast_chain(10, list, ""), "40s");
     if (off == 3)
       assert_true(b.n >= 10);
     else
@@ -474,10 +457,7 @@ static void proposers_follow_the_weighted_round_robin(void **unused) {
       " foo baz foo foo bar foo baz foo foo bar foo baz foo foo foo baz bar foo foo foo baz"
       " foo bar foo foo baz foo bar foo foo baz foo bar foo foo baz foo bar foo foo baz foo"
       " foo bar foo baz foo foo bar foo baz foo foo bar foo baz foo foo";
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 3);
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 3, powers = {1000, 300, 330}, %s}", opts);
+  const char *body = fast_chain(3, "powers = {1000, 300, 330}", "");
   blocks b = run_chain(body, "100s");
   assert_true(b.n >= 99);
   char got[1024] = "";
@@ -532,12 +512,7 @@ static void all_committed(const client_cfg *c) {
 
 static void transactions_commit_once_with_their_fees(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "local c = weft.chain{network = net, validators = 4, %s}\n"
-           "weft.testclient{chain = c, count = 200, rate = 50}",
-           opts);
+  const char *body = fast_chain(4, "", "weft.testclient{chain = c, count = 200, rate = 50}");
   check_client = all_committed;
   blocks b = run_chain(body, "8s");
   check_client = NULL;
@@ -556,12 +531,8 @@ static void out_of_gas(const client_cfg *c) {
 
 static void out_of_gas_fails_but_pays(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "local c = weft.chain{network = net, validators = 4, %s}\n"
-           "weft.testclient{chain = c, count = 20, rate = 50, gas_wanted = 10000}",
-           opts);
+  const char *body =
+      fast_chain(4, "", "weft.testclient{chain = c, count = 20, rate = 50, gas_wanted = 10000}");
   check_client = out_of_gas;
   blocks b = run_chain(body, "4s");
   check_client = NULL;
@@ -581,12 +552,8 @@ static void full_pool(const client_cfg *c) {
 
 static void a_full_mempool_rejects(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "local c = weft.chain{network = net, validators = 4, mempool_size = 20, %s}\n"
-           "weft.testclient{chain = c, count = 100, rate = 0, burst = 100}",
-           opts);
+  const char *body = fast_chain(4, "mempool_size = 20",
+                                "weft.testclient{chain = c, count = 100, rate = 0, burst = 100}");
   check_client = full_pool;
   blocks b = run_chain(body, "4s");
   check_client = NULL;
@@ -599,12 +566,8 @@ static void block_gas_limit(const client_cfg *c) {
 
 static void blocks_stop_at_their_gas_limit(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "local c = weft.chain{network = net, validators = 4, max_block_gas = 250000, %s}\n"
-           "weft.testclient{chain = c, count = 10, rate = 0, burst = 10}",
-           opts);
+  const char *body = fast_chain(4, "max_block_gas = 250000",
+                                "weft.testclient{chain = c, count = 10, rate = 0, burst = 10}");
   check_client = block_gas_limit;
   blocks b = run_chain(body, "10s");
   check_client = NULL;
@@ -622,13 +585,9 @@ static void eip1559_follows_its_formula(void **unused) {
   /* A block gas limit of 400,000 (target 200,000) and 100,000 wanted per transaction: four per
    * block, each using the bank send's 66,500, so 266,000 a block moves the price up by 1/8 of
    * the excess over the target, from the floor of 1,000; empty blocks bring it down again. */
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "local c = weft.chain{network = net, validators = 4, fee_market = 'eip1559',\n"
-           "  max_block_gas = 400000, min_base_gas_price = 1000, %s}\n"
-           "weft.testclient{chain = c, count = 40, rate = 0, burst = 40, price = 100000}",
-           opts);
+  const char *body =
+      fast_chain(4, "fee_market = 'eip1559', max_block_gas = 400000, min_base_gas_price = 1000",
+                 "weft.testclient{chain = c, count = 40, rate = 0, burst = 40, price = 100000}");
   blocks b = run_chain(body, "20s");
   double p = 1000; /* the exact price, as x/feemarket's formula gives it */
   int rising = 0, falling = 0;
@@ -665,15 +624,12 @@ static void run_failing(const char *body, const char *end, char *msg, size_t siz
 
 static void equivocation_above_a_third_forks_and_is_caught(void **unused) {
   (void)unused;
-  char body[1024], opts[256], msg[1100];
-  snprintf(opts, sizeof opts, fast, 4);
+  char msg[1100];
   /* Validators 1 and 2 (half the power) equivocate: the first Byzantine proposal sends one
    * block to validators 1 and 3, another to 2 and 4, and both liars vote each side its own
    * block; each side sees +2/3 for its block and commits it. */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, byzantine = {{validator = 1, from = '0s'},"
-           " {validator = 2, from = '0s'}}, %s}",
-           opts);
+  const char *body =
+      fast_chain(4, "byzantine = {{validator = 1, from = '0s'}, {validator = 2, from = '0s'}}", "");
   run_failing(body, "30s", msg, sizeof msg);
   print_message("%s\n", msg);
   assert_non_null(strstr(msg, "safety violated on chain"));
@@ -682,12 +638,7 @@ static void equivocation_above_a_third_forks_and_is_caught(void **unused) {
 
 static void equivocation_below_a_third_is_safe(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
-  snprintf(opts, sizeof opts, fast, 4);
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, byzantine = {{validator = 1, from = '0s'}},"
-           " %s}",
-           opts);
+  const char *body = fast_chain(4, "byzantine = {{validator = 1, from = '0s'}}", "");
   /* A quarter of the power lies: every height still commits one block (the monitor would stop
    * the run otherwise), the liar's heights more slowly. Its conflicting votes are evidence, and
    * the next block includes them: one piece per height it lied at. */
@@ -756,15 +707,13 @@ static void little_and_conservation_under_load(void **unused) {
 
 static void overlapping_faults_of_two_kinds(void **unused) {
   (void)unused;
-  char body[1024], opts[256];
   int own, late;
-  snprintf(opts, sizeof opts, fast, 4);
   /* Offline 5-10 s and down 7-12 s: coming online while down, then restarting, it is back in
    * the network from 12 s (a schedule event lost during the crash would leave it offline). */
-  snprintf(body, sizeof body,
-           "weft.chain{network = net, validators = 4, offline = {{validator = 1, from = '5s', "
-           "to = '10s'}}, crash = {{validator = 1, from = '7s', to = '12s'}}, %s}",
-           opts);
+  const char *body = fast_chain(4,
+                                "offline = {{validator = 1, from = '5s', to = '10s'}}, "
+                                "crash = {{validator = 1, from = '7s', to = '12s'}}",
+                                "");
   blocks b = run_chain(body, "40s");
   turns(&b, 20, 40, &own, &late);
   assert_true(own >= 3 && late == 0);
