@@ -1869,15 +1869,7 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   uint32_t nodes = c->n + c->full;
   if (wf_peer_graph_build(&g, nodes, out, in, (uint64_t)wf_arg_int(a, "graph_seed"), err) != 0)
     return -1;
-  uint32_t *off = wf_engine_alloc(eng, ((size_t)nodes + 1) * sizeof *off);
-  uint32_t *adj = wf_engine_alloc(eng, ((size_t)g.off[nodes] + 1) * sizeof *adj);
-  if (off && adj) {
-    memcpy(off, g.off, ((size_t)nodes + 1) * sizeof *off);
-    memcpy(adj, g.adj, (size_t)g.off[nodes] * sizeof *adj);
-  }
-  c->g = (wf_peer_graph){nodes, off, adj};
-  wf_peer_graph_free(&g);
-  if (!off || !adj) return wf_error_set(err, "out of memory");
+  if (wf_peer_graph_keep(eng, &g, &c->g, err) != 0) return -1;
   return define_outputs(eng, c, err);
 }
 

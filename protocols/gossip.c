@@ -475,15 +475,14 @@ static void drop_graph(wf_engine *eng, void *ud) {
   c->g.adj = NULL;
 }
 
-/* The graph lives with the engine: its arrays are copied into engine-owned memory. */
-static int keep_graph(wf_engine *eng, gossip_cfg *c, wf_peer_graph *g, wf_error *err) {
+int wf_peer_graph_keep(wf_engine *eng, wf_peer_graph *g, wf_peer_graph *kept, wf_error *err) {
   uint32_t *off = wf_engine_alloc(eng, ((size_t)g->n + 1) * sizeof *off);
   uint32_t *adj = wf_engine_alloc(eng, ((size_t)g->off[g->n] + 1) * sizeof *adj);
   if (off && adj) {
     memcpy(off, g->off, ((size_t)g->n + 1) * sizeof *off);
     memcpy(adj, g->adj, (size_t)g->off[g->n] * sizeof *adj);
   }
-  c->g = (wf_peer_graph){g->n, off, adj};
+  *kept = (wf_peer_graph){g->n, off, adj};
   wf_peer_graph_free(g);
   return off && adj ? 0 : wf_error_set(err, "out of memory");
 }
@@ -528,7 +527,7 @@ static int gossip_setup(wf_engine *eng, gossip_cfg *c, const wf_args *a, uint32_
   if (wf_peer_graph_build(&g, n, (uint32_t)wf_arg_int(a, "outbound"),
                           (uint32_t)wf_arg_int(a, "inbound"), (uint64_t)wf_arg_int(a, "graph_seed"),
                           err) != 0 ||
-      keep_graph(eng, c, &g, err) != 0 || wf_engine_after_init(eng, drop_graph, c, err) != 0)
+      wf_peer_graph_keep(eng, &g, &c->g, err) != 0 || wf_engine_after_init(eng, drop_graph, c, err) != 0)
     return -1;
   return define_outputs(eng, c, a, err);
 }

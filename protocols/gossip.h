@@ -22,6 +22,8 @@ typedef struct wf_peer_graph {
 int wf_peer_graph_build(wf_peer_graph *g, uint32_t n, uint32_t outbound, uint32_t inbound,
                         uint64_t seed, wf_error *err);
 void wf_peer_graph_free(wf_peer_graph *g);
+/* Moves the graph into memory the engine owns (freed with it) as *kept, freeing g either way. */
+int wf_peer_graph_keep(wf_engine *eng, wf_peer_graph *g, wf_peer_graph *kept, wf_error *err);
 /* Connected components (1 for a connected graph). */
 uint32_t wf_peer_graph_components(const wf_peer_graph *g);
 
