@@ -1482,22 +1482,22 @@ typedef struct block_row {
 } block_row;
 
 static const wf_column block_cols[] = {
-    {"chain", WF_COL_U32, offsetof(block_row, chain), sizeof(uint32_t), NULL},
-    {"height", WF_COL_U64, offsetof(block_row, height), sizeof(uint64_t), NULL},
-    {"round", WF_COL_U32, offsetof(block_row, round), sizeof(uint32_t), NULL},
-    {"proposer", WF_COL_U32, offsetof(block_row, proposer), sizeof(uint32_t), NULL},
-    {"t_ns", WF_COL_U64, offsetof(block_row, t_ns), sizeof(uint64_t), "ns"},
-    {"interval_ns", WF_COL_U64, offsetof(block_row, interval_ns), sizeof(uint64_t), "ns"},
-    {"bytes", WF_COL_U64, offsetof(block_row, bytes), sizeof(uint64_t), "bytes"},
-    {"first", WF_COL_U32, offsetof(block_row, first), sizeof(uint32_t), NULL},
-    {"txs", WF_COL_U32, offsetof(block_row, txs), sizeof(uint32_t), "transactions"},
-    {"failed", WF_COL_U32, offsetof(block_row, failed), sizeof(uint32_t), "transactions"},
-    {"gas_wanted", WF_COL_U64, offsetof(block_row, gas_wanted), sizeof(uint64_t), "gas"},
-    {"gas_used", WF_COL_U64, offsetof(block_row, gas_used), sizeof(uint64_t), "gas"},
-    {"fees", WF_COL_U64, offsetof(block_row, fees), sizeof(uint64_t), "nano-units"},
-    {"exec_ns", WF_COL_U64, offsetof(block_row, exec_ns), sizeof(uint64_t), "ns"},
-    {"base_price", WF_COL_U64, offsetof(block_row, base_price), sizeof(uint64_t), "nano-units/gas"},
-    {"evidence", WF_COL_U32, offsetof(block_row, evidence), sizeof(uint32_t), "equivocations"},
+    WF_COLUMN(block_row, chain, WF_COL_U32, NULL),
+    WF_COLUMN(block_row, height, WF_COL_U64, NULL),
+    WF_COLUMN(block_row, round, WF_COL_U32, NULL),
+    WF_COLUMN(block_row, proposer, WF_COL_U32, NULL),
+    WF_COLUMN(block_row, t_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(block_row, interval_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(block_row, bytes, WF_COL_U64, "bytes"),
+    WF_COLUMN(block_row, first, WF_COL_U32, NULL),
+    WF_COLUMN(block_row, txs, WF_COL_U32, "transactions"),
+    WF_COLUMN(block_row, failed, WF_COL_U32, "transactions"),
+    WF_COLUMN(block_row, gas_wanted, WF_COL_U64, "gas"),
+    WF_COLUMN(block_row, gas_used, WF_COL_U64, "gas"),
+    WF_COLUMN(block_row, fees, WF_COL_U64, "nano-units"),
+    WF_COLUMN(block_row, exec_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(block_row, base_price, WF_COL_U64, "nano-units/gas"),
+    WF_COLUMN(block_row, evidence, WF_COL_U32, "equivocations"),
 };
 
 typedef struct committed {
@@ -1522,12 +1522,12 @@ typedef struct heal_row {
 } heal_row;
 
 static const wf_column heal_cols[] = {
-    {"chain", WF_COL_U32, offsetof(heal_row, chain), sizeof(uint32_t), NULL},
-    {"cut", WF_COL_U32, offsetof(heal_row, cut), sizeof(uint32_t), NULL},
-    {"healed_ns", WF_COL_U64, offsetof(heal_row, healed_ns), sizeof(uint64_t), "ns"},
-    {"commit_ns", WF_COL_U64, offsetof(heal_row, commit_ns), sizeof(uint64_t), "ns"},
-    {"gap_ns", WF_COL_U64, offsetof(heal_row, gap_ns), sizeof(uint64_t), "ns"},
-    {"height", WF_COL_U64, offsetof(heal_row, height), sizeof(uint64_t), NULL},
+    WF_COLUMN(heal_row, chain, WF_COL_U32, NULL),
+    WF_COLUMN(heal_row, cut, WF_COL_U32, NULL),
+    WF_COLUMN(heal_row, healed_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(heal_row, commit_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(heal_row, gap_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(heal_row, height, WF_COL_U64, NULL),
 };
 
 enum { MON_COMMIT = M_COMMIT, MON_HEAL = M_COMMIT + 1 };

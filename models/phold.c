@@ -26,10 +26,10 @@ typedef struct phold_row {
 } phold_row;
 
 static const wf_column phold_row_cols[] = {
-    {"t_ns", WF_COL_U64, offsetof(phold_row, t_ns), sizeof(uint64_t), "ns"},
-    {"lp", WF_COL_U32, offsetof(phold_row, lp), sizeof(uint32_t), NULL},
-    {"from", WF_COL_U32, offsetof(phold_row, from), sizeof(uint32_t), NULL},
-    {"phase", WF_COL_U32, offsetof(phold_row, phase), sizeof(uint32_t), NULL},
+    WF_COLUMN(phold_row, t_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(phold_row, lp, WF_COL_U32, NULL),
+    WF_COLUMN(phold_row, from, WF_COL_U32, NULL),
+    WF_COLUMN(phold_row, phase, WF_COL_U32, NULL),
 };
 
 static void note(wf_lp *lp, const phold_cfg *c, uint32_t from, uint32_t phase) {

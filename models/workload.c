@@ -89,18 +89,18 @@ typedef struct tx_row {
 } tx_row;
 
 static const wf_column tx_cols[] = {
-    {"id", WF_COL_U64, offsetof(tx_row, id), sizeof(uint64_t), NULL},
-    {"chain", WF_COL_U32, offsetof(tx_row, chain), sizeof(uint32_t), NULL},
-    {"client", WF_COL_U32, offsetof(tx_row, client), sizeof(uint32_t), NULL},
-    {"type", WF_COL_U32, offsetof(tx_row, type), sizeof(uint32_t), NULL},
-    {"bytes", WF_COL_U32, offsetof(tx_row, bytes), sizeof(uint32_t), "bytes"},
-    {"submit_ns", WF_COL_U64, offsetof(tx_row, submit_ns), sizeof(uint64_t), "ns"},
-    {"result_ns", WF_COL_U64, offsetof(tx_row, result_ns), sizeof(uint64_t), "ns"},
-    {"height", WF_COL_U64, offsetof(tx_row, height), sizeof(uint64_t), NULL},
-    {"gas_wanted", WF_COL_U64, offsetof(tx_row, gas_wanted), sizeof(uint64_t), "gas"},
-    {"gas_used", WF_COL_U64, offsetof(tx_row, gas_used), sizeof(uint64_t), "gas"},
-    {"fee", WF_COL_U64, offsetof(tx_row, fee), sizeof(uint64_t), NULL},
-    {"status", WF_COL_U32, offsetof(tx_row, status), sizeof(uint32_t), NULL},
+    WF_COLUMN(tx_row, id, WF_COL_U64, NULL),
+    WF_COLUMN(tx_row, chain, WF_COL_U32, NULL),
+    WF_COLUMN(tx_row, client, WF_COL_U32, NULL),
+    WF_COLUMN(tx_row, type, WF_COL_U32, NULL),
+    WF_COLUMN(tx_row, bytes, WF_COL_U32, "bytes"),
+    WF_COLUMN(tx_row, submit_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(tx_row, result_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(tx_row, height, WF_COL_U64, NULL),
+    WF_COLUMN(tx_row, gas_wanted, WF_COL_U64, "gas"),
+    WF_COLUMN(tx_row, gas_used, WF_COL_U64, "gas"),
+    WF_COLUMN(tx_row, fee, WF_COL_U64, NULL),
+    WF_COLUMN(tx_row, status, WF_COL_U32, NULL),
 };
 
 static const char *const type_names[WF_TX_NTYPES] = {"bank_send", "wasm_execute", "inference"};

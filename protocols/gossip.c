@@ -79,12 +79,12 @@ typedef struct delivery_row {
 } delivery_row;
 
 static const wf_column delivery_cols[] = {
-    {"msg", WF_COL_U32, offsetof(delivery_row, msg), sizeof(uint32_t), NULL},
-    {"node", WF_COL_U32, offsetof(delivery_row, node), sizeof(uint32_t), NULL},
-    {"t_ns", WF_COL_U64, offsetof(delivery_row, t_ns), sizeof(uint64_t), "ns"},
-    {"delay_ns", WF_COL_U64, offsetof(delivery_row, delay_ns), sizeof(uint64_t), "ns"},
-    {"hops", WF_COL_U32, offsetof(delivery_row, hops), sizeof(uint32_t), NULL},
-    {"lp", WF_COL_U32, offsetof(delivery_row, lp), sizeof(uint32_t), NULL},
+    WF_COLUMN(delivery_row, msg, WF_COL_U32, NULL),
+    WF_COLUMN(delivery_row, node, WF_COL_U32, NULL),
+    WF_COLUMN(delivery_row, t_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(delivery_row, delay_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(delivery_row, hops, WF_COL_U32, NULL),
+    WF_COLUMN(delivery_row, lp, WF_COL_U32, NULL),
 };
 
 /* ---- the peer graph ---- */

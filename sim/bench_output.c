@@ -56,10 +56,10 @@ typedef struct row {
 } row;
 
 static const wf_column cols[] = {
-    {"t", WF_COL_F64, offsetof(row, t), sizeof(double), "s"},
-    {"lp", WF_COL_U32, offsetof(row, lp), sizeof(uint32_t), NULL},
-    {"from", WF_COL_U32, offsetof(row, from), sizeof(uint32_t), NULL},
-    {"phase", WF_COL_U32, offsetof(row, phase), sizeof(uint32_t), NULL},
+    WF_COLUMN(row, t, WF_COL_F64, "s"),
+    WF_COLUMN(row, lp, WF_COL_U32, NULL),
+    WF_COLUMN(row, from, WF_COL_U32, NULL),
+    WF_COLUMN(row, phase, WF_COL_U32, NULL),
 };
 #define NCOLS (sizeof cols / sizeof *cols)
 

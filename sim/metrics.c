@@ -362,9 +362,9 @@ typedef struct hist_row {
 
 static int write_hist(wf_engine *eng, const wf_hist *h, wf_error *err) {
   static const wf_column cols[] = {
-      {"lo", WF_COL_F64, offsetof(hist_row, lo), sizeof(double), NULL},
-      {"hi", WF_COL_F64, offsetof(hist_row, hi), sizeof(double), NULL},
-      {"count", WF_COL_U64, offsetof(hist_row, count), sizeof(uint64_t), "values"},
+      WF_COLUMN(hist_row, lo, WF_COL_F64, NULL),
+      WF_COLUMN(hist_row, hi, WF_COL_F64, NULL),
+      WF_COLUMN(hist_row, count, WF_COL_U64, "values"),
   };
   wf_trace_table *t = wf_trace_table_add(eng->trace, "histograms", h->name, cols, 3,
                                          sizeof(hist_row), h->description, err);

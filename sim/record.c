@@ -15,11 +15,11 @@ typedef struct lp_row {
 } lp_row;
 
 static const wf_column lp_cols[] = {
-    {"lp", WF_COL_U32, offsetof(lp_row, lp), sizeof(uint32_t), NULL},
-    {"group", WF_COL_U32, offsetof(lp_row, group), sizeof(uint32_t), NULL},
-    {"type", WF_COL_STR, offsetof(lp_row, type), TYPE_NAME_LEN, NULL},
-    {"events", WF_COL_U64, offsetof(lp_row, events), sizeof(uint64_t), "events"},
-    {"sent", WF_COL_U64, offsetof(lp_row, sent), sizeof(uint64_t), "events"},
+    WF_COLUMN(lp_row, lp, WF_COL_U32, NULL),
+    WF_COLUMN(lp_row, group, WF_COL_U32, NULL),
+    WF_COLUMN(lp_row, type, WF_COL_STR, NULL),
+    WF_COLUMN(lp_row, events, WF_COL_U64, "events"),
+    WF_COLUMN(lp_row, sent, WF_COL_U64, "events"),
 };
 
 static int same_column(const wf_column *a, const wf_column *b) {

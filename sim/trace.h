@@ -21,6 +21,9 @@ typedef struct wf_column {
   const char *units; /* may be NULL */
 } wf_column;
 
+/* The column of field `f` of the row struct `row`: named as the field, its size the field's. */
+#define WF_COLUMN(row, f, type, units) {#f, type, offsetof(row, f), sizeof(((row *)0)->f), units}
+
 /* ---- writing ---- */
 typedef struct wf_trace wf_trace;
 typedef struct wf_trace_table wf_trace_table;

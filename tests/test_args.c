@@ -67,8 +67,8 @@ typedef struct probe_row {
   uint64_t a, b;
 } probe_row;
 static const wf_column probe_cols[] = {
-    {"a", WF_COL_U64, offsetof(probe_row, a), sizeof(uint64_t), NULL},
-    {"b", WF_COL_U64, offsetof(probe_row, b), sizeof(uint64_t), NULL},
+    WF_COLUMN(probe_row, a, WF_COL_U64, NULL),
+    WF_COLUMN(probe_row, b, WF_COL_U64, NULL),
 };
 
 static void copy(char *dst, const char *src) {

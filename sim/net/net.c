@@ -83,14 +83,14 @@ typedef struct node_row {
 } node_row;
 
 static const wf_column node_cols[] = {
-    {"node", WF_COL_U32, offsetof(node_row, node), sizeof(uint32_t), NULL},
-    {"lp", WF_COL_U32, offsetof(node_row, lp), sizeof(uint32_t), NULL},
-    {"region", WF_COL_STR, offsetof(node_row, region), REGION_NAME, NULL},
-    {"bytes_sent", WF_COL_U64, offsetof(node_row, bytes_sent), sizeof(uint64_t), "bytes"},
-    {"bytes_received", WF_COL_U64, offsetof(node_row, bytes_received), sizeof(uint64_t), "bytes"},
-    {"msgs_sent", WF_COL_U64, offsetof(node_row, msgs_sent), sizeof(uint64_t), "messages"},
-    {"msgs_received", WF_COL_U64, offsetof(node_row, msgs_received), sizeof(uint64_t), "messages"},
-    {"dropped", WF_COL_U64, offsetof(node_row, dropped), sizeof(uint64_t), "messages"},
+    WF_COLUMN(node_row, node, WF_COL_U32, NULL),
+    WF_COLUMN(node_row, lp, WF_COL_U32, NULL),
+    WF_COLUMN(node_row, region, WF_COL_STR, NULL),
+    WF_COLUMN(node_row, bytes_sent, WF_COL_U64, "bytes"),
+    WF_COLUMN(node_row, bytes_received, WF_COL_U64, "bytes"),
+    WF_COLUMN(node_row, msgs_sent, WF_COL_U64, "messages"),
+    WF_COLUMN(node_row, msgs_received, WF_COL_U64, "messages"),
+    WF_COLUMN(node_row, dropped, WF_COL_U64, "messages"),
 };
 
 typedef struct cut_row {
@@ -100,12 +100,12 @@ typedef struct cut_row {
 } cut_row;
 
 static const wf_column cut_cols[] = {
-    {"cut", WF_COL_U32, offsetof(cut_row, cut), sizeof(uint32_t), NULL},
-    {"by_region", WF_COL_U32, offsetof(cut_row, by_region), sizeof(uint32_t), NULL},
-    {"t1_ns", WF_COL_U64, offsetof(cut_row, t1_ns), sizeof(uint64_t), "ns"},
-    {"t2_ns", WF_COL_U64, offsetof(cut_row, t2_ns), sizeof(uint64_t), "ns"},
-    {"members", WF_COL_U32, offsetof(cut_row, members), sizeof(uint32_t), NULL},
-    {"mode", WF_COL_U32, offsetof(cut_row, mode), sizeof(uint32_t), NULL},
+    WF_COLUMN(cut_row, cut, WF_COL_U32, NULL),
+    WF_COLUMN(cut_row, by_region, WF_COL_U32, NULL),
+    WF_COLUMN(cut_row, t1_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(cut_row, t2_ns, WF_COL_U64, "ns"),
+    WF_COLUMN(cut_row, members, WF_COL_U32, NULL),
+    WF_COLUMN(cut_row, mode, WF_COL_U32, NULL),
 };
 
 /* ---- building ---- */
