@@ -235,7 +235,6 @@ int wf_metrics_begin(wf_engine *eng, wf_error *err) {
   return 0;
 }
 
-/* Rank 0's half of a flush: the summed integers become rates and levels in the trace. */
 /* The quantile series of the windowed histograms: from the bucket counts' growth since the
  * previous sample, written after the metrics' series (rows m + 1 onward of v). */
 static void window_quantiles(wf_engine *eng, sample_buf *b, size_t k, size_t n, double *v) {
@@ -268,6 +267,7 @@ static void window_quantiles(wf_engine *eng, sample_buf *b, size_t k, size_t n, 
   }
 }
 
+/* Rank 0's half of a flush: the summed integers become rates and levels in the trace. */
 static int write_samples(wf_engine *eng, sample_buf *b, size_t n, wf_error *err) {
   size_t m = eng->nmetrics, nq = 0;
   for (uint32_t i = 0; i < eng->nhists; i++) nq += eng->hists[i]->windowed ? 3 : 0;
