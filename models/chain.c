@@ -200,6 +200,9 @@ typedef struct val_node {
   int64_t applied;    /* the last height whose block this node applied to its mempool */
 } val_node;
 
+/* Cut from the network or down: it sends nothing and hears nothing. */
+static int silent(const val_node *v) { return v->offline || v->crashed; }
+
 /* A node's own timers and deferred work carry the process's life they were set in: a crash
  * loses them (they fire into a later life and are ignored). The fault schedule is not the
  * process's and is sent without one. */
@@ -547,7 +550,7 @@ static int start_parts(val_node *v, g_round *rd, tm_value val) {
 
 static void need_wake(val_node *v, uint32_t j, int routine) {
   peer *p = &v->peers[j];
-  if (p->wake[routine] || v->offline || v->crashed) return;
+  if (p->wake[routine] || silent(v)) return;
   wf_time now = wf_now(v->lp), t = p->phase[routine];
   if (now > t) t += (now - t + v->c->sleep - 1) / v->c->sleep * v->c->sleep;
   p->wake[routine] = 1;
@@ -564,7 +567,7 @@ static void wake_lacking(val_node *v, uint64_t have, int routine) {
  * parts and proposals take the data connection (rate-limited), the rest the small one. */
 static void to_peer(val_node *v, uint32_t j, uint16_t kind, uint32_t bytes, unsigned cls,
                     const void *m, size_t len) {
-  if (v->offline || v->crashed) return;
+  if (silent(v)) return;
   peer *p = &v->peers[j];
   int data = kind == M_PART || kind == M_PROPOSAL;
   wf_net_send(v->lp, v->c->net, &v->port, data ? &p->conn : &p->small, p->lp, bytes, kind, cls, m,
@@ -907,7 +910,7 @@ static void enter_height(val_node *v, int64_t h) {
 #define RESULT_BYTES 60u /* a transaction's outcome as an RPC event tells it */
 
 static void tell_client(val_node *v, wf_lpid client, const wf_tx_result *res) {
-  if (v->offline || v->crashed) return; /* the client hears nothing (it may time out) */
+  if (silent(v)) return; /* the client hears nothing (it may time out) */
   wf_net_send(v->lp, v->c->net, &v->port, NULL, client, RESULT_BYTES, WF_TX_RESULT,
               v->c->cls_result, res, sizeof *res);
 }
@@ -1333,7 +1336,7 @@ static int handle_fault(val_node *v, const wf_event *ev) {
   case K_HEALED: {
     uint32_t cut;
     memcpy(&cut, ev->data, sizeof cut);
-    if (!v->offline && !v->crashed && cut_dropped_for(v, cut)) reconnect(v);
+    if (!silent(v) && cut_dropped_for(v, cut)) reconnect(v);
     return 1;
   }
   case K_CRASH:
@@ -1372,7 +1375,7 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
   chain_cfg *c = v->c;
   if (wf_net_owns(ev)) {
     wf_net_msg msg;
-    if (!wf_net_receive(lp, c->net, &v->port, ev, &msg) || v->offline || v->crashed) return;
+    if (!wf_net_receive(lp, c->net, &v->port, ev, &msg) || silent(v)) return;
     if (!v->slow) {
       on_wire(v, &msg);
       return;
