@@ -49,7 +49,8 @@ enum {
   M_STEP,
   M_VALID_BLOCK, /* a peer now wants another block for a round (NewValidBlock) */
   M_TX,
-  M_COMMIT /* to the monitor */
+  M_COMMIT, /* to the monitor */
+  K_POLL    /* aggregate mode: a node's tick, to take what has reached it */
 };
 enum { R_DATA = 0, R_VOTES = 1 };
 
@@ -77,6 +78,8 @@ typedef struct blk {
   uint32_t nevidence;
   uint32_t *index;  /* open addressing: id -> position + 1 (0: empty), index_mask + 1 slots */
   uint32_t index_mask;
+  uint32_t *entry;  /* aggregate mode: the node each transaction entered by, and its client */
+  wf_lpid *client;
 } blk;
 
 typedef struct blockstore {
@@ -96,6 +99,8 @@ typedef struct equiv {
   tm_value a, b;
 } equiv;
 #define EQUIV_RING 64
+
+typedef struct agg_board agg_board;
 
 typedef struct chain_cfg {
   const wf_net *net;
@@ -127,6 +132,7 @@ typedef struct chain_cfg {
       m_node_commits;
   wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
+  agg_board *agg; /* the aggregate mode's board (NULL: per hop) */
 } chain_cfg;
 
 /* ---- what a node holds of one height, for consensus and for gossip ---- */
@@ -198,6 +204,13 @@ typedef struct val_node {
                                     * | height) */
   uint32_t nevidence;
   int64_t applied;    /* the last height whose block this node applied to its mempool */
+  /* Aggregate mode: what it took from the board this height, and its own last proposal. */
+  uint64_t *got;
+  uint8_t *prop_got;
+  int32_t got_rounds;
+  int64_t own_prop_h;
+  int32_t own_prop_r, own_prop_pol;
+  tm_value own_prop_v;
 } val_node;
 
 /* Cut from the network or down: it sends nothing and hears nothing. */
@@ -313,7 +326,9 @@ static blk *store_get(const blockstore *st, tm_value v) {
 }
 
 static void blk_free(blk *b) {
-  if (b) free(b->tx), free(b->used), free(b->failed_tx), free(b->ids), free(b->index), free(b);
+  if (b)
+    free(b->tx), free(b->used), free(b->failed_tx), free(b->ids), free(b->index), free(b->entry),
+        free(b->client), free(b);
 }
 
 static uint32_t id_home(uint64_t id, uint32_t mask) {
@@ -476,11 +491,19 @@ static uint64_t price_floor(const val_node *v) {
   return (uint64_t)((p + WF_DEC_ONE - 1) / WF_DEC_ONE);
 }
 
+static int agg_held(void *ud, const wf_mp_entry *e);
+static int agg_first_apply(agg_board *a, int64_t h);
+
+/* The pool a node's transactions are in: its own, or in the aggregate mode the chain's. */
+static wf_mempool *pool_of(val_node *v);
+static wf_mempool *agg_pool(agg_board *a);
+
 /* The proposer's new block: what its mempool holds, reaped as ReapMaxBytesMaxGas does. */
 static blk *make_block(val_node *v, int64_t h, tm_value val) {
   chain_cfg *c = v->c;
+  wf_mempool *pool = pool_of(v);
   blk *b = calloc(1, sizeof *b);
-  uint32_t room = v->mp.n;
+  uint32_t room = pool->n;
   wf_mp_entry *e = malloc((room ? room : 1) * sizeof *e);
   if (!b || !e) {
     free(b), free(e);
@@ -491,13 +514,17 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
   uint32_t nev = v->nevidence;
   while (nev && c->block_overhead + (uint64_t)nev * EVIDENCE_BYTES >= c->max_block_bytes) nev--;
   uint64_t room_bytes = c->max_block_bytes - c->block_overhead - (uint64_t)nev * EVIDENCE_BYTES;
-  uint32_t k = wf_mempool_reap(&v->mp, room_bytes, c->max_block_gas, c->market ? floor : 0, e,
-                               room);
+  uint32_t k = wf_mempool_reap(pool, room_bytes, c->max_block_gas, c->market ? floor : 0,
+                               c->agg ? agg_held : NULL, v, e, room);
   b->tx = malloc((k ? k : 1) * sizeof *b->tx);
   b->used = malloc((k ? k : 1) * sizeof *b->used);
   b->failed_tx = malloc(k ? k : 1);
   b->ids = malloc((k ? k : 1) * sizeof *b->ids);
-  if (!b->tx || !b->used || !b->failed_tx || !b->ids) {
+  if (c->agg) {
+    b->entry = malloc((k ? k : 1) * sizeof *b->entry);
+    b->client = malloc((k ? k : 1) * sizeof *b->client);
+  }
+  if (!b->tx || !b->used || !b->failed_tx || !b->ids || (c->agg && (!b->entry || !b->client))) {
     free(e), blk_free(b);
     return NULL;
   }
@@ -512,6 +539,7 @@ static blk *make_block(val_node *v, int64_t h, tm_value val) {
     *t = e[i].tx;
     uint64_t need = gas_of(t), used = need > t->gas_wanted ? t->gas_wanted : need;
     b->ids[i] = t->id;
+    if (c->agg) b->entry[i] = e[i].from, b->client[i] = e[i].client;
     b->used[i] = (uint32_t)used;
     b->failed_tx[i] = need > t->gas_wanted;
     b->failed += b->failed_tx[i];
@@ -689,7 +717,13 @@ static void wake_all(val_node *v) {
 }
 
 /* Connections come back (after a cut, offline time or a restart): peers start afresh. */
+static void agg_reconnect(val_node *v);
+
 static void reconnect(val_node *v) {
+  if (v->c->agg) {
+    agg_reconnect(v);
+    return;
+  }
   announce(v, 1);
   wake_all(v);
 }
@@ -697,6 +731,7 @@ static void reconnect(val_node *v) {
 static void host_new_round(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
   (void)h, (void)r; /* the state machine's height and round are already these */
+  if (v->c->agg) return; /* nobody keeps track of its peers' steps */
   announce(v, 0);
   wake_all(v);
 }
@@ -807,8 +842,591 @@ static int vote_twice(val_node *v, g_vote *gv, int type, int64_t h, int32_t r) {
   return 1;
 }
 
+/* ---- the aggregate mode (votes = "aggregate"): gossip computed, not sent ----
+ *
+ * No vote, proposal, block part, round step or transaction crosses the transport. A vote or
+ * proposal goes on the chain's board once, with the time it was cast; it reaches node i d(j, i)
+ * later, where d is the mean time the per-hop gossip takes from j to i: the earliest arrival
+ * over the peer graph when every relay's routine to each peer wakes on its own grid of
+ * gossip_sleep and each hop costs the transport's delay for a vote, averaged over four start
+ * phases. A block arrives as its proposal does plus its bytes at the send rate, pipelined in
+ * 64 KiB parts over the hops. A node is woken when a block reaches it and when +2/3 of a
+ * round's votes (of any value, or of one value) have reached it: the time is computed from
+ * the votes on the board, and is final once no vote cast later can arrive before it (that is,
+ * d_min(i) before it; until then the node looks again). It then takes everything that has
+ * reached it. Transactions sit in one pool per chain (what every node's pool holds once gossip
+ * has spread them): a proposer reaps those that have reached it. models/README.md says what
+ * this leaves out. */
+
+#define AGG_SLOTS 8 /* heights the board keeps */
+#define NO_POLL WF_TIME_MAX
+#define AGG_UNREACHABLE UINT32_MAX
+#define AGG_STARTS 8 /* phases of the gossip grid at which path delays are computed */
+
+typedef struct agg_cast {
+  wf_time t;
+  tm_value v;
+  uint32_t who;
+} agg_cast;
+
+typedef struct agg_prop {
+  wf_time t;
+  uint64_t bytes;
+  tm_value v;
+  int32_t pol;
+  uint32_t who;
+  uint8_t set;
+} agg_prop;
+
+typedef struct agg_round {
+  agg_cast *cast[2];
+  uint32_t n[2], cap[2];
+  uint64_t *posted[2]; /* validators whose vote is on the board (a bit set) */
+  uint64_t any[2];     /* the power on the board, in all and per value */
+  tm_value val[2][4];
+  uint64_t power[2][4];
+  uint32_t nval[2];
+  agg_prop prop;
+} agg_round;
+
+typedef struct agg_height {
+  int64_t h; /* 0: unused */
+  agg_round *r;
+  int32_t nr;
+} agg_height;
+
+struct agg_board {
+  uint32_t nodes, words; /* the chain's nodes; 64-bit words of a set over its validators */
+  wf_time sleep;         /* the gossip grid's period */
+  uint32_t *d;           /* d[(k * nodes + j) * nodes + i]: a vote node j sends at phase k of the
+                          * grid reaches node i after this (ns) */
+  uint8_t *hops;         /* the hops of that path */
+  uint32_t *dtx;         /* dtx[j * nodes + i]: a transaction node j admitted is in node i's pool
+                          * after this (the mempool's routine does not sleep while it has
+                          * transactions; each hop runs CheckTx) */
+  wf_time *dmin;         /* per node: the least d to it from another node */
+  wf_time *rejoin;       /* per node: from entering a height to its peers sending it what they
+                          * hold of it (its NewRoundStep out, their routine's wake, back) */
+  wf_time *entered;      /* when each node entered its height */
+  wf_time *next_poll;    /* each node's next wake on its way (NO_POLL: none) */
+  uint32_t *seq;         /* the number of that wake (earlier ones are stale) */
+  int64_t *height;       /* each node's height */
+  agg_height slot[AGG_SLOTS];
+  wf_mempool pool;
+  int pool_ready;
+  int64_t pool_applied; /* the last height whose block left the pool */
+  wf_time *at;          /* scratch: arrivals */
+  uint64_t *pw;         /* scratch: their powers */
+};
+
+static void agg_round_free(agg_round *r) {
+  for (int t = 0; t < 2; t++) free(r->cast[t]), free(r->posted[t]);
+}
+
+static void agg_height_reset(agg_height *s, int64_t h) {
+  for (int32_t r = 0; r < s->nr; r++) agg_round_free(&s->r[r]);
+  free(s->r);
+  *s = (agg_height){h, NULL, 0};
+}
+
+static void agg_free(void *ud) {
+  agg_board *a = ud;
+  for (int k = 0; k < AGG_SLOTS; k++) agg_height_reset(&a->slot[k], 0);
+  free(a->d), free(a->hops), free(a->dmin), free(a->next_poll), free(a->seq), free(a->height);
+  free(a->rejoin), free(a->entered), free(a->dtx);
+  free(a->at), free(a->pw);
+  if (a->pool_ready) wf_mempool_free(&a->pool);
+}
+
+/* A binary min-heap of dist << 24 | node keys (stale entries are skipped by the caller). */
+static void key_push(uint64_t *heap, uint32_t *n, uint64_t key) {
+  uint32_t i = (*n)++;
+  for (; i && heap[(i - 1) / 2] > key; i = (i - 1) / 2) heap[i] = heap[(i - 1) / 2];
+  heap[i] = key;
+}
+
+static uint64_t key_pop(uint64_t *heap, uint32_t *n) {
+  uint64_t top = heap[0], x = heap[--*n];
+  uint32_t i = 0;
+  for (;;) {
+    uint32_t k = 2 * i + 1;
+    if (k >= *n) break;
+    if (k + 1 < *n && heap[k + 1] < heap[k]) k++;
+    if (heap[k] >= x) break;
+    heap[i] = heap[k], i = k;
+  }
+  if (*n) heap[i] = x;
+  return top;
+}
+
+/* The mean per-hop path delay between every two nodes. Each directed edge's routine wakes at
+ * its phase + k x sleep (a hash, as per hop each node draws its routines' phases); a vote
+ * that reaches u at x leaves on edge (u, v) at the first wake >= x and arrives the transport's
+ * delay later. Arrival is then monotone in departure, so Dijkstra finds the earliest (a
+ * time-dependent shortest path), once per source and start phase. */
+static int agg_paths(chain_cfg *c) {
+  agg_board *a = c->agg;
+  const wf_peer_graph *g = &c->g;
+  uint32_t n = a->nodes, edges = g->off[n];
+  wf_time P = c->sleep;
+  wf_time *w = malloc((edges ? edges : 1) * sizeof *w), *ph = malloc((edges ? edges : 1) * sizeof *ph);
+  wf_time *dist = malloc(n * sizeof *dist);
+  uint64_t *heap = malloc(((size_t)edges + 1) * sizeof *heap);
+  uint8_t *hop = malloc(n);
+  a->d = malloc((size_t)AGG_STARTS * n * n * sizeof *a->d);
+  a->hops = malloc((size_t)n * n);
+  a->dtx = malloc((size_t)n * n * sizeof *a->dtx);
+  a->dmin = malloc(n * sizeof *a->dmin);
+  a->rejoin = malloc(n * sizeof *a->rejoin);
+  int rc = w && ph && dist && heap && hop && a->d && a->hops && a->dtx && a->dmin && a->rejoin
+               ? 0
+               : -1;
+  for (uint32_t u = 0; rc == 0 && u < n; u++) {
+    uint32_t nu = wf_net_node_of(c->net, lp_of(c, u));
+    a->dmin[u] = WF_TIME_MAX;
+    for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
+      uint32_t v = g->adj[e];
+      w[e] = wf_net_path(c->net, nu, wf_net_node_of(c->net, lp_of(c, v)), VOTE_BYTES, 0, 0);
+      ph[e] = (wf_time)(wf_mix64((uint64_t)c->id << 48 ^ (uint64_t)u << 24 ^ v) % (uint64_t)P);
+    }
+  }
+  /* A node that enters a height tells its peers (NewRoundStep goes out at once); each peer's
+   * routine back to it wakes on its grid and sends what it holds. */
+  for (uint32_t u = 0; rc == 0 && u < n; u++) {
+    uint64_t total = 0;
+    for (int k = 0; k < AGG_STARTS; k++) {
+      wf_time t0 = P + P * (wf_time)k / AGG_STARTS, best = WF_TIME_MAX;
+      for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
+        uint32_t v = g->adj[e], back = g->off[v];
+        while (back < g->off[v + 1] && g->adj[back] != u) back++;
+        if (back == g->off[v + 1]) continue;
+        wf_time x = t0 + w[e], wake = ph[back] + (x > ph[back] ? (x - ph[back] + P - 1) / P * P : 0);
+        if (wake + w[back] < best) best = wake + w[back];
+      }
+      total += best == WF_TIME_MAX ? 0 : (uint64_t)(best - t0);
+    }
+    a->rejoin[u] = (wf_time)(total / AGG_STARTS);
+  }
+  for (uint32_t s = 0; rc == 0 && s < n; s++) {
+    for (int k = 0; k < AGG_STARTS; k++) {
+      wf_time t0 = P + P * (wf_time)k / AGG_STARTS; /* past zero, so that keys stay positive */
+      for (uint32_t i = 0; i < n; i++) dist[i] = WF_TIME_MAX;
+      uint32_t hn = 0;
+      dist[s] = t0, hop[s] = 0;
+      key_push(heap, &hn, (uint64_t)t0 << 24 | s);
+      while (hn) {
+        uint64_t top = key_pop(heap, &hn);
+        uint32_t u = (uint32_t)(top & 0xFFFFFF);
+        wf_time x = (wf_time)(top >> 24);
+        if (x != dist[u]) continue;
+        for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
+          uint32_t v = g->adj[e];
+          wf_time wake = ph[e] + (x > ph[e] ? (x - ph[e] + P - 1) / P * P : 0);
+          if (wake + w[e] >= dist[v]) continue;
+          dist[v] = wake + w[e];
+          if (k == 0) hop[v] = hop[u] < 255 ? hop[u] + 1 : 255;
+          key_push(heap, &hn, (uint64_t)dist[v] << 24 | v);
+        }
+      }
+      for (uint32_t i = 0; i < n; i++) {
+        wf_time x = dist[i] == WF_TIME_MAX ? WF_TIME_MAX : dist[i] - t0;
+        uint32_t d = i == s ? 0 : x < AGG_UNREACHABLE ? (uint32_t)x : AGG_UNREACHABLE;
+        a->d[((size_t)k * n + s) * n + i] = d;
+        if (i != s && d != AGG_UNREACHABLE && (wf_time)d < a->dmin[i]) a->dmin[i] = d;
+      }
+    }
+    for (uint32_t i = 0; i < n; i++) a->hops[(size_t)s * n + i] = hop[i];
+    /* Transactions: the transport's delay and CheckTx per hop, no routine wait. */
+    for (uint32_t i = 0; i < n; i++) dist[i] = WF_TIME_MAX;
+    uint32_t hn = 0;
+    dist[s] = 0;
+    key_push(heap, &hn, s);
+    while (hn) {
+      uint64_t top = key_pop(heap, &hn);
+      uint32_t u = (uint32_t)(top & 0xFFFFFF);
+      if ((wf_time)(top >> 24) != dist[u]) continue;
+      for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
+        uint32_t v = g->adj[e];
+        wf_time t = dist[u] + w[e] + c->check_tx;
+        if (t >= dist[v]) continue;
+        dist[v] = t;
+        key_push(heap, &hn, (uint64_t)t << 24 | v);
+      }
+    }
+    for (uint32_t i = 0; i < n; i++)
+      a->dtx[(size_t)s * n + i] = dist[i] < AGG_UNREACHABLE ? (uint32_t)dist[i] : AGG_UNREACHABLE;
+  }
+  free(w), free(ph), free(dist), free(heap), free(hop);
+  return rc;
+}
+
+/* The board's arrays, made by the first of the chain's nodes to start on this rank. */
+static int agg_ready(chain_cfg *c) {
+  agg_board *a = c->agg;
+  if (a->d) return 0;
+  uint32_t n = a->nodes;
+  a->next_poll = malloc(n * sizeof *a->next_poll);
+  a->seq = calloc(n, sizeof *a->seq);
+  a->height = calloc(n, sizeof *a->height);
+  a->entered = calloc(n, sizeof *a->entered);
+  a->at = malloc(c->n * sizeof *a->at);
+  a->pw = malloc(c->n * sizeof *a->pw);
+  if (!a->next_poll || !a->seq || !a->height || !a->entered || !a->at || !a->pw) return -1;
+  for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
+  if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
+  a->pool_ready = 1;
+  return agg_paths(c);
+}
+
+/* The path delay from node `from` to `to` of what leaves at t: the one computed at the phase of
+ * the gossip grid nearest to t's. */
+static wf_time agg_delay(const agg_board *a, uint32_t from, uint32_t to, wf_time t) {
+  size_t k = (size_t)(((t % a->sleep) * AGG_STARTS + a->sleep / 2) / a->sleep) % AGG_STARTS;
+  uint32_t d = a->d[(k * a->nodes + from) * a->nodes + to];
+  return d == AGG_UNREACHABLE ? WF_TIME_MAX : d;
+}
+
+/* Sending a block of `bytes` over `hops` connections at the send rate, 64 KiB parts relayed
+ * as they come: the whole block once, then one part per further hop. */
+static wf_time agg_block_time(const chain_cfg *c, uint64_t bytes, uint32_t hops) {
+  if (!c->send_rate_bps || !hops) return 0;
+  uint64_t part = bytes < PART_BYTES ? bytes : PART_BYTES;
+  double ns = (double)(bytes + (uint64_t)(hops - 1) * part) * 8e9 / (double)c->send_rate_bps;
+  return (wf_time)(ns + 0.5);
+}
+
+/* What was sent at t reaches node i `d` later; its peers do not send it what it holds of a
+ * height before it entered that height and told them. */
+static wf_time agg_reaches(const agg_board *a, uint32_t i, wf_time t, wf_time d) {
+  if (d == WF_TIME_MAX) return WF_TIME_MAX;
+  wf_time back = a->entered[i] + a->rejoin[i];
+  return t + d > back ? t + d : back;
+}
+
+static wf_time agg_prop_arrival(const chain_cfg *c, const agg_prop *p, uint32_t i) {
+  const agg_board *a = c->agg;
+  if (p->who == i) return p->t;
+  wf_time d = agg_delay(a, p->who, i, p->t);
+  if (d == WF_TIME_MAX) return WF_TIME_MAX;
+  return agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+}
+
+/* When a vote cast reaches node i (at once: its own). */
+static wf_time agg_vote_arrival(const agg_board *a, const agg_cast *x, uint32_t i) {
+  return x->who == i ? x->t : agg_reaches(a, i, x->t, agg_delay(a, x->who, i, x->t));
+}
+
+/* Wakes node i at `at` unless a wake at or before it is already on its way. */
+static void agg_wake(chain_cfg *c, wf_lp *lp, uint32_t i, wf_time at) {
+  agg_board *a = c->agg;
+  if (at == WF_TIME_MAX || at >= a->next_poll[i]) return;
+  wf_time now = wf_now(lp), delay = at > now ? at - now : 0;
+  wf_lpid to = lp_of(c, i);
+  if (to != wf_lp_id(lp) && delay < c->vtype.min_delay) delay = c->vtype.min_delay;
+  a->next_poll[i] = now + delay;
+  uint32_t seq = ++a->seq[i];
+  wf_send(lp, to, delay, K_POLL, &seq, sizeof seq);
+}
+
+/* The board's record of height h (made on first use; NULL for a height it no longer keeps). */
+static agg_height *agg_height_of(agg_board *a, int64_t h) {
+  agg_height *s = &a->slot[h % AGG_SLOTS];
+  if (s->h > h) return NULL;
+  if (s->h < h) agg_height_reset(s, h);
+  return s;
+}
+
+static agg_round *agg_round_of(agg_board *a, agg_height *s, int32_t r) {
+  if (r < 0 || r > 4096) return NULL;
+  if (r < s->nr) return &s->r[r];
+  agg_round *x = realloc(s->r, ((size_t)r + 1) * sizeof *x);
+  if (!x) return NULL;
+  s->r = x;
+  for (; s->nr <= r; s->nr++) {
+    agg_round *y = &x[s->nr];
+    memset(y, 0, sizeof *y);
+    y->posted[0] = calloc(a->words, sizeof(uint64_t));
+    y->posted[1] = calloc(a->words, sizeof(uint64_t));
+    if (!y->posted[0] || !y->posted[1]) {
+      agg_round_free(y);
+      return NULL;
+    }
+  }
+  return &x[r];
+}
+
+/* Every node still at or below height h looks at the board soon (a first look: it computes
+ * when +2/3 will have reached it). */
+static void agg_wake_all(val_node *v, int64_t h, wf_time after) {
+  agg_board *a = v->c->agg;
+  wf_time now = wf_now(v->lp);
+  for (uint32_t i = 0; i < a->nodes; i++)
+    if (a->height[i] <= h) agg_wake(v->c, v->lp, i, i == v->me ? now : now + after);
+}
+
+/* A validator's vote goes on the board. When it brings the power there to +2/3 (in all, or
+ * for its value), every node is told to look. */
+static void agg_post(val_node *v, int type, int64_t h, int32_t r, tm_value val) {
+  chain_cfg *c = v->c;
+  agg_board *a = c->agg;
+  agg_height *s = agg_height_of(a, h);
+  agg_round *rd = s ? agg_round_of(a, s, r) : NULL;
+  if (!rd) {
+    if (s) wf_lp_fail(v->lp, "out of memory for the vote board");
+    return;
+  }
+  uint64_t bit = 1ull << (v->me & 63);
+  if (rd->posted[type][v->me >> 6] & bit) return;
+  if (rd->n[type] == rd->cap[type]) {
+    uint32_t cap = rd->cap[type] ? 2 * rd->cap[type] : 16;
+    agg_cast *x = realloc(rd->cast[type], cap * sizeof *x);
+    if (!x) {
+      wf_lp_fail(v->lp, "out of memory for the vote board");
+      return;
+    }
+    rd->cast[type] = x, rd->cap[type] = cap;
+  }
+  rd->cast[type][rd->n[type]++] = (agg_cast){wf_now(v->lp), val, v->me};
+  rd->posted[type][v->me >> 6] |= bit;
+  wf_count(v->lp, c->m_votes, 1);
+  uint64_t p = c->power[v->me], total = v->tm.total;
+  uint32_t k = 0;
+  while (k < rd->nval[type] && rd->val[type][k] != val) k++;
+  if (k == rd->nval[type] && k < 4) rd->val[type][rd->nval[type]++] = val;
+  int crossed = !tm_quorum(rd->any[type], total) && tm_quorum(rd->any[type] + p, total);
+  rd->any[type] += p;
+  if (k < 4) {
+    crossed |= !tm_quorum(rd->power[type][k], total) && tm_quorum(rd->power[type][k] + p, total);
+    rd->power[type][k] += p;
+  }
+  if (crossed) agg_wake_all(v, h, c->vtype.min_delay);
+}
+
+static void agg_propose(val_node *v, int64_t h, int32_t r, tm_value val, int32_t pol) {
+  chain_cfg *c = v->c;
+  agg_board *a = c->agg;
+  agg_height *s = agg_height_of(a, h);
+  agg_round *rd = s ? agg_round_of(a, s, r) : NULL;
+  const blk *b = store_get(&c->store, val);
+  if (!rd || !b) {
+    if (s) wf_lp_fail(v->lp, "out of memory for the vote board");
+    return;
+  }
+  if (rd->prop.set) return;
+  rd->prop = (agg_prop){wf_now(v->lp), b->bytes, val, pol, v->me, 1};
+  wf_count(v->lp, c->m_parts, b->nparts);
+  for (uint32_t i = 0; i < a->nodes; i++)
+    if (i != v->me && a->height[i] <= h) agg_wake(c, v->lp, i, agg_prop_arrival(c, &rd->prop, i));
+}
+
+/* What this node has taken from round r of its height: a flag for the proposal, then a set
+ * over the board's positions per vote type. */
+static uint64_t *agg_got(val_node *v, int32_t r, int type) {
+  return v->got + ((size_t)r * 2 + (size_t)type) * v->c->agg->words;
+}
+
+static int agg_got_rounds(val_node *v, int32_t nr) {
+  if (nr <= v->got_rounds) return 0;
+  size_t words = v->c->agg->words;
+  uint64_t *g = realloc(v->got, (size_t)nr * 2 * words * sizeof *g);
+  uint8_t *p = g ? realloc(v->prop_got, (size_t)nr) : NULL;
+  if (g) v->got = g;
+  if (!g || !p) return -1;
+  v->prop_got = p;
+  memset(g + (size_t)v->got_rounds * 2 * words, 0, (size_t)(nr - v->got_rounds) * 2 * words * sizeof *g);
+  memset(p + v->got_rounds, 0, (size_t)(nr - v->got_rounds));
+  v->got_rounds = nr;
+  return 0;
+}
+
+static void swap2(wf_time *at, uint64_t *pw, uint32_t i, uint32_t j) {
+  wf_time x = at[i];
+  uint64_t p = pw[i];
+  at[i] = at[j], pw[i] = pw[j];
+  at[j] = x, pw[j] = p;
+}
+
+/* The least x among at[0..n) such that the powers pw of those <= x add up to more than `need`,
+ * which they must in all: a weighted selection (quickselect with three-way partitions,
+ * expected linear; at and pw are reordered). */
+static wf_time weighted_select(wf_time *at, uint64_t *pw, uint32_t n, uint64_t need) {
+  uint32_t lo = 0, hi = n; /* the answer is in [lo, hi), whose powers add up to more than need */
+  uint64_t state = n * 0x9E3779B97F4A7C15ull ^ need;
+  while (hi - lo > 1) {
+    state = wf_mix64(state);
+    wf_time pivot = at[lo + state % (hi - lo)];
+    uint32_t lt = lo, i = lo, gt = hi;
+    uint64_t below = 0, equal = 0;
+    while (i < gt) {
+      if (at[i] < pivot) {
+        below += pw[i];
+        swap2(at, pw, lt++, i++);
+      } else if (at[i] > pivot) {
+        swap2(at, pw, i, --gt);
+      } else {
+        equal += pw[i++];
+      }
+    }
+    if (below > need)
+      hi = lt;
+    else if (below + equal > need)
+      return pivot;
+    else
+      need -= below + equal, lo = gt;
+  }
+  return at[lo];
+}
+
+/* When the votes of (r, type) on the board for value `val` (or of any value, all = 1) will
+ * hold more than 2/3 of the power at node i: WF_TIME_MAX if they never can. */
+static wf_time agg_quorum_at(const chain_cfg *c, const agg_round *rd, int type, uint32_t i,
+                             int all, tm_value val, uint64_t total_power) {
+  agg_board *a = c->agg;
+  uint32_t n = 0;
+  uint64_t sum = 0;
+  for (uint32_t k = 0; k < rd->n[type]; k++) {
+    const agg_cast *x = &rd->cast[type][k];
+    if (!all && x->v != val) continue;
+    wf_time at = agg_vote_arrival(a, x, i);
+    if (at == WF_TIME_MAX) continue;
+    a->at[n] = at, a->pw[n] = c->power[x->who], sum += a->pw[n++];
+  }
+  __extension__ typedef unsigned __int128 u128;
+  uint64_t need = (uint64_t)((u128)total_power * 2 / 3); /* more than this: power x 3 > total x 2 */
+  return sum > need ? weighted_select(a->at, a->pw, n, need) : WF_TIME_MAX;
+}
+
+static void fall_behind(val_node *v, int64_t h);
+
+/* The node's delivered power for (r, type) in all (all = 1) or for val, from its state
+ * machine's tally. */
+static uint64_t tally_of(const val_node *v, int32_t r, int type, int all, tm_value val) {
+  if (r >= v->tm.nrounds) return 0;
+  const tm_votes *t = &v->tm.rounds[r].votes[type];
+  if (all) return t->any;
+  for (uint32_t k = 0; k < t->nval; k++)
+    if (t->val[k] == val) return t->power[k];
+  return 0;
+}
+
+/* When the node must look next: a proposal's arrival, or the time +2/3 of some round's votes
+ * will have reached it if that is final (no vote cast from now on arrives before it), else the
+ * time it becomes final. */
+static wf_time agg_next(val_node *v, const agg_height *s, wf_time now) {
+  const chain_cfg *c = v->c;
+  uint64_t total = v->tm.total;
+  wf_time next = WF_TIME_MAX, dmin = c->agg->dmin[v->me];
+  for (int32_t r = 0; r < s->nr; r++) {
+    const agg_round *rd = &s->r[r];
+    if (rd->prop.set && !v->prop_got[r]) {
+      wf_time at = agg_prop_arrival(c, &rd->prop, v->me);
+      if (at < next) next = at;
+    }
+    for (int type = 0; type < 2; type++)
+      for (uint32_t k = 0; k <= rd->nval[type]; k++) { /* k = nval: any value */
+        int all = k == rd->nval[type];
+        tm_value val = all ? TM_NIL : rd->val[type][k];
+        if (!tm_quorum(all ? rd->any[type] : rd->power[type][k], total) ||
+            tm_quorum(tally_of(v, r, type, all, val), total))
+          continue;
+        wf_time x = agg_quorum_at(c, rd, type, v->me, all, val, total);
+        if (x == WF_TIME_MAX || x <= now) continue;
+        if (dmin != WF_TIME_MAX && x - now > dmin) x -= dmin;
+        if (x < next) next = x;
+      }
+  }
+  return next;
+}
+
+/* The node takes, round by round, the proposal and the votes of its height that have reached
+ * it, and asks to be woken when it must look next. */
+static void agg_poll(val_node *v) {
+  chain_cfg *c = v->c;
+  agg_board *a = c->agg;
+  if (silent(v) || v->catching_up) return;
+  int64_t h = v->tm.height;
+  if (c->store.committed > h) { /* the chain is a height ahead: blocksync */
+    fall_behind(v, c->store.committed + 1);
+    return;
+  }
+  agg_height *s = &a->slot[h % AGG_SLOTS];
+  if (s->h != h) return;
+  wf_time now = wf_now(v->lp);
+  uint32_t me = v->me, took = 0;
+  for (int32_t r = 0; r < s->nr; r++) {
+    if (agg_got_rounds(v, s->nr) != 0) {
+      wf_lp_fail(v->lp, "out of memory for the vote board");
+      return;
+    }
+    if (!v->prop_got[r] && s->r[r].prop.set) {
+      agg_prop p = s->r[r].prop;
+      if (agg_prop_arrival(c, &p, me) <= now) {
+        v->prop_got[r] = 1;
+        tm_proposal(&v->tm, h, r, p.v, p.pol);
+        if (p.who != me)
+          wf_net_account(v->lp, c->net, &v->port, 0, (uint32_t)(p.bytes < UINT32_MAX ? p.bytes : UINT32_MAX), 1, now);
+      }
+    }
+    for (int type = 0; type < 2; type++)
+      for (uint32_t k = 0; k < s->r[r].n[type]; k++) { /* the board may grow as we go */
+        uint64_t *got = agg_got(v, r, type), bit = 1ull << (k & 63);
+        if (got[k >> 6] & bit) continue;
+        agg_cast x = s->r[r].cast[type][k];
+        if (agg_vote_arrival(a, &x, me) > now) continue;
+        got[k >> 6] |= bit;
+        if (x.who == me) continue; /* counted when cast */
+        took++;
+        tm_vote(&v->tm, x.who, type, h, r, x.v);
+      }
+  }
+  if (took) wf_net_account(v->lp, c->net, &v->port, took, VOTE_BYTES, took, now);
+  if (agg_got_rounds(v, s->nr) != 0) {
+    wf_lp_fail(v->lp, "out of memory for the vote board");
+    return;
+  }
+  agg_wake(c, v->lp, me, agg_next(v, s, now));
+}
+
+/* Back on the network: what it cast or proposed while cut off goes on the board now, and it
+ * takes what reached it meanwhile. */
+static void agg_reconnect(val_node *v) {
+  int64_t h = v->tm.height;
+  if (v->own_prop_h == h && v->own_prop_r == v->tm.round)
+    agg_propose(v, h, v->own_prop_r, v->own_prop_v, v->own_prop_pol);
+  for (int32_t r = 0; v->me < v->c->n && r < v->tm.nrounds; r++)
+    for (int type = 0; type < 2; type++) {
+      tm_value x = v->tm.rounds[r].votes[type].by_val[v->me];
+      if (x) agg_post(v, type, h, r, x - 1);
+    }
+  agg_poll(v);
+}
+
+/* The proposer holds a transaction of the chain's pool once it has reached it. */
+static int agg_held(void *ud, const wf_mp_entry *e) {
+  const val_node *v = ud;
+  const agg_board *a = v->c->agg;
+  uint32_t d = a->dtx[(size_t)e->from * a->nodes + v->me];
+  return d != AGG_UNREACHABLE && e->added + d <= wf_now(v->lp);
+}
+
+static wf_mempool *agg_pool(agg_board *a) {
+  return &a->pool;
+}
+
+/* 1 for the first node to apply height h's block (the one that takes it out of the pool). */
+static int agg_first_apply(agg_board *a, int64_t h) {
+  if (h <= a->pool_applied) return 0;
+  a->pool_applied = h;
+  return 1;
+}
+
 static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t pol) {
   val_node *v = ud;
+  if (v->c->agg) {
+    v->own_prop_h = h, v->own_prop_r = r, v->own_prop_v = val, v->own_prop_pol = pol;
+    if (!silent(v)) agg_propose(v, h, r, val, pol);
+    return;
+  }
   g_height *s = slot_of(v, h);
   g_round *rd = s ? round_of(v, s, r) : NULL;
   if (!rd || start_parts(v, rd, val) != 0) {
@@ -823,10 +1441,14 @@ static void host_propose(void *ud, int64_t h, int32_t r, tm_value val, int32_t p
 
 static void host_vote(void *ud, int type, int64_t h, int32_t r, tm_value val) {
   val_node *v = ud;
+  if (v->me >= v->c->n) return; /* full nodes do not vote */
+  if (v->c->agg) {
+    if (!silent(v)) agg_post(v, type, h, r, val);
+    return;
+  }
   g_height *s = slot_of(v, h);
   g_round *rd = s ? round_of(v, s, r) : NULL;
   if (!rd) return;
-  if (v->me >= v->c->n) return; /* full nodes do not vote */
   g_vote *gv = &rd->votes[type][v->me];
   if (gv->val1) return;
   if (!byzantine(v) || !vote_twice(v, gv, type, h, r)) gv->val1 = val + 1;
@@ -902,7 +1524,14 @@ static void enter_height(val_node *v, int64_t h) {
   v->nround_proposer = 0;
   v->rset_round = 0;
   tm_start_height(&v->tm, h);
-  replay(v, &v->slot[h % SLOTS]);
+  if (!v->c->agg) {
+    replay(v, &v->slot[h % SLOTS]);
+    return;
+  }
+  v->c->agg->height[v->me] = h;
+  v->c->agg->entered[v->me] = wf_now(v->lp);
+  v->got_rounds = 0;
+  agg_poll(v);
 }
 
 /* ---- transactions ---- */
@@ -915,8 +1544,18 @@ static void tell_client(val_node *v, wf_lpid client, const wf_tx_result *res) {
               v->c->cls_result, res, sizeof *res);
 }
 
+static wf_mempool *pool_of(val_node *v) {
+  return v->c->agg ? agg_pool(v->c->agg) : &v->mp;
+}
+
+/* Transactions in pools count once per node holding them: in the aggregate mode, every node
+ * holds the chain's pool. */
+static int64_t holders(const chain_cfg *c) {
+  return c->agg ? (int64_t)(c->n + c->full) : 1;
+}
+
 static void reject(val_node *v, const wf_tx *t, wf_lpid client, int reason) {
-  wf_mempool_forget(&v->mp, t->id); /* CometBFT lets a refused transaction be sent again */
+  wf_mempool_forget(pool_of(v), t->id); /* CometBFT lets a refused transaction be sent again */
   wf_count(v->lp, v->c->m_rejected, 1);
   if (client == WF_LP_NONE) return;
   wf_tx_result res = {t->id, 0, 0, 0, WF_TX_REJECTED, (uint8_t)reason, {0}};
@@ -937,14 +1576,15 @@ static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
     reject(v, t, client, WF_TX_FEE);
     return;
   }
-  wf_mp_entry e = {*t, client, from, wf_now(v->lp)};
-  int rc = wf_mempool_add(&v->mp, &e);
+  /* In the aggregate mode `from` is the node it entered by (its path to a proposer). */
+  wf_mp_entry e = {*t, client, c->agg ? v->me : from, wf_now(v->lp)};
+  int rc = wf_mempool_add(pool_of(v), &e);
   if (rc != WF_TX_OK) {
     reject(v, t, client, rc);
     return;
   }
-  wf_gauge_add(v->lp, c->g_mempool, 1);
-  for (uint32_t j = 0; j < v->deg; j++) {
+  wf_gauge_add(v->lp, c->g_mempool, holders(c));
+  for (uint32_t j = 0; !c->agg && j < v->deg; j++) {
     if (j == from) continue;
     to_peer(v, j, M_TX, t->bytes + TX_OVERHEAD, c->cls_tx, t, sizeof *t);
     wf_count(v->lp, c->m_tx_msgs, 1);
@@ -954,7 +1594,7 @@ static void admit(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
 /* A transaction from a client (client set) or a peer (from set): the cache, then CheckTx on
  * the node's CPU, one at a time. */
 static void on_tx(val_node *v, const wf_tx *t, wf_lpid client, uint32_t from) {
-  if (wf_mempool_seen(&v->mp, t->id)) {
+  if (wf_mempool_seen(pool_of(v), t->id)) {
     if (client != WF_LP_NONE) {
       wf_tx_result res = {t->id, 0, 0, 0, WF_TX_REJECTED, WF_TX_DUPLICATE, {0}};
       tell_client(v, client, &res);
@@ -979,30 +1619,37 @@ typedef struct apply_ctx {
 /* A transaction leaves a mempool: the gauge, and its time there (Little's law: the residence
  * summed per second is the mean number in the pools). */
 static void left_pool(val_node *v, const wf_mp_entry *e) {
-  wf_gauge_add(v->lp, v->c->g_mempool, -1);
-  wf_count(v->lp, v->c->m_residence, wf_now(v->lp) - e->added);
+  int64_t k = holders(v->c);
+  wf_gauge_add(v->lp, v->c->g_mempool, -k);
+  wf_count(v->lp, v->c->m_residence, (uint64_t)k * (wf_now(v->lp) - e->added));
 }
 
 static int in_block(void *ud, const wf_mp_entry *e) {
   return blk_find(((apply_ctx *)ud)->b, e->tx.id) != UINT32_MAX;
 }
 
-static void tx_removed(void *ud, const wf_mp_entry *e) {
-  apply_ctx *a = ud;
-  val_node *v = a->v;
-  left_pool(v, e);
-  if (e->client == WF_LP_NONE) return;
-  const blk *b = a->b;
-  uint32_t i = blk_find(b, e->tx.id);
+/* Tells the client of the block's i-th transaction its outcome. */
+static void tell_outcome(val_node *v, const blk *b, uint32_t i, wf_lpid client) {
   uint64_t price = b->base_price ? b->base_price : b->tx[i].price;
-  wf_tx_result res = {e->tx.id,
+  wf_tx_result res = {b->ids[i],
                       (uint64_t)b->h,
                       add_mul_sat(0, b->tx[i].gas_wanted, price),
                       b->used[i],
                       b->failed_tx[i] ? WF_TX_FAILED : WF_TX_COMMITTED,
                       WF_TX_OK,
                       {0}};
-  tell_client(v, e->client, &res);
+  tell_client(v, client, &res);
+}
+
+static void tx_removed(void *ud, const wf_mp_entry *e) {
+  apply_ctx *a = ud;
+  left_pool(a->v, e);
+  if (e->client != WF_LP_NONE) tell_outcome(a->v, a->b, blk_find(a->b, e->tx.id), e->client);
+}
+
+/* The aggregate mode's pool: the first node to apply a block takes its transactions out. */
+static void agg_left(void *ud, const wf_mp_entry *e) {
+  left_pool(((apply_ctx *)ud)->v, e);
 }
 
 static int underpriced(void *ud, const wf_mp_entry *e) {
@@ -1017,7 +1664,7 @@ static void lost_in_crash(void *ud, const wf_mp_entry *e) {
 static void evicted(void *ud, const wf_mp_entry *e) {
   val_node *v = ud;
   left_pool(v, e);
-  wf_mempool_forget(&v->mp, e->tx.id); /* failing recheck, it may be sent again */
+  wf_mempool_forget(pool_of(v), e->tx.id); /* failing recheck, it may be sent again */
   wf_count(v->lp, v->c->m_rejected, 1);
   if (e->client == WF_LP_NONE) return;
   wf_tx_result res = {e->tx.id, 0, 0, 0, WF_TX_REJECTED, WF_TX_FEE, {0}};
@@ -1041,8 +1688,17 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
         break;
       }
   apply_ctx a = {v, b};
-  uint32_t left = b->ntx ? wf_mempool_filter(&v->mp, in_block, tx_removed, &a) : v->mp.n;
-  wf_mempool_committed(&v->mp, b->ids, b->ntx);
+  wf_mempool *pool = pool_of(v);
+  /* Per hop, each node's pool; in the aggregate mode the chain's, once, and each node tells
+   * the clients that sent it their transactions. */
+  int first = !c->agg || agg_first_apply(c->agg, h);
+  uint32_t left = pool->n;
+  if (first) {
+    if (b->ntx) left = wf_mempool_filter(pool, in_block, c->agg ? agg_left : tx_removed, &a);
+    wf_mempool_committed(pool, b->ids, b->ntx);
+  }
+  for (uint32_t i = 0; c->agg && i < b->ntx; i++)
+    if (b->entry[i] == v->me && b->client[i] != WF_LP_NONE) tell_outcome(v, b, i, b->client[i]);
   if (c->market) {
     /* x/feemarket's EndBlock: the block's gas moves the price; the recheck then evicts what
      * no longer pays it (CometBFT drops them silently; here their clients are told, so that
@@ -1052,7 +1708,7 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
       wf_lp_fail(v->lp, "fee market: %s", err.msg);
       return;
     }
-    left = wf_mempool_filter(&v->mp, underpriced, evicted, v);
+    if (first) left = wf_mempool_filter(pool, underpriced, evicted, v);
   }
   if (c->check_tx && left) {
     wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
@@ -1251,7 +1907,17 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
     wf_lp_fail(lp, "out of memory for its peers");
     return;
   }
-  if (wf_mempool_init(&v->mp, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) {
+  if (c->agg) {
+    if (wf_net_cut_count(c->net)) {
+      wf_lp_fail(lp, "chain %s: votes = 'aggregate' does not model partitions of the network "
+                     "yet: use votes = 'per-hop'", c->name);
+      return;
+    }
+    if (agg_ready(c) != 0) {
+      wf_lp_fail(lp, "out of memory for the aggregate mode's board (%u nodes)", c->n + c->full);
+      return;
+    }
+  } else if (wf_mempool_init(&v->mp, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) {
     wf_lp_fail(lp, "out of memory for its mempool");
     return;
   }
@@ -1346,7 +2012,8 @@ static int handle_fault(val_node *v, const wf_event *ev) {
     v->crashed = 1;
     v->epoch++;
     v->cpu_free = v->check_free = 0;
-    wf_mempool_clear(&v->mp, lost_in_crash, v);
+    /* (In the aggregate mode the pool is the chain's, which its peers still hold.) */
+    if (!v->c->agg) wf_mempool_clear(&v->mp, lost_in_crash, v);
     for (uint32_t j = 0; j < v->deg; j++) v->peers[j].wake[0] = v->peers[j].wake[1] = 0;
     return 1;
   case K_RESTART:
@@ -1389,6 +2056,14 @@ static void val_handle(wf_lp *lp, void *state, const wf_event *ev) {
     return;
   }
   if (handle_fault(v, ev)) return;
+  if (ev->kind == K_POLL) { /* sent by whoever cast what it is to take: no life attached */
+    uint32_t seq;
+    memcpy(&seq, ev->data, sizeof seq);
+    if (seq != c->agg->seq[v->me]) return; /* an earlier tick was asked for since */
+    c->agg->next_poll[v->me] = NO_POLL;
+    agg_poll(v);
+    return;
+  }
   if (v->crashed) return; /* a process that is down does nothing */
   /* The node's own work belongs to one life of the process. */
   const unsigned char *body = ev->data + EPOCH_BYTES;
@@ -1467,7 +2142,8 @@ static void val_destroy(wf_lp *lp, void *state) {
   free(v->peers);
   free(v->round_proposer);
   free(v->order);
-  wf_mempool_free(&v->mp);
+  if (!v->c->agg) wf_mempool_free(&v->mp);
+  free(v->got), free(v->prop_got);
   if (v->c->market) wf_feemarket_free(&v->fm);
   wf_valset_free(&v->hset);
   wf_valset_free(&v->rset);
@@ -1670,7 +2346,9 @@ static const wf_arg_spec chain_args[] = {
      "bytes/s each p2p connection may send (CometBFT: 5,120,000; 0: no limit)"},
     {"name", WF_ARG_STR, "", 1, 0,
      "the chain's name, which prefixes its series (\"\": chain<N>, N its group id)"},
-    {"votes", WF_ARG_STR, "per-hop", 1, 0, "how votes travel: per-hop (the aggregate mode is not built yet)"},
+    {"votes", WF_ARG_STR, "per-hop", 1, 0,
+     "per-hop (votes, blocks and transactions gossiped message by message) or aggregate (their "
+     "arrivals computed from the peer graph's paths: for scale; models/README.md)"},
     {"offline", WF_ARG_LIST, "{}", 1, 0,
      "validators cut from the network: { {validator=, from=, to=}, ... }", .elem = WF_ARG_RECORD,
      .fields = fault_fields, .nfields = 3},
@@ -1805,9 +2483,20 @@ static int read_faults(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
 }
 
 static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
-  if (strcmp(wf_arg_str(a, "votes"), "per-hop"))
-    return wf_error_set(err, "'votes' = '%s': only per-hop is built so far", wf_arg_str(a, "votes"));
+  const char *votes = wf_arg_str(a, "votes");
+  if (strcmp(votes, "per-hop") && strcmp(votes, "aggregate"))
+    return wf_error_set(err, "'votes' = '%s': expected per-hop or aggregate", votes);
   if (read_powers(eng, c, a, err) != 0 || read_faults(eng, c, a, err) != 0) return -1;
+  if (votes[0] == 'a') {
+    if (c->nbyz || c->nslow)
+      return wf_error_set(err, "votes = 'aggregate' does not model %s validators yet: use "
+                          "votes = 'per-hop'", c->nbyz ? "byzantine" : "slow");
+    if (!(c->agg = wf_engine_alloc(eng, sizeof *c->agg))) return wf_error_set(err, "out of memory");
+    c->agg->nodes = c->n + c->full;
+    c->agg->sleep = wf_arg_duration(a, "gossip_sleep");
+    c->agg->words = (c->n + 63) / 64;
+    if (wf_engine_on_free(eng, agg_free, c->agg) != 0) return wf_error_set(err, "out of memory");
+  }
   /* Addresses: a hash of the chain and the index (CometBFT's are hashes of public keys, so
    * their order is arbitrary), then the index, which names the validator back. */
   wf_validator *vals = c->vals = wf_engine_alloc(eng, c->n * sizeof *vals);

@@ -162,12 +162,13 @@ int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e) {
 }
 
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         uint64_t min_price, wf_mp_entry *out, uint32_t room) {
+                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e),
+                         void *ud, wf_mp_entry *out, uint32_t room) {
   uint64_t bytes = 0, gas = 0;
   uint32_t k = 0;
   for (uint32_t i = 0; i < m->n && k < room; i++) {
     const wf_mp_entry *e = &m->e[(m->head + i) % m->cap];
-    if (e->tx.price < min_price) continue;
+    if (e->tx.price < min_price || (held && !held(ud, e))) continue;
     if (bytes + e->tx.bytes > max_bytes) break;
     if (max_gas && gas + e->tx.gas_wanted > max_gas) break;
     bytes += e->tx.bytes;

@@ -73,11 +73,13 @@ void wf_mempool_committed(wf_mempool *m, const uint64_t *ids, uint32_t n);
  * refused (it lives in the application's state). Calls removed(ud, e) for each entry. */
 void wf_mempool_clear(wf_mempool *m, void (*removed)(void *ud, const wf_mp_entry *e), void *ud);
 /* ReapMaxBytesMaxGas: in arrival order, skipping those priced below min_price (a fee market
- * leaves them for the recheck to evict), transactions until the next one would take the bytes
- * past max_bytes or the gas_wanted past max_gas (0: no gas limit); copies at most `room`
- * entries to out and returns how many. */
+ * leaves them for the recheck to evict) and those held(ud, e) says the reaping node does not
+ * hold yet (held may be NULL: it holds them all), transactions until the next one would take
+ * the bytes past max_bytes or the gas_wanted past max_gas (0: no gas limit); copies at most
+ * `room` entries to out and returns how many. */
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         uint64_t min_price, wf_mp_entry *out, uint32_t room);
+                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e),
+                         void *ud, wf_mp_entry *out, uint32_t room);
 /* Removes, in one pass keeping the order of the rest, every entry gone(ud, e) says goes,
  * calling removed(ud, e) for each (may be NULL). Returns how many are left. */
 uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entry *e),

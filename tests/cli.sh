@@ -173,8 +173,21 @@ net "fee market" "net.lua:2: weft.chain: 'fee_market' = 'auction': expected none
   "weft.chain{network = net, fee_market = 'auction'}"
 net "block too small" "net.lua:2: weft.chain: a block's header, last commit and filler take" \
   "weft.chain{network = net, max_block_bytes = 1024, block_bytes = 2000}"
-net "votes mode" "net.lua:2: weft.chain: 'votes' = 'aggregate': only per-hop is built so far" \
-  "weft.chain{network = net, votes = 'aggregate'}"
+net "votes mode" "net.lua:2: weft.chain: 'votes' = 'gossip': expected per-hop or aggregate" \
+  "weft.chain{network = net, votes = 'gossip'}"
+net "aggregate byzantine" "net.lua:2: weft.chain: votes = 'aggregate' does not model byzantine validators yet" \
+  "weft.chain{network = net, votes = 'aggregate', byzantine = {{validator = 1, from = '1s'}}}"
+# A partition declared after an aggregate chain stops the run at its start, keeping the trace.
+printf 'local net = weft.network{}\nweft.chain{network = net, votes = "aggregate"}\nweft.partition{network = net, from = "1s", to = "2s", regions = {"us-east-1"}}\nweft.run{end_time = "3s"}\n' >aggpart.lua
+rm -rf out && mkdir out
+"$WEFT" run aggpart.lua -o out/x.h5 >stdout.txt 2>stderr.txt
+rc=$?
+if [ "$rc" -ne 1 ] || ! grep -qF "votes = 'aggregate' does not model partitions of the network yet" stderr.txt ||
+  [ ! -f out/x.h5.failed ]; then
+  bad "aggregate partition: exit $rc, $(cat stderr.txt)"
+else
+  ok
+fi
 # Workloads: bad rates, mixes, validators, steps and replay traces.
 net "load negative rate" "net.lua:2: weft.load: 'rate' = -1 is outside" \
   "local c = weft.chain{network = net}; weft.load{chain = c, rate = -1}"

@@ -57,6 +57,10 @@ static int odd(void *ud, const wf_mp_entry *e) {
   return e->tx.id & 1;
 }
 
+static int not_odd(void *ud, const wf_mp_entry *e) {
+  return !odd(ud, e);
+}
+
 static void caps_reap_and_remove(void **unused) {
   (void)unused;
   wf_mempool m;
@@ -69,21 +73,26 @@ static void caps_reap_and_remove(void **unused) {
   assert_int_equal(wf_mempool_add(&m, &e), WF_TX_FULL); /* 5 transactions: the count cap */
   /* Bytes 100, 110, 120, 130, 140: a prefix within 335 bytes is three; within gas 1,500 one. */
   wf_mp_entry out[8];
-  assert_int_equal(wf_mempool_reap(&m, 335, 0, 0, out, 8), 3);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 1500, 0, out, 8), 1);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, out, 2), 2);
+  assert_int_equal(wf_mempool_reap(&m, 335, 0, 0, NULL, NULL, out, 8), 3);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 1500, 0, NULL, NULL, out, 8), 1);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, NULL, NULL, out, 2), 2);
   /* Removing the odd ids (1 and 3) keeps 0, 2, 4 in order and frees their bytes. */
   assert_int_equal(wf_mempool_filter(&m, odd, NULL, NULL), 3);
   assert_int_equal(m.bytes, 100 + 120 + 140);
-  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, out, 8), 3);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, NULL, NULL, out, 8), 3);
   assert_int_equal(out[0].tx.id, 0);
   assert_int_equal(out[1].tx.id, 2);
   assert_int_equal(out[2].tx.id, 4);
   /* A minimum price skips the cheaper ones without stopping: 0 and 4 priced 5, 2 priced 1. */
   m.e[(m.head + 0) % m.cap].tx.price = 5, m.e[(m.head + 1) % m.cap].tx.price = 1;
   m.e[(m.head + 2) % m.cap].tx.price = 5;
-  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 5, out, 8), 2);
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 5, NULL, NULL, out, 8), 2);
   assert_int_equal(out[1].tx.id, 4);
+  /* What the reaping node does not hold yet is skipped, not a stop: 2 is held, 0 and 4 not. */
+  m.e[(m.head + 0) % m.cap].tx.id = 1, m.e[(m.head + 2) % m.cap].tx.id = 3;
+  assert_int_equal(wf_mempool_reap(&m, 10000, 0, 0, not_odd, NULL, out, 8), 1);
+  assert_int_equal(out[0].tx.id, 2);
+  m.e[(m.head + 0) % m.cap].tx.id = 0, m.e[(m.head + 2) % m.cap].tx.id = 4;
   /* The byte cap: 360 held, 1000 allowed. */
   e = tx(10, 700, 1);
   assert_int_equal(wf_mempool_add(&m, &e), WF_TX_FULL);
