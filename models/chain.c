@@ -718,6 +718,7 @@ static void wake_all(val_node *v) {
 
 /* Connections come back (after a cut, offline time or a restart): peers start afresh. */
 static void agg_reconnect(val_node *v);
+static void agg_new_round(val_node *v, int32_t r);
 
 static void reconnect(val_node *v) {
   if (v->c->agg) {
@@ -730,8 +731,11 @@ static void reconnect(val_node *v) {
 
 static void host_new_round(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
-  (void)h, (void)r; /* the state machine's height and round are already these */
-  if (v->c->agg) return; /* nobody keeps track of its peers' steps */
+  (void)h; /* the state machine's height and round are already these */
+  if (v->c->agg) {
+    agg_new_round(v, r);
+    return;
+  }
   announce(v, 0);
   wake_all(v);
 }
@@ -907,7 +911,9 @@ struct agg_board {
   wf_time *dmin;         /* per node: the least d to it from another node */
   wf_time *rejoin;       /* per node: from entering a height to its peers sending it what they
                           * hold of it (its NewRoundStep out, their routine's wake, back) */
-  wf_time *entered;      /* when each node entered its height */
+  wf_time *known_h;      /* per node: from when its peers send it what they hold of its height */
+  wf_time *known_r;      /* and the proposal of its round (a peer sends it only to a node it
+                          * knows to be in that round) */
   wf_time *next_poll;    /* each node's next wake on its way (NO_POLL: none) */
   uint32_t *seq;         /* the number of that wake (earlier ones are stale) */
   int64_t *height;       /* each node's height */
@@ -933,7 +939,7 @@ static void agg_free(void *ud) {
   agg_board *a = ud;
   for (int k = 0; k < AGG_SLOTS; k++) agg_height_reset(&a->slot[k], 0);
   free(a->d), free(a->hops), free(a->dmin), free(a->next_poll), free(a->seq), free(a->height);
-  free(a->rejoin), free(a->entered), free(a->dtx);
+  free(a->rejoin), free(a->known_h), free(a->known_r), free(a->dtx);
   free(a->at), free(a->pw);
   if (a->pool_ready) wf_mempool_free(&a->pool);
 }
@@ -1068,10 +1074,11 @@ static int agg_ready(chain_cfg *c) {
   a->next_poll = malloc(n * sizeof *a->next_poll);
   a->seq = calloc(n, sizeof *a->seq);
   a->height = calloc(n, sizeof *a->height);
-  a->entered = calloc(n, sizeof *a->entered);
+  a->known_h = calloc(n, sizeof *a->known_h);
+  a->known_r = calloc(n, sizeof *a->known_r);
   a->at = malloc(c->n * sizeof *a->at);
   a->pw = malloc(c->n * sizeof *a->pw);
-  if (!a->next_poll || !a->seq || !a->height || !a->entered || !a->at || !a->pw) return -1;
+  if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->at || !a->pw) return -1;
   for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
   if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
   a->pool_ready = 1;
@@ -1099,16 +1106,17 @@ static wf_time agg_block_time(const chain_cfg *c, uint64_t bytes, uint32_t hops)
  * height before it entered that height and told them. */
 static wf_time agg_reaches(const agg_board *a, uint32_t i, wf_time t, wf_time d) {
   if (d == WF_TIME_MAX) return WF_TIME_MAX;
-  wf_time back = a->entered[i] + a->rejoin[i];
-  return t + d > back ? t + d : back;
+  return t + d > a->known_h[i] ? t + d : a->known_h[i];
 }
 
+/* When the proposal p of node i's current round reaches it. */
 static wf_time agg_prop_arrival(const chain_cfg *c, const agg_prop *p, uint32_t i) {
   const agg_board *a = c->agg;
   if (p->who == i) return p->t;
   wf_time d = agg_delay(a, p->who, i, p->t);
   if (d == WF_TIME_MAX) return WF_TIME_MAX;
-  return agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+  wf_time at = agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+  return at > a->known_r[i] ? at : a->known_r[i];
 }
 
 /* When a vote cast reaches node i (at once: its own). */
@@ -1153,6 +1161,13 @@ static agg_round *agg_round_of(agg_board *a, agg_height *s, int32_t r) {
     }
   }
   return &x[r];
+}
+
+/* Its peers learn its new round, then send it the round's proposal. */
+static void agg_new_round(val_node *v, int32_t r) {
+  agg_board *a = v->c->agg;
+  a->known_r[v->me] = r == 0 ? a->known_h[v->me] : wf_now(v->lp) + a->rejoin[v->me];
+  if (r > 0) agg_wake(v->c, v->lp, v->me, a->known_r[v->me]);
 }
 
 /* Every node still at or below height h looks at the board soon (a first look: it computes
@@ -1318,7 +1333,7 @@ static wf_time agg_next(val_node *v, const agg_height *s, wf_time now) {
   wf_time next = WF_TIME_MAX, dmin = c->agg->dmin[v->me];
   for (int32_t r = 0; r < s->nr; r++) {
     const agg_round *rd = &s->r[r];
-    if (rd->prop.set && !v->prop_got[r]) {
+    if (rd->prop.set && !v->prop_got[r] && r == v->tm.round) {
       wf_time at = agg_prop_arrival(c, &rd->prop, v->me);
       if (at < next) next = at;
     }
@@ -1358,7 +1373,7 @@ static void agg_poll(val_node *v) {
       wf_lp_fail(v->lp, "out of memory for the vote board");
       return;
     }
-    if (!v->prop_got[r] && s->r[r].prop.set) {
+    if (!v->prop_got[r] && s->r[r].prop.set && r == v->tm.round) {
       agg_prop p = s->r[r].prop;
       if (agg_prop_arrival(c, &p, me) <= now) {
         v->prop_got[r] = 1;
@@ -1523,13 +1538,16 @@ static void enter_height(val_node *v, int64_t h) {
     }
   v->nround_proposer = 0;
   v->rset_round = 0;
+  if (v->c->agg) { /* height 1: every node starts there, its peers know */
+    agg_board *a = v->c->agg;
+    a->height[v->me] = h;
+    a->known_h[v->me] = h == 1 ? 0 : wf_now(v->lp) + a->rejoin[v->me];
+  }
   tm_start_height(&v->tm, h);
   if (!v->c->agg) {
     replay(v, &v->slot[h % SLOTS]);
     return;
   }
-  v->c->agg->height[v->me] = h;
-  v->c->agg->entered[v->me] = wf_now(v->lp);
   v->got_rounds = 0;
   agg_poll(v);
 }
