@@ -719,6 +719,7 @@ static void wake_all(val_node *v) {
 /* Connections come back (after a cut, offline time or a restart): peers start afresh. */
 static void agg_reconnect(val_node *v);
 static void agg_new_round(val_node *v, int32_t r);
+static void agg_decided(agg_board *a, uint32_t i, int64_t next, wf_time at);
 
 static void reconnect(val_node *v) {
   if (v->c->agg) {
@@ -874,6 +875,7 @@ typedef struct agg_cast {
 } agg_cast;
 
 typedef struct agg_prop {
+  wf_time *at; /* when it reaches each node (WF_TIME_MAX: not computed, the node was behind) */
   wf_time t;
   uint64_t bytes;
   tm_value v;
@@ -923,10 +925,21 @@ struct agg_board {
   int64_t pool_applied; /* the last height whose block left the pool */
   wf_time *at;          /* scratch: arrivals */
   uint64_t *pw;         /* scratch: their powers */
+  /* The peer graph's edges as gossip sees them: the transport's delay for a vote, the phase of
+   * the routine's wake grid, and the reverse edge. */
+  wf_time *w, *ph;
+  uint32_t *rev;
+  wf_time *dist;        /* scratch of a Dijkstra: per node, and a heap of keys */
+  uint64_t *heap;
+  uint8_t *hop;
+  wf_time *entered;     /* when each node entered its height */
+  wf_time *next_entry;  /* when it will enter next_h, once it has decided the height before */
+  int64_t *next_h;
 };
 
 static void agg_round_free(agg_round *r) {
   for (int t = 0; t < 2; t++) free(r->cast[t]), free(r->posted[t]);
+  free(r->prop.at);
 }
 
 static void agg_height_reset(agg_height *s, int64_t h) {
@@ -940,7 +953,8 @@ static void agg_free(void *ud) {
   for (int k = 0; k < AGG_SLOTS; k++) agg_height_reset(&a->slot[k], 0);
   free(a->d), free(a->hops), free(a->dmin), free(a->next_poll), free(a->seq), free(a->height);
   free(a->rejoin), free(a->known_h), free(a->known_r), free(a->dtx);
-  free(a->at), free(a->pw);
+  free(a->at), free(a->pw), free(a->w), free(a->ph), free(a->rev), free(a->dist), free(a->heap);
+  free(a->hop), free(a->entered), free(a->next_entry), free(a->next_h);
   if (a->pool_ready) wf_mempool_free(&a->pool);
 }
 
@@ -975,16 +989,18 @@ static int agg_paths(chain_cfg *c) {
   const wf_peer_graph *g = &c->g;
   uint32_t n = a->nodes, edges = g->off[n];
   wf_time P = c->sleep;
-  wf_time *w = malloc((edges ? edges : 1) * sizeof *w), *ph = malloc((edges ? edges : 1) * sizeof *ph);
-  wf_time *dist = malloc(n * sizeof *dist);
-  uint64_t *heap = malloc(((size_t)edges + 1) * sizeof *heap);
-  uint8_t *hop = malloc(n);
+  wf_time *w = a->w = malloc((edges ? edges : 1) * sizeof *w);
+  wf_time *ph = a->ph = malloc((edges ? edges : 1) * sizeof *ph);
+  wf_time *dist = a->dist = malloc(n * sizeof *dist);
+  uint64_t *heap = a->heap = malloc(((size_t)edges + 1) * sizeof *heap);
+  uint8_t *hop = a->hop = malloc(n);
+  uint32_t *rev = a->rev = malloc((edges ? edges : 1) * sizeof *rev);
   a->d = malloc((size_t)AGG_STARTS * n * n * sizeof *a->d);
   a->hops = malloc((size_t)n * n);
   a->dtx = malloc((size_t)n * n * sizeof *a->dtx);
   a->dmin = malloc(n * sizeof *a->dmin);
   a->rejoin = malloc(n * sizeof *a->rejoin);
-  int rc = w && ph && dist && heap && hop && a->d && a->hops && a->dtx && a->dmin && a->rejoin
+  int rc = w && ph && dist && heap && hop && rev && a->d && a->hops && a->dtx && a->dmin && a->rejoin
                ? 0
                : -1;
   for (uint32_t u = 0; rc == 0 && u < n; u++) {
@@ -1005,6 +1021,7 @@ static int agg_paths(chain_cfg *c) {
       for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
         uint32_t v = g->adj[e], back = g->off[v];
         while (back < g->off[v + 1] && g->adj[back] != u) back++;
+        rev[e] = back;
         if (back == g->off[v + 1]) continue;
         wf_time x = t0 + w[e], wake = ph[back] + (x > ph[back] ? (x - ph[back] + P - 1) / P * P : 0);
         if (wake + w[back] < best) best = wake + w[back];
@@ -1062,7 +1079,6 @@ static int agg_paths(chain_cfg *c) {
     for (uint32_t i = 0; i < n; i++)
       a->dtx[(size_t)s * n + i] = dist[i] < AGG_UNREACHABLE ? (uint32_t)dist[i] : AGG_UNREACHABLE;
   }
-  free(w), free(ph), free(dist), free(heap), free(hop);
   return rc;
 }
 
@@ -1075,10 +1091,14 @@ static int agg_ready(chain_cfg *c) {
   a->seq = calloc(n, sizeof *a->seq);
   a->height = calloc(n, sizeof *a->height);
   a->known_h = calloc(n, sizeof *a->known_h);
+  a->entered = calloc(n, sizeof *a->entered);
+  a->next_entry = calloc(n, sizeof *a->next_entry);
+  a->next_h = calloc(n, sizeof *a->next_h);
   a->known_r = calloc(n, sizeof *a->known_r);
   a->at = malloc(c->n * sizeof *a->at);
   a->pw = malloc(c->n * sizeof *a->pw);
-  if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->at || !a->pw) return -1;
+  if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->entered || !a->next_entry || !a->next_h ||
+      !a->at || !a->pw) return -1;
   for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
   if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
   a->pool_ready = 1;
@@ -1109,14 +1129,56 @@ static wf_time agg_reaches(const agg_board *a, uint32_t i, wf_time t, wf_time d)
   return t + d > a->known_h[i] ? t + d : a->known_h[i];
 }
 
-/* When the proposal p of node i's current round reaches it. */
+/* When the proposal p of node i's current round reaches it: as computed when it was made, or
+ * for a node then behind, from the mean path once it has entered the height. */
 static wf_time agg_prop_arrival(const chain_cfg *c, const agg_prop *p, uint32_t i) {
   const agg_board *a = c->agg;
   if (p->who == i) return p->t;
-  wf_time d = agg_delay(a, p->who, i, p->t);
-  if (d == WF_TIME_MAX) return WF_TIME_MAX;
-  wf_time at = agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+  wf_time at = p->at[i];
+  if (at == WF_TIME_MAX) {
+    wf_time d = agg_delay(a, p->who, i, p->t);
+    if (d == WF_TIME_MAX) return WF_TIME_MAX;
+    at = agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+  }
   return at > a->known_r[i] ? at : a->known_r[i];
+}
+
+/* A proposal's (and its block's) arrival at every node, as the data routines relay it from
+ * proposer s at t: each relay u sends it to peer v at the wake of its routine after both u has
+ * it and u has heard that v entered the height (v's NewRoundStep; a node that has not entered
+ * the height, nor decided the one before, gets nothing yet). Time-dependent Dijkstra on the
+ * edges' real phases; the block's bytes are added over the hops of the path. */
+static void agg_prop_paths(chain_cfg *c, int64_t h, int32_t r, uint32_t s, wf_time t,
+                           uint64_t bytes, wf_time *out) {
+  agg_board *a = c->agg;
+  const wf_peer_graph *g = &c->g;
+  uint32_t n = a->nodes, hn = 0;
+  wf_time P = c->sleep, *dist = a->dist;
+  for (uint32_t i = 0; i < n; i++) dist[i] = WF_TIME_MAX;
+  dist[s] = t, a->hop[s] = 0;
+  key_push(a->heap, &hn, (uint64_t)t << 24 | s);
+  while (hn) {
+    uint64_t top = key_pop(a->heap, &hn);
+    uint32_t u = (uint32_t)(top & 0xFFFFFF);
+    wf_time x = (wf_time)(top >> 24);
+    if (x != dist[u]) continue;
+    for (uint32_t e = g->off[u]; e < g->off[u + 1]; e++) {
+      uint32_t v = g->adj[e];
+      wf_time start = x;
+      if (h > 1 && r == 0) { /* at height 1 every node starts knowing its peers are there */
+        wf_time in = a->height[v] == h ? a->entered[v] : a->next_h[v] == h ? a->next_entry[v] : WF_TIME_MAX;
+        if (in == WF_TIME_MAX || a->rev[e] == g->off[v + 1]) continue;
+        if (in + a->w[a->rev[e]] > start) start = in + a->w[a->rev[e]];
+      }
+      wf_time wake = a->ph[e] + (start > a->ph[e] ? (start - a->ph[e] + P - 1) / P * P : 0);
+      if (wake + a->w[e] >= dist[v]) continue;
+      dist[v] = wake + a->w[e];
+      a->hop[v] = a->hop[u] < 255 ? a->hop[u] + 1 : 255;
+      key_push(a->heap, &hn, (uint64_t)dist[v] << 24 | v);
+    }
+  }
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = dist[i] == WF_TIME_MAX ? WF_TIME_MAX : dist[i] + agg_block_time(c, bytes, a->hop[i]);
 }
 
 /* When a vote cast reaches node i (at once: its own). */
@@ -1161,6 +1223,11 @@ static agg_round *agg_round_of(agg_board *a, agg_height *s, int32_t r) {
     }
   }
   return &x[r];
+}
+
+/* Node i will enter height `next` at `at`. */
+static void agg_decided(agg_board *a, uint32_t i, int64_t next, wf_time at) {
+  a->next_h[i] = next, a->next_entry[i] = at;
 }
 
 /* Its peers learn its new round, then send it the round's proposal. */
@@ -1228,7 +1295,13 @@ static void agg_propose(val_node *v, int64_t h, int32_t r, tm_value val, int32_t
     return;
   }
   if (rd->prop.set) return;
-  rd->prop = (agg_prop){wf_now(v->lp), b->bytes, val, pol, v->me, 1};
+  wf_time *at = malloc(a->nodes * sizeof *at);
+  if (!at) {
+    wf_lp_fail(v->lp, "out of memory for the vote board");
+    return;
+  }
+  rd->prop = (agg_prop){at, wf_now(v->lp), b->bytes, val, pol, v->me, 1};
+  agg_prop_paths(c, h, r, v->me, wf_now(v->lp), b->bytes, at);
   wf_count(v->lp, c->m_parts, b->nparts);
   for (uint32_t i = 0; i < a->nodes; i++)
     if (i != v->me && a->height[i] <= h) agg_wake(c, v->lp, i, agg_prop_arrival(c, &rd->prop, i));
@@ -1498,6 +1571,7 @@ static void host_decide(void *ud, int64_t h, int32_t r, tm_value val) {
   self_send(v, exec, K_APPLIED, &a, sizeof a);
   wf_time wait = c->to.commit > exec ? c->to.commit : exec;
   int64_t next = h + 1;
+  if (c->agg) agg_decided(c->agg, v->me, next, wf_now(v->lp) + wait);
   self_send(v, wait, K_NEXT_HEIGHT, &next, sizeof next);
 }
 
@@ -1542,6 +1616,7 @@ static void enter_height(val_node *v, int64_t h) {
     agg_board *a = v->c->agg;
     a->height[v->me] = h;
     a->known_h[v->me] = h == 1 ? 0 : wf_now(v->lp) + a->rejoin[v->me];
+    a->entered[v->me] = wf_now(v->lp);
   }
   tm_start_height(&v->tm, h);
   if (!v->c->agg) {
