@@ -206,6 +206,7 @@ typedef struct val_node {
   int64_t applied;    /* the last height whose block this node applied to its mempool */
   /* Aggregate mode: what it took from the board this height, and its own last proposal. */
   uint64_t *got;
+  uint32_t *taken; /* per round and type: how many of the board's votes it took */
   uint8_t *prop_got;
   int32_t got_rounds;
   int64_t own_prop_h;
@@ -866,7 +867,7 @@ static int vote_twice(val_node *v, g_vote *gv, int type, int64_t h, int32_t r) {
 #define AGG_SLOTS 8 /* heights the board keeps */
 #define NO_POLL WF_TIME_MAX
 #define AGG_UNREACHABLE UINT32_MAX
-#define AGG_STARTS 8 /* phases of the gossip grid at which path delays are computed */
+#define AGG_STARTS 8 /* phases of the gossip grid the mean path delay averages over */
 
 typedef struct agg_cast {
   wf_time t;
@@ -903,9 +904,8 @@ typedef struct agg_height {
 
 struct agg_board {
   uint32_t nodes, words; /* the chain's nodes; 64-bit words of a set over its validators */
-  wf_time sleep;         /* the gossip grid's period */
-  uint32_t *d;           /* d[(k * nodes + j) * nodes + i]: a vote node j sends at phase k of the
-                          * grid reaches node i after this (ns) */
+  uint32_t *d;           /* d[i * nodes + j]: a vote node j sends reaches node i after this on
+                          * average (ns): by destination, as a node reads its row */
   uint8_t *hops;         /* the hops of that path */
   uint32_t *dtx;         /* dtx[j * nodes + i]: a transaction node j admitted is in node i's pool
                           * after this (the mempool's routine does not sleep while it has
@@ -923,8 +923,9 @@ struct agg_board {
   wf_mempool pool;
   int pool_ready;
   int64_t pool_applied; /* the last height whose block left the pool */
-  wf_time *at;          /* scratch: arrivals */
-  uint64_t *pw;         /* scratch: their powers */
+  wf_time *at, *at2;    /* scratch: arrivals of votes, their powers and values */
+  uint64_t *pw, *pw2;
+  tm_value *val;
   /* The peer graph's edges as gossip sees them: the transport's delay for a vote, the phase of
    * the routine's wake grid, and the reverse edge. */
   wf_time *w, *ph;
@@ -953,7 +954,7 @@ static void agg_free(void *ud) {
   for (int k = 0; k < AGG_SLOTS; k++) agg_height_reset(&a->slot[k], 0);
   free(a->d), free(a->hops), free(a->dmin), free(a->next_poll), free(a->seq), free(a->height);
   free(a->rejoin), free(a->known_h), free(a->known_r), free(a->dtx);
-  free(a->at), free(a->pw), free(a->w), free(a->ph), free(a->rev), free(a->dist), free(a->heap);
+  free(a->at), free(a->pw), free(a->at2), free(a->pw2), free(a->val), free(a->w), free(a->ph), free(a->rev), free(a->dist), free(a->heap);
   free(a->hop), free(a->entered), free(a->next_entry), free(a->next_h);
   if (a->pool_ready) wf_mempool_free(&a->pool);
 }
@@ -995,12 +996,13 @@ static int agg_paths(chain_cfg *c) {
   uint64_t *heap = a->heap = malloc(((size_t)edges + 1) * sizeof *heap);
   uint8_t *hop = a->hop = malloc(n);
   uint32_t *rev = a->rev = malloc((edges ? edges : 1) * sizeof *rev);
-  a->d = malloc((size_t)AGG_STARTS * n * n * sizeof *a->d);
+  a->d = malloc((size_t)n * n * sizeof *a->d);
+  uint64_t *sum = malloc(n * sizeof *sum);
   a->hops = malloc((size_t)n * n);
   a->dtx = malloc((size_t)n * n * sizeof *a->dtx);
   a->dmin = malloc(n * sizeof *a->dmin);
   a->rejoin = malloc(n * sizeof *a->rejoin);
-  int rc = w && ph && dist && heap && hop && rev && a->d && a->hops && a->dtx && a->dmin && a->rejoin
+  int rc = w && ph && dist && heap && hop && rev && sum && a->d && a->hops && a->dtx && a->dmin && a->rejoin
                ? 0
                : -1;
   for (uint32_t u = 0; rc == 0 && u < n; u++) {
@@ -1031,6 +1033,7 @@ static int agg_paths(chain_cfg *c) {
     a->rejoin[u] = (wf_time)(total / AGG_STARTS);
   }
   for (uint32_t s = 0; rc == 0 && s < n; s++) {
+    memset(sum, 0, n * sizeof *sum);
     for (int k = 0; k < AGG_STARTS; k++) {
       wf_time t0 = P + P * (wf_time)k / AGG_STARTS; /* past zero, so that keys stay positive */
       for (uint32_t i = 0; i < n; i++) dist[i] = WF_TIME_MAX;
@@ -1051,12 +1054,14 @@ static int agg_paths(chain_cfg *c) {
           key_push(heap, &hn, (uint64_t)dist[v] << 24 | v);
         }
       }
-      for (uint32_t i = 0; i < n; i++) {
-        wf_time x = dist[i] == WF_TIME_MAX ? WF_TIME_MAX : dist[i] - t0;
-        uint32_t d = i == s ? 0 : x < AGG_UNREACHABLE ? (uint32_t)x : AGG_UNREACHABLE;
-        a->d[((size_t)k * n + s) * n + i] = d;
-        if (i != s && d != AGG_UNREACHABLE && (wf_time)d < a->dmin[i]) a->dmin[i] = d;
-      }
+      for (uint32_t i = 0; i < n; i++) /* (the graph is connected) */
+        sum[i] += dist[i] == WF_TIME_MAX ? AGG_UNREACHABLE : dist[i] - t0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t m = (sum[i] + AGG_STARTS / 2) / AGG_STARTS;
+      uint32_t d = i == s ? 0 : m < AGG_UNREACHABLE ? (uint32_t)m : AGG_UNREACHABLE;
+      a->d[(size_t)i * n + s] = d;
+      if (i != s && d != AGG_UNREACHABLE && (wf_time)d < a->dmin[i]) a->dmin[i] = d;
     }
     for (uint32_t i = 0; i < n; i++) a->hops[(size_t)s * n + i] = hop[i];
     /* Transactions: the transport's delay and CheckTx per hop, no routine wait. */
@@ -1079,6 +1084,7 @@ static int agg_paths(chain_cfg *c) {
     for (uint32_t i = 0; i < n; i++)
       a->dtx[(size_t)s * n + i] = dist[i] < AGG_UNREACHABLE ? (uint32_t)dist[i] : AGG_UNREACHABLE;
   }
+  free(sum);
   return rc;
 }
 
@@ -1095,21 +1101,20 @@ static int agg_ready(chain_cfg *c) {
   a->next_entry = calloc(n, sizeof *a->next_entry);
   a->next_h = calloc(n, sizeof *a->next_h);
   a->known_r = calloc(n, sizeof *a->known_r);
-  a->at = malloc(c->n * sizeof *a->at);
-  a->pw = malloc(c->n * sizeof *a->pw);
+  a->at = malloc(c->n * sizeof *a->at), a->at2 = malloc(c->n * sizeof *a->at2);
+  a->pw = malloc(c->n * sizeof *a->pw), a->pw2 = malloc(c->n * sizeof *a->pw2);
+  a->val = malloc(c->n * sizeof *a->val);
   if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->entered || !a->next_entry || !a->next_h ||
-      !a->at || !a->pw) return -1;
+      !a->at || !a->pw || !a->at2 || !a->pw2 || !a->val) return -1;
   for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
   if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
   a->pool_ready = 1;
   return agg_paths(c);
 }
 
-/* The path delay from node `from` to `to` of what leaves at t: the one computed at the phase of
- * the gossip grid nearest to t's. */
-static wf_time agg_delay(const agg_board *a, uint32_t from, uint32_t to, wf_time t) {
-  size_t k = (size_t)(((t % a->sleep) * AGG_STARTS + a->sleep / 2) / a->sleep) % AGG_STARTS;
-  uint32_t d = a->d[(k * a->nodes + from) * a->nodes + to];
+/* The mean path delay from node `from` to `to`. */
+static wf_time agg_delay(const agg_board *a, uint32_t from, uint32_t to) {
+  uint32_t d = a->d[(size_t)to * a->nodes + from];
   return d == AGG_UNREACHABLE ? WF_TIME_MAX : d;
 }
 
@@ -1136,7 +1141,7 @@ static wf_time agg_prop_arrival(const chain_cfg *c, const agg_prop *p, uint32_t 
   if (p->who == i) return p->t;
   wf_time at = p->at[i];
   if (at == WF_TIME_MAX) {
-    wf_time d = agg_delay(a, p->who, i, p->t);
+    wf_time d = agg_delay(a, p->who, i);
     if (d == WF_TIME_MAX) return WF_TIME_MAX;
     at = agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
   }
@@ -1183,7 +1188,7 @@ static void agg_prop_paths(chain_cfg *c, int64_t h, int32_t r, uint32_t s, wf_ti
 
 /* When a vote cast reaches node i (at once: its own). */
 static wf_time agg_vote_arrival(const agg_board *a, const agg_cast *x, uint32_t i) {
-  return x->who == i ? x->t : agg_reaches(a, i, x->t, agg_delay(a, x->who, i, x->t));
+  return x->who == i ? x->t : agg_reaches(a, i, x->t, agg_delay(a, x->who, i));
 }
 
 /* Wakes node i at `at` unless a wake at or before it is already on its way. */
@@ -1317,10 +1322,13 @@ static int agg_got_rounds(val_node *v, int32_t nr) {
   if (nr <= v->got_rounds) return 0;
   size_t words = v->c->agg->words;
   uint64_t *g = realloc(v->got, (size_t)nr * 2 * words * sizeof *g);
-  uint8_t *p = g ? realloc(v->prop_got, (size_t)nr) : NULL;
   if (g) v->got = g;
-  if (!g || !p) return -1;
+  uint32_t *t = g ? realloc(v->taken, (size_t)nr * 2 * sizeof *t) : NULL;
+  if (t) v->taken = t;
+  uint8_t *p = t ? realloc(v->prop_got, (size_t)nr) : NULL;
+  if (!p) return -1;
   v->prop_got = p;
+  memset(t + (size_t)v->got_rounds * 2, 0, (size_t)(nr - v->got_rounds) * 2 * sizeof *t);
   memset(g + (size_t)v->got_rounds * 2 * words, 0, (size_t)(nr - v->got_rounds) * 2 * words * sizeof *g);
   memset(p + v->got_rounds, 0, (size_t)(nr - v->got_rounds));
   v->got_rounds = nr;
@@ -1365,25 +1373,6 @@ static wf_time weighted_select(wf_time *at, uint64_t *pw, uint32_t n, uint64_t n
   return at[lo];
 }
 
-/* When the votes of (r, type) on the board for value `val` (or of any value, all = 1) will
- * hold more than 2/3 of the power at node i: WF_TIME_MAX if they never can. */
-static wf_time agg_quorum_at(const chain_cfg *c, const agg_round *rd, int type, uint32_t i,
-                             int all, tm_value val, uint64_t total_power) {
-  agg_board *a = c->agg;
-  uint32_t n = 0;
-  uint64_t sum = 0;
-  for (uint32_t k = 0; k < rd->n[type]; k++) {
-    const agg_cast *x = &rd->cast[type][k];
-    if (!all && x->v != val) continue;
-    wf_time at = agg_vote_arrival(a, x, i);
-    if (at == WF_TIME_MAX) continue;
-    a->at[n] = at, a->pw[n] = c->power[x->who], sum += a->pw[n++];
-  }
-  __extension__ typedef unsigned __int128 u128;
-  uint64_t need = (uint64_t)((u128)total_power * 2 / 3); /* more than this: power x 3 > total x 2 */
-  return sum > need ? weighted_select(a->at, a->pw, n, need) : WF_TIME_MAX;
-}
-
 static void fall_behind(val_node *v, int64_t h);
 
 /* The node's delivered power for (r, type) in all (all = 1) or for val, from its state
@@ -1397,37 +1386,38 @@ static uint64_t tally_of(const val_node *v, int32_t r, int type, int all, tm_val
   return 0;
 }
 
-/* When the node must look next: a proposal's arrival, or the time +2/3 of some round's votes
- * will have reached it if that is final (no vote cast from now on arrives before it), else the
- * time it becomes final. */
-static wf_time agg_next(val_node *v, const agg_height *s, wf_time now) {
-  const chain_cfg *c = v->c;
+/* When the votes of (r, type) still on their way to node v (a->at, a->pw, a->val: n of them)
+ * bring what it holds, for `val` (or of any value, all = 1), to +2/3 of the power: WF_TIME_MAX
+ * if they never can, or if it holds that already. */
+static wf_time agg_quorum_at(val_node *v, int32_t r, int type, uint32_t n, int all, tm_value val) {
+  agg_board *a = v->c->agg;
+  __extension__ typedef unsigned __int128 u128;
+  uint64_t need = (uint64_t)((u128)v->tm.total * 2 / 3); /* more than this: power x 3 > total x 2 */
+  uint64_t held = tally_of(v, r, type, all, val), sum = 0;
+  if (held > need) return WF_TIME_MAX;
+  uint32_t m = 0;
+  for (uint32_t k = 0; k < n; k++) /* the subset, into the second scratch */
+    if (all || a->val[k] == val) a->at2[m] = a->at[k], a->pw2[m] = a->pw[k], sum += a->pw[k], m++;
+  return sum > need - held ? weighted_select(a->at2, a->pw2, m, need - held) : WF_TIME_MAX;
+}
+
+/* The votes of (r, type) can no longer move the node: it holds +2/3 of them, and +2/3 for
+ * each value that has +2/3 on the board (the rest changes no rule of the state machine; if a
+ * value reaches +2/3 on the board later, everyone is woken to look again). */
+static int agg_settled(const val_node *v, const agg_round *rd, int32_t r, int type) {
   uint64_t total = v->tm.total;
-  wf_time next = WF_TIME_MAX, dmin = c->agg->dmin[v->me];
-  for (int32_t r = 0; r < s->nr; r++) {
-    const agg_round *rd = &s->r[r];
-    if (rd->prop.set && !v->prop_got[r] && r == v->tm.round) {
-      wf_time at = agg_prop_arrival(c, &rd->prop, v->me);
-      if (at < next) next = at;
-    }
-    for (int type = 0; type < 2; type++)
-      for (uint32_t k = 0; k <= rd->nval[type]; k++) { /* k = nval: any value */
-        int all = k == rd->nval[type];
-        tm_value val = all ? TM_NIL : rd->val[type][k];
-        if (!tm_quorum(all ? rd->any[type] : rd->power[type][k], total) ||
-            tm_quorum(tally_of(v, r, type, all, val), total))
-          continue;
-        wf_time x = agg_quorum_at(c, rd, type, v->me, all, val, total);
-        if (x == WF_TIME_MAX || x <= now) continue;
-        if (dmin != WF_TIME_MAX && x - now > dmin) x -= dmin;
-        if (x < next) next = x;
-      }
-  }
-  return next;
+  if (!tm_quorum(tally_of(v, r, type, 1, TM_NIL), total)) return 0;
+  for (uint32_t k = 0; k < rd->nval[type]; k++)
+    if (tm_quorum(rd->power[type][k], total) && !tm_quorum(tally_of(v, r, type, 0, rd->val[type][k]), total))
+      return 0;
+  return 1;
 }
 
 /* The node takes, round by round, the proposal and the votes of its height that have reached
- * it, and asks to be woken when it must look next. */
+ * it, and asks to be woken when it must look next: at a proposal's arrival, or at the time +2/3
+ * of a round's votes (of any value, or of one) will have reached it if that is final (no vote
+ * cast from now on arrives before it), else at the time it becomes final. One pass over the
+ * board: what is not here yet is what the quorum times are computed from. */
 static void agg_poll(val_node *v) {
   chain_cfg *c = v->c;
   agg_board *a = c->agg;
@@ -1439,7 +1429,7 @@ static void agg_poll(val_node *v) {
   }
   agg_height *s = &a->slot[h % AGG_SLOTS];
   if (s->h != h) return;
-  wf_time now = wf_now(v->lp);
+  wf_time now = wf_now(v->lp), next = WF_TIME_MAX, dmin = a->dmin[v->me];
   uint32_t me = v->me, took = 0;
   for (int32_t r = 0; r < s->nr; r++) {
     if (agg_got_rounds(v, s->nr) != 0) {
@@ -1448,31 +1438,49 @@ static void agg_poll(val_node *v) {
     }
     if (!v->prop_got[r] && s->r[r].prop.set && r == v->tm.round) {
       agg_prop p = s->r[r].prop;
-      if (agg_prop_arrival(c, &p, me) <= now) {
+      wf_time at = agg_prop_arrival(c, &p, me);
+      if (at <= now) {
         v->prop_got[r] = 1;
         tm_proposal(&v->tm, h, r, p.v, p.pol);
         if (p.who != me)
           wf_net_account(v->lp, c->net, &v->port, 0, (uint32_t)(p.bytes < UINT32_MAX ? p.bytes : UINT32_MAX), 1, now);
+      } else if (at < next) {
+        next = at;
       }
     }
-    for (int type = 0; type < 2; type++)
-      for (uint32_t k = 0; k < s->r[r].n[type]; k++) { /* the board may grow as we go */
-        uint64_t *got = agg_got(v, r, type), bit = 1ull << (k & 63);
+    for (int type = 0; type < 2; type++) {
+      uint32_t n = 0;
+      if (agg_settled(v, &s->r[r], r, type)) continue;
+      for (uint32_t k = 0; v->taken[r * 2 + type] < s->r[r].n[type] && k < s->r[r].n[type]; k++) {
+        uint64_t *got = agg_got(v, r, type), bit = 1ull << (k & 63); /* (the board may grow) */
         if (got[k >> 6] & bit) continue;
         agg_cast x = s->r[r].cast[type][k];
-        if (agg_vote_arrival(a, &x, me) > now) continue;
+        wf_time at = agg_vote_arrival(a, &x, me);
+        if (at > now) {
+          if (at != WF_TIME_MAX) a->at[n] = at, a->pw[n] = c->power[x.who], a->val[n++] = x.v;
+          continue;
+        }
         got[k >> 6] |= bit;
+        v->taken[r * 2 + type]++;
         if (x.who == me) continue; /* counted when cast */
         took++;
         tm_vote(&v->tm, x.who, type, h, r, x.v);
       }
+      if (!n || v->tm.height != h) continue;
+      const agg_round *rd = &s->r[r];
+      uint64_t total = v->tm.total;
+      for (uint32_t k = 0; k <= rd->nval[type]; k++) { /* k = nval: any value */
+        int all = k == rd->nval[type];
+        if (!tm_quorum(all ? rd->any[type] : rd->power[type][k], total)) continue;
+        wf_time x = agg_quorum_at(v, r, type, n, all, all ? TM_NIL : rd->val[type][k]);
+        if (x == WF_TIME_MAX) continue;
+        if (dmin != WF_TIME_MAX && x - now > dmin) x -= dmin; /* not final yet: look again */
+        if (x < next) next = x;
+      }
+    }
   }
   if (took) wf_net_account(v->lp, c->net, &v->port, took, VOTE_BYTES, took, now);
-  if (agg_got_rounds(v, s->nr) != 0) {
-    wf_lp_fail(v->lp, "out of memory for the vote board");
-    return;
-  }
-  agg_wake(c, v->lp, me, agg_next(v, s, now));
+  agg_wake(c, v->lp, me, next);
 }
 
 /* Back on the network: what it cast or proposed while cut off goes on the board now, and it
@@ -2236,7 +2244,7 @@ static void val_destroy(wf_lp *lp, void *state) {
   free(v->round_proposer);
   free(v->order);
   if (!v->c->agg) wf_mempool_free(&v->mp);
-  free(v->got), free(v->prop_got);
+  free(v->got), free(v->taken), free(v->prop_got);
   if (v->c->market) wf_feemarket_free(&v->fm);
   wf_valset_free(&v->hset);
   wf_valset_free(&v->rset);
@@ -2586,7 +2594,6 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
                           "votes = 'per-hop'", c->nbyz ? "byzantine" : "slow");
     if (!(c->agg = wf_engine_alloc(eng, sizeof *c->agg))) return wf_error_set(err, "out of memory");
     c->agg->nodes = c->n + c->full;
-    c->agg->sleep = wf_arg_duration(a, "gossip_sleep");
     c->agg->words = (c->n + 63) / 64;
     if (wf_engine_on_free(eng, agg_free, c->agg) != 0) return wf_error_set(err, "out of memory");
   }

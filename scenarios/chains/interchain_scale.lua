@@ -6,20 +6,21 @@
 --   mpirun -np 2 weft run scenarios/chains/interchain_scale.lua --set chains=8 --json
 --
 -- The defaults are the target size (50 chains x 200 validators, 200 tx/s per chain, 10
--- simulated minutes). With votes gossiped per hop that is about 10^9 vote deliveries: hours
--- of wall time today; the aggregate vote mode that makes it minutes is the next step
--- (models/README.md). Scale it down with --set to run it now.
+-- simulated minutes), with votes, blocks and transactions in the aggregate mode
+-- (models/README.md): gossiped per hop it would be about 10^9 vote deliveries, hours of wall
+-- time; --set votes=per-hop runs it that way, scaled down.
 local p = weft.params {
   chains = 50,
   validators = 200,
   rate = 200,        -- tx/s per chain
   ["end"] = "10min",
+  votes = "aggregate", -- or "per-hop"
 }
 
 local net = weft.network {}
 for i = 1, p.chains do
   local c = weft.chain { network = net, name = ("c%d"):format(i), validators = p.validators,
-                         graph_seed = i }
+                         graph_seed = i, votes = p.votes }
   weft.load { chain = c, connections = 2, rate = p.rate / 2 }
 end
 
