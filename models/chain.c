@@ -204,11 +204,11 @@ typedef struct val_node {
                                     * | height) */
   uint32_t nevidence;
   int64_t applied;    /* the last height whose block this node applied to its mempool */
-  /* Aggregate mode: what it took from the board this height, and its own last proposal. */
-  uint64_t *got;
-  uint32_t *taken; /* per round and type: how many of the board's votes it took */
+  /* Aggregate mode: per round of this height, whether it took the proposal, and per round and
+   * type the votes on their way to it; its own last proposal. */
+  struct agg_pend *pend;
   uint8_t *prop_got;
-  int32_t got_rounds;
+  int32_t got_rounds, pend_cap;
   int64_t own_prop_h;
   int32_t own_prop_r, own_prop_pol;
   tm_value own_prop_v;
@@ -923,9 +923,8 @@ struct agg_board {
   wf_mempool pool;
   int pool_ready;
   int64_t pool_applied; /* the last height whose block left the pool */
-  wf_time *at, *at2;    /* scratch: arrivals of votes, their powers and values */
-  uint64_t *pw, *pw2;
-  tm_value *val;
+  wf_time *at;          /* scratch: arrivals of votes and their powers */
+  uint64_t *pw;
   /* The peer graph's edges as gossip sees them: the transport's delay for a vote, the phase of
    * the routine's wake grid, and the reverse edge. */
   wf_time *w, *ph;
@@ -954,7 +953,7 @@ static void agg_free(void *ud) {
   for (int k = 0; k < AGG_SLOTS; k++) agg_height_reset(&a->slot[k], 0);
   free(a->d), free(a->hops), free(a->dmin), free(a->next_poll), free(a->seq), free(a->height);
   free(a->rejoin), free(a->known_h), free(a->known_r), free(a->dtx);
-  free(a->at), free(a->pw), free(a->at2), free(a->pw2), free(a->val), free(a->w), free(a->ph), free(a->rev), free(a->dist), free(a->heap);
+  free(a->at), free(a->pw), free(a->w), free(a->ph), free(a->rev), free(a->dist), free(a->heap);
   free(a->hop), free(a->entered), free(a->next_entry), free(a->next_h);
   if (a->pool_ready) wf_mempool_free(&a->pool);
 }
@@ -1101,11 +1100,10 @@ static int agg_ready(chain_cfg *c) {
   a->next_entry = calloc(n, sizeof *a->next_entry);
   a->next_h = calloc(n, sizeof *a->next_h);
   a->known_r = calloc(n, sizeof *a->known_r);
-  a->at = malloc(c->n * sizeof *a->at), a->at2 = malloc(c->n * sizeof *a->at2);
-  a->pw = malloc(c->n * sizeof *a->pw), a->pw2 = malloc(c->n * sizeof *a->pw2);
-  a->val = malloc(c->n * sizeof *a->val);
+  a->at = malloc(c->n * sizeof *a->at);
+  a->pw = malloc(c->n * sizeof *a->pw);
   if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->entered || !a->next_entry || !a->next_h ||
-      !a->at || !a->pw || !a->at2 || !a->pw2 || !a->val) return -1;
+      !a->at || !a->pw) return -1;
   for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
   if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
   a->pool_ready = 1;
@@ -1184,11 +1182,6 @@ static void agg_prop_paths(chain_cfg *c, int64_t h, int32_t r, uint32_t s, wf_ti
   }
   for (uint32_t i = 0; i < n; i++)
     out[i] = dist[i] == WF_TIME_MAX ? WF_TIME_MAX : dist[i] + agg_block_time(c, bytes, a->hop[i]);
-}
-
-/* When a vote cast reaches node i (at once: its own). */
-static wf_time agg_vote_arrival(const agg_board *a, const agg_cast *x, uint32_t i) {
-  return x->who == i ? x->t : agg_reaches(a, i, x->t, agg_delay(a, x->who, i));
 }
 
 /* Wakes node i at `at` unless a wake at or before it is already on its way. */
@@ -1312,26 +1305,57 @@ static void agg_propose(val_node *v, int64_t h, int32_t r, tm_value val, int32_t
     if (i != v->me && a->height[i] <= h) agg_wake(c, v->lp, i, agg_prop_arrival(c, &rd->prop, i));
 }
 
-/* What this node has taken from round r of its height: a flag for the proposal, then a set
- * over the board's positions per vote type. */
-static uint64_t *agg_got(val_node *v, int32_t r, int type) {
-  return v->got + ((size_t)r * 2 + (size_t)type) * v->c->agg->words;
-}
+/* The votes of one round and type on their way to a node: read from the board up to
+ * `cursor`, with their arrival there, not yet taken. */
+typedef struct agg_pend_e {
+  wf_time at;
+  uint32_t who;
+  tm_value v;
+} agg_pend_e;
 
+typedef struct agg_pend {
+  agg_pend_e *e;
+  uint32_t n, cap, cursor;
+} agg_pend;
+
+/* Rounds [0, nr) of the node's height in use (a new height starts with none). */
 static int agg_got_rounds(val_node *v, int32_t nr) {
   if (nr <= v->got_rounds) return 0;
-  size_t words = v->c->agg->words;
-  uint64_t *g = realloc(v->got, (size_t)nr * 2 * words * sizeof *g);
-  if (g) v->got = g;
-  uint32_t *t = g ? realloc(v->taken, (size_t)nr * 2 * sizeof *t) : NULL;
-  if (t) v->taken = t;
-  uint8_t *p = t ? realloc(v->prop_got, (size_t)nr) : NULL;
-  if (!p) return -1;
-  v->prop_got = p;
-  memset(t + (size_t)v->got_rounds * 2, 0, (size_t)(nr - v->got_rounds) * 2 * sizeof *t);
-  memset(g + (size_t)v->got_rounds * 2 * words, 0, (size_t)(nr - v->got_rounds) * 2 * words * sizeof *g);
-  memset(p + v->got_rounds, 0, (size_t)(nr - v->got_rounds));
+  if (nr > v->pend_cap) {
+    agg_pend *p = realloc(v->pend, (size_t)nr * 2 * sizeof *p);
+    if (p) v->pend = p;
+    uint8_t *g = p ? realloc(v->prop_got, (size_t)nr) : NULL;
+    if (!g) return -1;
+    v->prop_got = g;
+    memset(p + (size_t)v->pend_cap * 2, 0, (size_t)(nr - v->pend_cap) * 2 * sizeof *p);
+    v->pend_cap = nr;
+  }
+  for (int32_t r = v->got_rounds; r < nr; r++) {
+    v->prop_got[r] = 0;
+    for (int t = 0; t < 2; t++) v->pend[r * 2 + t].n = v->pend[r * 2 + t].cursor = 0;
+  }
   v->got_rounds = nr;
+  return 0;
+}
+
+/* Reads the votes of (r, type) cast since it last looked into the node's pending list. */
+static int agg_read_board(val_node *v, const agg_round *rd, int32_t r, int type) {
+  const agg_board *a = v->c->agg;
+  agg_pend *p = &v->pend[r * 2 + type];
+  const uint32_t *row = a->d + (size_t)v->me * a->nodes; /* delays to this node */
+  wf_time known = a->known_h[v->me];
+  for (; p->cursor < rd->n[type]; p->cursor++) {
+    const agg_cast *x = &rd->cast[type][p->cursor];
+    if (x->who == v->me || row[x->who] == AGG_UNREACHABLE) continue; /* its own: counted */
+    if (p->n == p->cap) {
+      uint32_t cap = p->cap ? 2 * p->cap : 64;
+      agg_pend_e *e = realloc(p->e, cap * sizeof *e);
+      if (!e) return -1;
+      p->e = e, p->cap = cap;
+    }
+    wf_time at = x->t + row[x->who];
+    p->e[p->n++] = (agg_pend_e){at > known ? at : known, x->who, x->v};
+  }
   return 0;
 }
 
@@ -1386,19 +1410,23 @@ static uint64_t tally_of(const val_node *v, int32_t r, int type, int all, tm_val
   return 0;
 }
 
-/* When the votes of (r, type) still on their way to node v (a->at, a->pw, a->val: n of them)
- * bring what it holds, for `val` (or of any value, all = 1), to +2/3 of the power: WF_TIME_MAX
- * if they never can, or if it holds that already. */
-static wf_time agg_quorum_at(val_node *v, int32_t r, int type, uint32_t n, int all, tm_value val) {
+/* When the votes of (r, type) still on their way to node v bring what it holds, for `val` (or
+ * of any value, all = 1), to +2/3 of the power: WF_TIME_MAX if they never can, or if it holds
+ * that already. */
+static wf_time agg_quorum_at(val_node *v, int32_t r, int type, int all, tm_value val) {
   agg_board *a = v->c->agg;
+  const agg_pend *p = &v->pend[r * 2 + type];
   __extension__ typedef unsigned __int128 u128;
   uint64_t need = (uint64_t)((u128)v->tm.total * 2 / 3); /* more than this: power x 3 > total x 2 */
   uint64_t held = tally_of(v, r, type, all, val), sum = 0;
   if (held > need) return WF_TIME_MAX;
   uint32_t m = 0;
-  for (uint32_t k = 0; k < n; k++) /* the subset, into the second scratch */
-    if (all || a->val[k] == val) a->at2[m] = a->at[k], a->pw2[m] = a->pw[k], sum += a->pw[k], m++;
-  return sum > need - held ? weighted_select(a->at2, a->pw2, m, need - held) : WF_TIME_MAX;
+  for (uint32_t k = 0; k < p->n; k++) /* the subset, into the scratch */
+    if (all || p->e[k].v == val) {
+      a->at[m] = p->e[k].at, a->pw[m] = v->c->power[p->e[k].who];
+      sum += a->pw[m++];
+    }
+  return sum > need - held ? weighted_select(a->at, a->pw, m, need - held) : WF_TIME_MAX;
 }
 
 /* The votes of (r, type) can no longer move the node: it holds +2/3 of them, and +2/3 for
@@ -1449,30 +1477,31 @@ static void agg_poll(val_node *v) {
       }
     }
     for (int type = 0; type < 2; type++) {
-      uint32_t n = 0;
       if (agg_settled(v, &s->r[r], r, type)) continue;
-      for (uint32_t k = 0; v->taken[r * 2 + type] < s->r[r].n[type] && k < s->r[r].n[type]; k++) {
-        uint64_t *got = agg_got(v, r, type), bit = 1ull << (k & 63); /* (the board may grow) */
-        if (got[k >> 6] & bit) continue;
-        agg_cast x = s->r[r].cast[type][k];
-        wf_time at = agg_vote_arrival(a, &x, me);
-        if (at > now) {
-          if (at != WF_TIME_MAX) a->at[n] = at, a->pw[n] = c->power[x.who], a->val[n++] = x.v;
+      if (agg_read_board(v, &s->r[r], r, type) != 0) {
+        wf_lp_fail(v->lp, "out of memory for the vote board");
+        return;
+      }
+      /* Takes what has arrived (its votes may put more on the board, not here). */
+      agg_pend *p = &v->pend[r * 2 + type];
+      uint32_t kept = 0;
+      for (uint32_t k = 0; k < p->n; k++) {
+        agg_pend_e e = p->e[k];
+        if (e.at > now) {
+          p->e[kept++] = e;
           continue;
         }
-        got[k >> 6] |= bit;
-        v->taken[r * 2 + type]++;
-        if (x.who == me) continue; /* counted when cast */
         took++;
-        tm_vote(&v->tm, x.who, type, h, r, x.v);
+        tm_vote(&v->tm, e.who, type, h, r, e.v);
       }
-      if (!n || v->tm.height != h) continue;
+      p->n = kept;
+      if (!kept) continue;
       const agg_round *rd = &s->r[r];
       uint64_t total = v->tm.total;
       for (uint32_t k = 0; k <= rd->nval[type]; k++) { /* k = nval: any value */
         int all = k == rd->nval[type];
         if (!tm_quorum(all ? rd->any[type] : rd->power[type][k], total)) continue;
-        wf_time x = agg_quorum_at(v, r, type, n, all, all ? TM_NIL : rd->val[type][k]);
+        wf_time x = agg_quorum_at(v, r, type, all, all ? TM_NIL : rd->val[type][k]);
         if (x == WF_TIME_MAX) continue;
         if (dmin != WF_TIME_MAX && x - now > dmin) x -= dmin; /* not final yet: look again */
         if (x < next) next = x;
@@ -2244,7 +2273,8 @@ static void val_destroy(wf_lp *lp, void *state) {
   free(v->round_proposer);
   free(v->order);
   if (!v->c->agg) wf_mempool_free(&v->mp);
-  free(v->got), free(v->taken), free(v->prop_got);
+  for (int32_t k = 0; k < 2 * v->pend_cap; k++) free(v->pend[k].e);
+  free(v->pend), free(v->prop_got);
   if (v->c->market) wf_feemarket_free(&v->fm);
   wf_valset_free(&v->hset);
   wf_valset_free(&v->rset);

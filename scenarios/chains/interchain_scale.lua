@@ -21,7 +21,7 @@ local net = weft.network {}
 for i = 1, p.chains do
   local c = weft.chain { network = net, name = ("c%d"):format(i), validators = p.validators,
                          graph_seed = i, votes = p.votes }
-  weft.load { chain = c, connections = 2, rate = p.rate / 2 }
+  weft.load { chain = c, connections = 2, rate = p.rate / 2, duration = p["end"] }
 end
 
 weft.run { end_time = p["end"], sample = weft.duration(p["end"]) / 100 }
