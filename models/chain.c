@@ -1316,6 +1316,11 @@ typedef struct agg_pend_e {
 typedef struct agg_pend {
   agg_pend_e *e;
   uint32_t n, cap, cursor;
+  /* When it last worked out the next +2/3 from them: the time (WF_TIME_MAX: none) and the
+   * power it held then. Votes read since that arrive no sooner, with nothing new held, leave
+   * it as it was. */
+  wf_time quorum_at;
+  uint64_t held;
 } agg_pend;
 
 /* Rounds [0, nr) of the node's height in use (a new height starts with none). */
@@ -1332,7 +1337,10 @@ static int agg_got_rounds(val_node *v, int32_t nr) {
   }
   for (int32_t r = v->got_rounds; r < nr; r++) {
     v->prop_got[r] = 0;
-    for (int t = 0; t < 2; t++) v->pend[r * 2 + t].n = v->pend[r * 2 + t].cursor = 0;
+    for (int t = 0; t < 2; t++) {
+      agg_pend *p = &v->pend[r * 2 + t];
+      p->n = p->cursor = 0, p->quorum_at = WF_TIME_MAX, p->held = 0;
+    }
   }
   v->got_rounds = nr;
   return 0;
@@ -1478,12 +1486,23 @@ static void agg_poll(val_node *v) {
     }
     for (int type = 0; type < 2; type++) {
       if (agg_settled(v, &s->r[r], r, type)) continue;
+      agg_pend *p = &v->pend[r * 2 + type];
+      uint32_t old = p->n;
       if (agg_read_board(v, &s->r[r], r, type) != 0) {
         wf_lp_fail(v->lp, "out of memory for the vote board");
         return;
       }
+      wf_time q = p->quorum_at;
+      if (q != WF_TIME_MAX && q > now && p->held == tally_of(v, r, type, 1, TM_NIL)) {
+        uint32_t k = old;
+        while (k < p->n && p->e[k].at >= q) k++;
+        if (k == p->n) { /* the +2/3 worked out before stands: no vote before it is due */
+          if (dmin != WF_TIME_MAX && q - now > dmin) q -= dmin;
+          if (q < next) next = q;
+          continue;
+        }
+      }
       /* Takes what has arrived (its votes may put more on the board, not here). */
-      agg_pend *p = &v->pend[r * 2 + type];
       uint32_t kept = 0;
       for (uint32_t k = 0; k < p->n; k++) {
         agg_pend_e e = p->e[k];
@@ -1495,6 +1514,7 @@ static void agg_poll(val_node *v) {
         tm_vote(&v->tm, e.who, type, h, r, e.v);
       }
       p->n = kept;
+      p->quorum_at = WF_TIME_MAX, p->held = tally_of(v, r, type, 1, TM_NIL);
       if (!kept) continue;
       const agg_round *rd = &s->r[r];
       uint64_t total = v->tm.total;
@@ -1502,10 +1522,12 @@ static void agg_poll(val_node *v) {
         int all = k == rd->nval[type];
         if (!tm_quorum(all ? rd->any[type] : rd->power[type][k], total)) continue;
         wf_time x = agg_quorum_at(v, r, type, all, all ? TM_NIL : rd->val[type][k]);
-        if (x == WF_TIME_MAX) continue;
-        if (dmin != WF_TIME_MAX && x - now > dmin) x -= dmin; /* not final yet: look again */
-        if (x < next) next = x;
+        if (x < p->quorum_at) p->quorum_at = x;
       }
+      q = p->quorum_at;
+      if (q == WF_TIME_MAX) continue;
+      if (dmin != WF_TIME_MAX && q - now > dmin) q -= dmin; /* not final yet: look again */
+      if (q < next) next = q;
     }
   }
   if (took) wf_net_account(v->lp, c->net, &v->port, took, VOTE_BYTES, took, now);
