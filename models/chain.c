@@ -101,6 +101,7 @@ typedef struct equiv {
 #define EQUIV_RING 64
 
 typedef struct agg_board agg_board;
+#define PROP0_RING 64
 
 typedef struct chain_cfg {
   const wf_net *net;
@@ -133,6 +134,12 @@ typedef struct chain_cfg {
   wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
   agg_board *agg; /* the aggregate mode's board (NULL: per hop) */
+  /* Every node elects the same round-0 proposer per height (the set changes only by elections
+   * here): the chain's set, advanced a height at a time, and the proposers by height. */
+  wf_valset pset;
+  int64_t pset_h;
+  uint32_t prop0[PROP0_RING];
+  int64_t prop0_h[PROP0_RING];
 } chain_cfg;
 
 /* ---- what a node holds of one height, for consensus and for gossip ---- */
@@ -193,7 +200,8 @@ typedef struct val_node {
    * (incremented once per height), `rset` that of the current round, incremented from the
    * previous round's by the rounds stepped (so 0 -> 1 -> 2 and 0 -> 2 may differ). */
   wf_valset hset, rset;
-  int32_t rset_round;
+  int64_t hset_h;     /* the height hset is the set of (it is brought up to date when needed) */
+  int32_t rset_round; /* -1: rset is not the set of a round of this height */
   uint32_t *round_proposer; /* by round, this height */
   int32_t nround_proposer, cap_round_proposer;
   uint32_t *order, order_cap; /* scratch: the parts a data routine sends, shuffled */
@@ -747,22 +755,42 @@ static uint32_t addr_index(const wf_validator *val) {
   return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
 }
 
+/* The round-0 proposer of height h from the chain's memo (UINT32_MAX: h is older than it
+ * keeps, or an error, in err). state/execution.go updateState: one election per height. */
+static uint32_t round0_proposer(chain_cfg *c, int64_t h, wf_error *err) {
+  if (h < c->pset_h || h - c->pset_h > (int64_t)1 << 40) return UINT32_MAX;
+  if (c->prop0_h[h % PROP0_RING] == h) return c->prop0[h % PROP0_RING];
+  for (; c->pset_h <= h; c->pset_h++) {
+    if (c->pset_h > 1 && wf_valset_increment(&c->pset, 1, err) != 0) return UINT32_MAX;
+    const wf_validator *p = wf_valset_proposer(&c->pset);
+    if (!p) return UINT32_MAX;
+    c->prop0[c->pset_h % PROP0_RING] = addr_index(p), c->prop0_h[c->pset_h % PROP0_RING] = c->pset_h;
+  }
+  return c->prop0[h % PROP0_RING];
+}
+
 static uint32_t host_proposer(void *ud, int64_t h, int32_t r) {
   val_node *v = ud;
-  (void)h; /* the state machine asks for its current height's rounds, in increasing order */
+  /* The state machine asks for its current height's rounds, in increasing order: round 0 from
+   * the chain's memo, later rounds from the node's own sets (consensus/state.go increments a
+   * round's set from the previous round's, so 0 -> 1 -> 2 and 0 -> 2 may differ). */
   wf_error err = {0};
-  int rc = 0;
-  if (r == 0)
-    rc = wf_valset_copy(&v->rset, &v->hset, &err);
-  else if (r > v->rset_round)
-    rc = wf_valset_increment(&v->rset, r - v->rset_round, &err);
-  const wf_validator *p = rc == 0 ? wf_valset_proposer(&v->rset) : NULL;
-  if (!p) {
+  uint32_t who = r == 0 ? round0_proposer(v->c, h, &err) : UINT32_MAX;
+  if (who == UINT32_MAX && !err.msg[0]) {
+    int rc = 0;
+    for (; rc == 0 && v->hset_h < h; v->hset_h++) rc = wf_valset_increment(&v->hset, 1, &err);
+    if (rc == 0 && (r == 0 || v->rset_round < 0)) {
+      rc = wf_valset_copy(&v->rset, &v->hset, &err);
+      v->rset_round = 0;
+    }
+    if (rc == 0 && r > v->rset_round) rc = wf_valset_increment(&v->rset, r - v->rset_round, &err);
+    const wf_validator *p = rc == 0 ? wf_valset_proposer(&v->rset) : NULL;
+    if (p) who = addr_index(p), v->rset_round = r;
+  }
+  if (who == UINT32_MAX) {
     wf_lp_fail(v->lp, "proposer selection: %s", err.msg[0] ? err.msg : "no proposer");
     return UINT32_MAX;
   }
-  v->rset_round = r;
-  uint32_t who = addr_index(p);
   if (r >= v->cap_round_proposer) { /* grows with the rounds a height takes, kept across heights */
     int32_t cap = 2 * r + 2;
     uint32_t *x = realloc(v->round_proposer, (size_t)cap * sizeof *x);
@@ -1662,15 +1690,8 @@ static void replay(val_node *v, g_height *s) {
 static void enter_height(val_node *v, int64_t h) {
   for (int64_t k = h - 1; k <= h + 1; k++)
     if (k >= 1 && v->slot[k % SLOTS].h != k) height_reset(&v->slot[k % SLOTS], k);
-  /* state/execution.go updateState: one election per committed height. */
-  wf_error err = {0};
-  for (int64_t k = v->tm.height ? v->tm.height : h; k < h; k++)
-    if (wf_valset_increment(&v->hset, 1, &err) != 0) {
-      wf_lp_fail(v->lp, "proposer selection: %s", err.msg);
-      return;
-    }
   v->nround_proposer = 0;
-  v->rset_round = 0;
+  v->rset_round = -1;
   if (v->c->agg) { /* height 1: every node starts there, its peers know */
     agg_board *a = v->c->agg;
     a->height[v->me] = h;
@@ -2100,6 +2121,7 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
     wf_lp_fail(lp, "%s", err.msg);
     return;
   }
+  v->hset_h = 1, v->rset_round = -1;
   for (uint32_t i = 0; i < c->nfaults; i++)
     if (c->faults[i].node == v->me) {
       uint32_t k = i;
@@ -2590,6 +2612,10 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   return 0;
 }
 
+static void pset_free(void *ud) {
+  wf_valset_free(ud);
+}
+
 static int read_powers(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error *err) {
   const wf_arg_value *pw = wf_arg(a, "powers");
   if (pw->n && pw->n != c->n)
@@ -2659,10 +2685,10 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
     for (int b = 0; b < 4; b++) vals[i].addr[WF_VAL_ADDR_LEN - 4 + b] = (uint8_t)(i >> (24 - 8 * b));
     vals[i].power = (int64_t)c->power[i];
   }
-  wf_valset check = {0}; /* refuses what CometBFT refuses (total power above MaxTotalVotingPower) */
-  int rc = wf_valset_new(&check, vals, c->n, err);
-  wf_valset_free(&check);
-  if (rc != 0) return -1;
+  /* The chain's set refuses what CometBFT refuses (total power above MaxTotalVotingPower). */
+  if (wf_engine_on_free(eng, pset_free, &c->pset) != 0) return wf_error_set(err, "out of memory");
+  if (wf_valset_new(&c->pset, vals, c->n, err) != 0) return -1;
+  c->pset_h = 1;
   c->to = (tm_timeouts){wf_arg_duration(a, "timeout_propose"),
                         wf_arg_duration(a, "timeout_propose_delta"),
                         wf_arg_duration(a, "timeout_prevote"),
