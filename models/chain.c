@@ -138,6 +138,8 @@ typedef struct chain_cfg {
    * here): the chain's set, advanced a height at a time, and the proposers by height. */
   wf_valset pset;
   int64_t pset_h;
+  uint64_t price_now; /* the fee market's price after the latest block any node applied */
+  int64_t price_h;
   uint32_t prop0[PROP0_RING];
   int64_t prop0_h[PROP0_RING];
 } chain_cfg;
@@ -1882,6 +1884,7 @@ static void apply_block(val_node *v, int64_t h, tm_value val) {
       return;
     }
     if (first) left = wf_mempool_filter(pool, underpriced, evicted, v);
+    if (h > c->price_h) c->price_h = h, c->price_now = price_floor(v);
   }
   if (c->check_tx && left) {
     wf_time now = wf_now(v->lp), start = v->check_free > now ? v->check_free : now;
@@ -2711,7 +2714,7 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   c->mempool_bytes = (uint64_t)wf_arg_int(a, "mempool_bytes");
   c->cache_size = (uint32_t)wf_arg_int(a, "cache_size");
   c->check_tx = wf_arg_duration(a, "check_tx");
-  c->min_gas_price = (uint64_t)wf_arg_int(a, "min_gas_price");
+  c->min_gas_price = c->price_now = (uint64_t)wf_arg_int(a, "min_gas_price");
   const char *fm = wf_arg_str(a, "fee_market");
   if (!strcmp(fm, "eip1559") || !strcmp(fm, "aimd")) {
     c->market = 1;
@@ -2723,6 +2726,10 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
     else
       c->max_block_gas = c->fm.max_block_utilization;
     if (wf_feemarket_params_check(&c->fm, err) != 0) return -1;
+    wf_feemarket start; /* the price before any block, as every node starts */
+    if (wf_feemarket_init(&start, &c->fm, err) != 0) return -1;
+    c->price_now = (uint64_t)((start.base_gas_price + WF_DEC_ONE - 1) / WF_DEC_ONE);
+    wf_feemarket_free(&start);
   } else if (strcmp(fm, "none")) {
     return wf_error_set(err, "'fee_market' = '%s': expected none, eip1559 or aimd", fm);
   }
@@ -2807,11 +2814,15 @@ static int chain_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   return rc;
 }
 
+static uint64_t base_price_now(const void *chain) {
+  return ((const chain_cfg *)chain)->price_now;
+}
+
 void wf_chain_info_of(const void *handle, wf_chain_info *out) {
   const chain_cfg *c = handle;
   *out = (wf_chain_info){c->net,           c->first,         c->n,          c->id,
                          c->max_block_bytes, c->max_block_gas, c->name,     c->full_first,
-                         c->full};
+                         c->full,          base_price_now,   c};
 }
 
 static const wf_builder chain_builders[] = {

@@ -20,6 +20,11 @@ typedef struct wf_chain_info {
   const char *name; /* its name, which prefixes the series about it (NULL: none) */
   wf_lpid full_first; /* full node i is LP full_first + i */
   uint32_t full_nodes;
+  /* The least price per gas (nano-units) a node accepts now: what a client's query of the fee
+   * market answers (0: no market; NULL: the chain cannot say). Its clients are on its rank, so
+   * they may call it from their handlers. */
+  uint64_t (*base_price)(const void *chain);
+  const void *self;
 } wf_chain_info;
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out);

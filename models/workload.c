@@ -13,7 +13,8 @@
 
 #include "tx.h"
 
-enum { K_SEND = 1, K_BURST = 2, K_TIMEOUT = 3 };
+enum { K_SEND = 1, K_BURST = 2, K_TIMEOUT = 3, K_RETRY = 4 };
+enum { FEE_SUBMIT, FEE_WAIT, FEE_DROP }; /* what a client does when the base price exceeds its cap */
 
 typedef struct mix_entry {
   double cum; /* cumulative weight up to and including this entry */
@@ -49,6 +50,8 @@ typedef struct load_cfg {
   mix_entry *mix;
   uint32_t nmix;
   uint64_t price;
+  int fee_policy;
+  wf_time fee_retry; /* wait: how often it asks the price again */
   unsigned cls;
   wf_metric m_submitted, m_committed, m_rejected, m_failed, m_dropped, m_late, h_latency,
       g_outstanding;
@@ -79,7 +82,17 @@ typedef struct client {
    * so the identity hash spreads them without collisions while they span less than cap. */
   out_tx *tab;
   uint32_t cap, used;
+  /* Txs held back while the base price is above the cap (fee_policy wait), oldest first. */
+  struct held_tx *held;
+  uint32_t nheld, held_cap;
+  int retry_set;
 } client;
+
+typedef struct held_tx {
+  wf_time arrived;
+  uint32_t bytes, gas, need;
+  uint8_t type;
+} held_tx;
 
 typedef struct tx_row {
   uint64_t id;
@@ -169,13 +182,22 @@ static uint32_t client_index(const load_cfg *c, const wf_lp *lp) {
   return wf_lp_id(lp) - c->first;
 }
 
-static void submit(wf_lp *lp, const load_cfg *c, client *s, uint8_t type, uint32_t bytes,
-                   uint32_t gas, uint32_t need) {
+static void settle(wf_lp *lp, const load_cfg *c, client *s, const out_tx *e,
+                   const wf_tx_result *r);
+
+/* The chain's price per gas now, as a query of its fee market answers (0: it cannot say). */
+static uint64_t price_now(const load_cfg *c) {
+  return c->chain.base_price ? c->chain.base_price(c->chain.self) : 0;
+}
+
+/* Sends a tx the client decided on at `arrived` (now, unless it was held back). */
+static void send_tx(wf_lp *lp, const load_cfg *c, client *s, uint8_t type, uint32_t bytes,
+                    uint32_t gas, uint32_t need, wf_time arrived) {
   if (s->count == UINT32_MAX - 1) {
     wf_lp_fail(lp, "client: 2^32 - 1 transactions submitted, the most its ids can number");
     return;
   }
-  out_tx e = {s->count + 1, bytes, wf_now(lp), gas, type};
+  out_tx e = {s->count + 1, bytes, arrived, gas, type};
   if (tab_put(s, &e) != 0) {
     wf_lp_fail(lp, "client: out of memory for %u outstanding transactions", s->used);
     return;
@@ -195,6 +217,62 @@ static void submit(wf_lp *lp, const load_cfg *c, client *s, uint8_t type, uint32
     uint32_t count = s->count - 1;
     wf_send(lp, wf_lp_id(lp), c->timeout, K_TIMEOUT, &count, sizeof count);
   }
+}
+
+/* A new tx, by the client's fee policy: sent; or, when the chain's price is above its cap,
+ * held back until it is not (wait) or given up at once (drop: never sent, its outcome
+ * dropped). */
+static void submit(wf_lp *lp, const load_cfg *c, client *s, uint8_t type, uint32_t bytes,
+                   uint32_t gas, uint32_t need) {
+  wf_time now = wf_now(lp);
+  if (c->fee_policy == FEE_SUBMIT || price_now(c) <= c->price) {
+    send_tx(lp, c, s, type, bytes, gas, need, now);
+    return;
+  }
+  if (c->fee_policy == FEE_DROP) {
+    if (s->count == UINT32_MAX - 1) {
+      wf_lp_fail(lp, "client: 2^32 - 1 transactions submitted, the most its ids can number");
+      return;
+    }
+    out_tx e = {s->count + 1, bytes, now, gas, type};
+    wf_tx_result r = {.id = (uint64_t)wf_lp_id(lp) << 32 | s->count, .status = WF_TX_DROPPED};
+    s->count++;
+    wf_count(lp, c->m_submitted, 1);
+    wf_gauge_add(lp, c->g_outstanding, 1);
+    settle(lp, c, s, &e, &r);
+    return;
+  }
+  if (s->nheld == s->held_cap) {
+    uint32_t cap = s->held_cap ? 2 * s->held_cap : 64;
+    held_tx *x = cap > s->held_cap ? realloc(s->held, cap * sizeof *x) : NULL;
+    if (!x) {
+      wf_lp_fail(lp, "client: out of memory for %u txs held back", s->nheld);
+      return;
+    }
+    s->held = x, s->held_cap = cap;
+  }
+  s->held[s->nheld++] = (held_tx){now, bytes, gas, need, type};
+  if (!s->retry_set) {
+    s->retry_set = 1;
+    wf_send(lp, wf_lp_id(lp), c->fee_retry, K_RETRY, NULL, 0);
+  }
+}
+
+/* fee_policy wait: the client asks the price again; at or below its cap, everything held back
+ * goes, in order. */
+static void retry(wf_lp *lp, const load_cfg *c, client *s) {
+  s->retry_set = 0;
+  if (!s->nheld) return;
+  if (price_now(c) > c->price) {
+    s->retry_set = 1;
+    wf_send(lp, wf_lp_id(lp), c->fee_retry, K_RETRY, NULL, 0);
+    return;
+  }
+  uint32_t n = s->nheld;
+  s->nheld = 0;
+  for (uint32_t i = 0; i < n; i++)
+    send_tx(lp, c, s, s->held[i].type, s->held[i].bytes, s->held[i].gas, s->held[i].need,
+            s->held[i].arrived);
 }
 
 static void submit_mixed(wf_lp *lp, const load_cfg *c, client *s) {
@@ -353,6 +431,9 @@ static void client_handle(wf_lp *lp, void *state, const wf_event *ev) {
   case K_TIMEOUT:
     on_timeout(lp, c, s, ev);
     return;
+  case K_RETRY:
+    retry(lp, c, s);
+    return;
   case K_SEND:
     if (c->rows) {
       replay_due(lp, c, s);
@@ -369,6 +450,14 @@ static void client_handle(wf_lp *lp, void *state, const wf_event *ev) {
 static int by_key(const void *a, const void *b) {
   uint32_t x = ((const out_tx *)a)->key, y = ((const out_tx *)b)->key;
   return (x > y) - (x < y);
+}
+
+static void client_destroy(wf_lp *lp, void *state) {
+  (void)lp;
+  client *s = state;
+  free(s->tab), free(s->held);
+  s->tab = NULL, s->cap = s->used = 0;
+  s->held = NULL, s->nheld = s->held_cap = 0;
 }
 
 /* What is still outstanding is written as pending, in submission order, so that the records
@@ -390,8 +479,15 @@ static void client_finish(wf_lp *lp, void *state) {
       wf_record_append(lp, c->txs, &row);
     }
   }
-  free(s->tab);
-  s->tab = NULL, s->cap = s->used = 0;
+  /* Held back (fee_policy wait) to the end: never sent, pending, numbered after the rest. */
+  for (uint32_t i = 0; c->txs && i < s->nheld; i++) {
+    const held_tx *x = &s->held[i];
+    tx_row row = {.id = (uint64_t)wf_lp_id(lp) << 32 | (s->count + i), .chain = c->chain.group,
+                  .client = wf_lp_id(lp), .type = x->type, .bytes = x->bytes,
+                  .submit_ns = x->arrived, .gas_wanted = x->gas, .status = WF_TX_PENDING};
+    wf_record_append(lp, c->txs, &row);
+  }
+  client_destroy(lp, s);
 }
 
 /* ---- weft.load{...} ---- */
@@ -441,7 +537,12 @@ const wf_arg_spec wf_load_args[] = {
     {"mix", WF_ARG_LIST, "{}", 1, 0,
      "tx kinds: { {type=, weight=, bytes=, gas=}, ... } ({}: bank_send of 250 bytes)",
      .elem = WF_ARG_RECORD, .fields = mix_fields, .nfields = 5},
-    {"price", WF_ARG_INT, "1", 0, 9.2e18, "fee cap per unit of gas offered (micro-units)"},
+    {"price", WF_ARG_INT, "1", 0, 9.2e18, "fee cap per unit of gas offered (nano-units)"},
+    {"fee_policy", WF_ARG_STR, "submit", 1, 0,
+     "when the chain's price per gas is above the cap: submit (send anyway: the chain refuses "
+     "it), wait (hold txs back until it is not, asking every fee_retry) or drop (give up: "
+     "dropped)"},
+    {"fee_retry", WF_ARG_DURATION, "1s", 1e-6, 3600, "wait: how often a client asks the price"},
     {"record_txs", WF_ARG_BOOL, "true", 1, 0, "a row per tx in /records/txs"},
 };
 const unsigned wf_load_nargs = sizeof wf_load_args / sizeof *wf_load_args;
@@ -653,6 +754,12 @@ static int load_setup(wf_engine *eng, load_cfg *c, const wf_args *a, wf_error *e
   wf_time d = wf_arg_duration(a, "duration");
   c->end = d ? c->start + d : WF_TIME_MAX;
   c->price = (uint64_t)wf_arg_int(a, "price");
+  const char *fp = wf_arg_str(a, "fee_policy");
+  c->fee_policy = !strcmp(fp, "submit") ? FEE_SUBMIT : !strcmp(fp, "wait") ? FEE_WAIT
+                  : !strcmp(fp, "drop") ? FEE_DROP : -1;
+  if (c->fee_policy < 0)
+    return wf_error_set(err, "'fee_policy' = '%s': expected submit, wait or drop", fp);
+  c->fee_retry = wf_arg_duration(a, "fee_retry");
   const char *replay = wf_arg_str(a, "replay");
   if (replay[0] && c->closed) return wf_error_set(err, "'replay' and 'closed' exclude each other");
   if (wf_arg(a, "rate_steps")->n && (replay[0] || c->closed))
@@ -677,7 +784,7 @@ int wf_load_build_on(wf_engine *eng, const wf_args *a, const wf_chain_info *chai
     /* Clients send only to their chain's validators over the transport, and they join the
      * chain's group so that the chain's windows are not bounded by them. */
     c->type = (wf_lp_type){"load_client", sizeof(client), wf_net_min_delay(c->chain.net),
-                           client_init, client_handle, client_finish, WF_TIME_MAX};
+                           client_init, client_handle, client_finish, WF_TIME_MAX, client_destroy};
     c->first = wf_engine_add_lps(eng, &c->type, c->n, c, c->chain.group, err);
     if (c->first == WF_LP_NONE ||
         wf_net_attach((wf_net *)c->chain.net, c->first, c->n, region, bw, bw, err) == UINT32_MAX)

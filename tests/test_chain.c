@@ -724,6 +724,66 @@ static void little_and_conservation_under_load(void **unused) {
   blocks_free(&b);
 }
 
+/* ---- clients' fee policies ---- */
+
+typedef struct outcomes {
+  size_t rows, by[5], unsent_drops;
+  double max_latency;
+} outcomes;
+
+static outcomes fee_run(const char *policy) {
+  /* Blocks of up to 85 txs (6 M gas / 70,000) under 60 tx/s: above the market's target of
+   * half full, so EIP-1559 raises the price from 1 until it passes the clients' cap of 3,
+   * about 20 s in; then blocks empty and it falls back, and so on. */
+  char body[1024];
+  snprintf(body, sizeof body,
+           "local c = weft.chain{network = net, validators = 4, fee_market = 'eip1559',\n"
+           "  max_block_gas = 6000000, regions = {{region = 'us-east-1', count = 4}}}\n"
+           "weft.load{chain = c, connections = 2, rate = 30, duration = '60s', price = 3,\n"
+           "  fee_policy = '%s', mix = {{type = 'bank_send', bytes = 250, gas = 70000}}}",
+           policy);
+  blocks b = run_chain(body, "70s");
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  size_t n;
+  double *st = r ? wf_trace_table_column(r, "records", "txs", "status", &n, &err) : NULL;
+  double *sub = st ? wf_trace_table_column(r, "records", "txs", "submit_ns", &n, &err) : NULL;
+  double *res = sub ? wf_trace_table_column(r, "records", "txs", "result_ns", &n, &err) : NULL;
+  if (!res) fail_msg("%s", err.msg);
+  outcomes o = {n, {0}, 0, 0};
+  for (size_t i = 0; i < n; i++) {
+    o.by[(int)st[i]]++;
+    if (st[i] == WF_TX_DROPPED) o.unsent_drops += res[i] == sub[i];
+    if (st[i] == WF_TX_COMMITTED && res[i] - sub[i] > o.max_latency) o.max_latency = res[i] - sub[i];
+  }
+  print_message("%-6s %zu txs: %zu committed, %zu rejected, %zu dropped, %zu pending; "
+                "latency up to %.2f s\n",
+                policy, n, o.by[0], o.by[1], o.by[3], o.by[4], o.max_latency * 1e-9);
+  assert_int_equal(o.by[0] + o.by[1] + o.by[2] + o.by[3] + o.by[4], n); /* conservation */
+  assert_int_equal((size_t)sum_txs(&b), o.by[0] + o.by[2]);
+  free(st), free(sub), free(res);
+  wf_trace_reader_close(r);
+  blocks_free(&b);
+  return o;
+}
+
+static void clients_wait_or_drop_when_fees_pass_their_cap(void **unused) {
+  (void)unused;
+  outcomes sub = fee_run("submit"), drop = fee_run("drop"), wait = fee_run("wait");
+  /* Sent anyway, txs above the price are refused at CheckTx; none is given up. */
+  assert_true(sub.by[WF_TX_REJECTED] > 500);
+  assert_int_equal(sub.by[WF_TX_DROPPED], 0);
+  /* Drop: the client gives up on every tx it would send above the price, without sending it;
+   * the chain refuses only those the price passed while they sat in a pool. */
+  assert_true(drop.by[WF_TX_DROPPED] > 500);
+  assert_int_equal(drop.unsent_drops, drop.by[WF_TX_DROPPED]);
+  assert_true(drop.by[WF_TX_REJECTED] * 4 < sub.by[WF_TX_REJECTED]);
+  /* Wait: nothing is given up; held back, more txs commit, and later. */
+  assert_int_equal(wait.by[WF_TX_DROPPED], 0);
+  assert_true(wait.by[WF_TX_COMMITTED] > sub.by[WF_TX_COMMITTED]);
+  assert_true(wait.max_latency > sub.max_latency + 0.5e9);
+}
+
 /* ---- the two modes agree ---- */
 
 typedef struct dist {
@@ -861,6 +921,7 @@ int main(void) {
       cmocka_unit_test(equivocation_below_a_third_is_safe),
       cmocka_unit_test(little_and_conservation_under_load),
       cmocka_unit_test(per_hop_and_aggregate_agree),
+      cmocka_unit_test(clients_wait_or_drop_when_fees_pass_their_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
