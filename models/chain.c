@@ -760,8 +760,8 @@ static uint32_t addr_index(const wf_validator *val) {
 /* The round-0 proposer of height h from the chain's memo (UINT32_MAX: h is older than it
  * keeps, or an error, in err). state/execution.go updateState: one election per height. */
 static uint32_t round0_proposer(chain_cfg *c, int64_t h, wf_error *err) {
-  if (h < c->pset_h || h - c->pset_h > (int64_t)1 << 40) return UINT32_MAX;
   if (c->prop0_h[h % PROP0_RING] == h) return c->prop0[h % PROP0_RING];
+  if (h < c->pset_h || h - c->pset_h > (int64_t)1 << 40) return UINT32_MAX;
   for (; c->pset_h <= h; c->pset_h++) {
     if (c->pset_h > 1 && wf_valset_increment(&c->pset, 1, err) != 0) return UINT32_MAX;
     const wf_validator *p = wf_valset_proposer(&c->pset);

@@ -726,6 +726,19 @@ static void little_and_conservation_under_load(void **unused) {
 
 /* ---- clients' fee policies ---- */
 
+/* The last run's /records/txs: status, submit_ns and result_ns columns; returns the rows. */
+static size_t tx_columns(double **st, double **sub, double **res) {
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
+  size_t n = 0;
+  *st = r ? wf_trace_table_column(r, "records", "txs", "status", &n, &err) : NULL;
+  *sub = *st ? wf_trace_table_column(r, "records", "txs", "submit_ns", &n, &err) : NULL;
+  *res = *sub ? wf_trace_table_column(r, "records", "txs", "result_ns", &n, &err) : NULL;
+  if (!*res) fail_msg("%s", err.msg);
+  wf_trace_reader_close(r);
+  return n;
+}
+
 typedef struct outcomes {
   size_t rows, by[5], unsent_drops;
   double max_latency;
@@ -743,13 +756,8 @@ static outcomes fee_run(const char *policy) {
            "  fee_policy = '%s', mix = {{type = 'bank_send', bytes = 250, gas = 70000}}}",
            policy);
   blocks b = run_chain(body, "70s");
-  wf_error err = {0};
-  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
-  size_t n;
-  double *st = r ? wf_trace_table_column(r, "records", "txs", "status", &n, &err) : NULL;
-  double *sub = st ? wf_trace_table_column(r, "records", "txs", "submit_ns", &n, &err) : NULL;
-  double *res = sub ? wf_trace_table_column(r, "records", "txs", "result_ns", &n, &err) : NULL;
-  if (!res) fail_msg("%s", err.msg);
+  double *st, *sub, *res;
+  size_t n = tx_columns(&st, &sub, &res);
   outcomes o = {n, {0}, 0, 0};
   for (size_t i = 0; i < n; i++) {
     o.by[(int)st[i]]++;
@@ -762,7 +770,6 @@ static outcomes fee_run(const char *policy) {
   assert_int_equal(o.by[0] + o.by[1] + o.by[2] + o.by[3] + o.by[4], n); /* conservation */
   assert_int_equal((size_t)sum_txs(&b), o.by[0] + o.by[2]);
   free(st), free(sub), free(res);
-  wf_trace_reader_close(r);
   blocks_free(&b);
   return o;
 }
@@ -812,20 +819,13 @@ static void run_loaded(const char *chain, const char *mode, dist *interval, dist
   blocks b = run_chain(body, "60s");
   assert_true(b.n > 30);
   *interval = dist_of(b.interval + 1, b.n - 1);
-  wf_error err = {0};
-  wf_trace_reader *r = wf_trace_open(wf_test_path("chain.h5"), &err);
-  size_t n;
-  double *sub = r ? wf_trace_table_column(r, "records", "txs", "submit_ns", &n, &err) : NULL;
-  double *res = sub ? wf_trace_table_column(r, "records", "txs", "result_ns", &n, &err) : NULL;
-  double *st = res ? wf_trace_table_column(r, "records", "txs", "status", &n, &err) : NULL;
-  if (!st) fail_msg("%s", err.msg);
-  size_t k = 0;
+  double *st, *sub, *res;
+  size_t n = tx_columns(&st, &sub, &res), k = 0;
   for (size_t i = 0; i < n; i++)
     if (st[i] == WF_TX_COMMITTED) sub[k++] = res[i] - sub[i];
   assert_true(k > 9000); /* 4 x 50 tx/s x 50 s, all committed */
   *latency = dist_of(sub, k);
   free(sub), free(res), free(st);
-  wf_trace_reader_close(r);
   blocks_free(&b);
 }
 

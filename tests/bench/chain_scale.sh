@@ -26,8 +26,9 @@ column() { # FILE DATASET NAME
     tr -c '0-9S\n' ' ' | tr -s ' ' '\n' | grep -v '^$' | awk -v n="$n" -v k="$k" '(NR - 1) % n + 1 == k'
 }
 
-# One run's line: label, ranks, wall, sim/wall, events/s, events per validator-height, RSS,
-# bytes sent and received per validator (network nodes), heights.
+# One run's line: label, ranks, wall, sim/wall, events/s, events per validator per height
+# (VALIDATORS: per chain; heights summed over chains), peak RSS of the largest rank, bytes
+# sent and received per network node (validators and clients), heights committed.
 report() { # LABEL RANKS JSON TRACE VALIDATORS
   local j=$3 wall sim ev rss heights sent recv
   wall=$(field wall_s <<<"$j") sim=$(field sim_time_s <<<"$j") ev=$(field events <<<"$j")
@@ -52,14 +53,14 @@ scale)
   args=(--set chains="$chains" --set validators="$vals" --set end="$end")
   header
   j=$("$weft" run "$top/scenarios/chains/interchain_scale.lua" "${args[@]}" -o "$tmp/1.h5" --json --quiet)
-  report "${chains}x${vals} $end" 1 "$j" "$tmp/1.h5" $((chains * vals))
+  report "${chains}x${vals} $end" 1 "$j" "$tmp/1.h5" "$vals"  # heights are summed over chains
   one=$(field wall_s <<<"$j")
   if [ "$np" -gt 1 ]; then
     over=()
     [ "$np" -gt "$(nproc)" ] && over=(--oversubscribe)
     j=$(mpirun -np "$np" "${over[@]}" --bind-to core "$weft" run \
       "$top/scenarios/chains/interchain_scale.lua" "${args[@]}" -o "$tmp/n.h5" --json --quiet)
-    report "${chains}x${vals} $end" "$np" "$j" "$tmp/n.h5" $((chains * vals))
+    report "${chains}x${vals} $end" "$np" "$j" "$tmp/n.h5" "$vals"
     awk -v a="$one" -v b="$(field wall_s <<<"$j")" -v np="$np" \
       'BEGIN { printf "speedup on %d ranks: %.2fx\n", np, a / b }'
   fi
