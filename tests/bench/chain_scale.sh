@@ -8,14 +8,7 @@
 #            one chain (scenarios/chains/cosmos_chain.lua, 21 regions) with votes per hop and
 #            aggregate (modes: "per-hop aggregate" by default): the same figures for each.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-weft=$top/build/weft
-[ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
+source "$(dirname "$0")/lib.sh"
 
 # The numbers of a compound dataset's column, one per line (h5dump's text, parsed).
 column() { # FILE DATASET NAME

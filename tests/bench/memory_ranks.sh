@@ -10,17 +10,11 @@
 # is no-trace (rank 0 then loses the HDF5 library's few MB). Asserts nothing.
 #   usage: tests/bench/memory_ranks.sh [ranks] [nodes] [trace|no-trace]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/lib.sh"
 np=${1:-4}
 nodes=${2:-100000}
 trace=${3:-trace}
-weft=$top/build/weft
-[ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
-field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 array() { sed -n "s/.*\"$1\":\[\([0-9.,e+-]*\)\].*/\1/p"; }
 
 out() { if [ "$trace" = no-trace ]; then echo --no-trace; else echo -o "$tmp/$1.h5"; fi; }

@@ -6,18 +6,12 @@
 # Prints figures; asserts nothing.
 #   usage: tests/bench/mpi_speedup.sh [ranks] [repeats] [end]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/lib.sh"
 np=${1:-2}
 reps=${2:-5}
 end=${3:-10000s}
-weft=$top/build/weft
-[ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 over=()
 [ "$np" -gt "$(nproc)" ] && over=(--oversubscribe)
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p"; }
 
 printf '%-8s %6s %12s %12s %8s %12s %10s\n' remote ranks "1-rank Mev/s" "N-rank Mev/s" speedup "windows/s_sim" "sync %"
 for remote in 0.1 1.0; do

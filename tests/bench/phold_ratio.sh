@@ -6,18 +6,11 @@
 # the same run with and without it. Prints figures; asserts nothing.
 #   usage: tests/bench/phold_ratio.sh [path/to/phold_floor.c] [repeats]
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/lib.sh"
 floor_src=${1:-$top/../shared/bench/phold_floor.c}
 reps=${2:-3}
-weft=$top/build/weft
-[ -x "$weft" ] || { echo "build weft first (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
 [ -f "$floor_src" ] || { echo "reference loop not found: $floor_src" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 gcc -O3 -march=native -o "$tmp/floor" "$floor_src" -lm
-
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-rate_of() { sed -n 's/.*"events_per_s":\([0-9.e+]*\).*/\1/p'; }
 
 printf '%-16s %12s %12s %8s %14s %9s\n' config "floor Mev/s" "weft Mev/s" ratio "weft+trace" "trace %"
 for cfg in "1024 1 20000s" "16384 1 1250s" "1024 16 1250s" "65536 16 20s"; do
@@ -27,9 +20,9 @@ for cfg in "1024 1 20000s" "16384 1 1250s" "1024 16 1250s" "65536 16 20s"; do
   for _ in $(seq "$reps"); do
     f+=("$("$tmp/floor" "$lps" "$epl" 0.1 20000000 | sed -n 's/.*rate=\([0-9.]*\) Mev.*/\1/p')")
     w+=("$("$weft" run "$top/scenarios/bench/phold.lua" --set lps="$lps" --set events_per_lp="$epl" \
-      --set end="$end" --no-trace --json --quiet | rate_of)")
+      --set end="$end" --no-trace --json --quiet | field events_per_s)")
     wt+=("$("$weft" run "$top/scenarios/bench/phold.lua" --set lps="$lps" --set events_per_lp="$epl" \
-      --set end="$end" -o "$tmp/t.h5" --force --json --quiet | rate_of)")
+      --set end="$end" -o "$tmp/t.h5" --force --json --quiet | field events_per_s)")
   done
   fm=$(printf '%s\n' "${f[@]}" | median)
   wm=$(printf '%s\n' "${w[@]}" | median)
