@@ -321,7 +321,7 @@ static void release_events(wf_engine *eng) {
  * ladder was, as its pushes cost O(1) and its sorted run lets the loop prefetch the next events
  * and their LPs (prefetch_ahead), which no heap can: a heap knows only its minimum. At
  * 65536 x 16 (10^6 pending) the heap's sift-down alone was ~60% of the time, 0.6-0.7 M
- * events/s (0.4x the bare heap loop of shared/bench/phold_floor.c); the ladder, tuned for this
+ * events/s (0.4x the bare heap loop of tests/bench/phold_floor.c); the ladder, tuned for this
  * (queue_ladder.c), reached 2.1 M events/s (1.5x it). At 16384 x 1 and 1024 x 16 (16384
  * pending) the ladder ran at 2.2x and 1.7x the heap. */
 #define LADDER_MIN 4096

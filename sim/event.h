@@ -29,9 +29,10 @@ typedef struct wf_event {
 
 /* Equal timestamps are ordered by (source LP, source send count), compared in that order. Both
  * depend only on the model's behaviour, never on which rank an LP lives on, so the delivery
- * order is the same on 1 or 64 ranks (DESIGN rule 3). Two fields rather than one packed 64-bit
- * key, so that LP ids keep all 32 bits and the count never wraps (2^64 sends per LP); the
- * second load costs nothing on the hot path, which compares timestamps only. */
+ * order is the same on 1 or 64 ranks (README.md, Architecture, rule 3). Two fields rather
+ * than one packed 64-bit key, so that LP ids keep all 32 bits and the count never wraps (2^64
+ * sends per LP); the second load costs nothing on the hot path, which compares timestamps
+ * only. */
 static inline int wf_event_tie_less(const wf_event *a, const wf_event *b) {
   if (a->src != b->src) return a->src < b->src;
   return a->seq < b->seq;

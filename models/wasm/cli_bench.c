@@ -1,6 +1,6 @@
 /* `weft wasm bench`: per module, time per inference natively, on aot and on interp, the cost of
  * metering (metered vs unmetered build of the same module) and of the per-call reset. Printed
- * figures, not tests (DESIGN.md rule 8). */
+ * figures, not tests (README.md, Architecture, rule 8). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# PHOLD events/s of weft against the bare reference loop (shared/bench/phold_floor.c), both
+# PHOLD events/s of weft against the bare reference loop (tests/bench/phold_floor.c), both
 # measured in this sitting with the same parameters (lookahead 0.1 s, mean 0.9 s, remote 0.1),
 # for the four configurations the spine is held to (the last, 65536 x 16, holds 10^6 pending
 # events: a pending set far larger than the caches). Also the cost of writing the trace:
 # the same run with and without it. Prints figures; asserts nothing.
-#   usage: tests/bench/phold_ratio.sh [path/to/phold_floor.c] [repeats]
+#   usage: tests/bench/phold_ratio.sh [path/to/a/floor_loop.c] [repeats]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-floor_src=${1:-$top/../shared/bench/phold_floor.c}
+floor_src=${1:-$top/tests/bench/phold_floor.c}
 reps=${2:-3}
 [ -f "$floor_src" ] || { echo "reference loop not found: $floor_src" >&2; exit 1; }
 gcc -O3 -march=native -o "$tmp/floor" "$floor_src" -lm
