@@ -70,6 +70,19 @@ for obj in 'ATTRIBUTE "scenario_text"' 'ATTRIBUTE "params"' 'ATTRIBUTE "seed"' '
   grep -qF "$obj" dump.txt && ok || bad "h5dump -H lacks $obj"
 done
 h5dump -a /scenario_text out/good.h5 | grep -qF 'weft.phold{ lps = p.lps' && ok || bad "scenario_text not the script"
+# The README's list and the schema name every root attribute the trace has.
+h5dump -A -g / out/good.h5 | sed -n 's/^   ATTRIBUTE "\([^"]*\)".*/\1/p' | sort -u >attrs.txt
+[ "$(wc -l <attrs.txt)" -ge 15 ] && ok || bad "root attributes: $(tr '\n' ' ' <attrs.txt)"
+sed -n '/^- root attributes:/,/analysis\/SCHEMA.md/p' "$SRC/README.md" >readme_attrs.txt
+while read -r a; do
+  grep -qF "\`$a\`" readme_attrs.txt && ok || bad "README's root attributes lack $a"
+  grep -qF "| \`$a\` |" "$SRC/analysis/SCHEMA.md" && ok || bad "SCHEMA.md lacks root attribute $a"
+done <attrs.txt
+# 'pending': 0 in --json for a completed run (events due after the end are never queued); the
+# series counts those, so a PHOLD of 64 LPs with one event each ends at 64.
+grep -qF '"pending":0' run.json && ok || bad "--json pending of a completed run not 0: $(cat run.json)"
+last=$(h5dump -d /series/pending -y -w 0 out/good.h5 | sed -n '/^   DATA {/,/^   }/p' | tr -c '0-9.\n' ' ' | tr -s ' ' '\n' | grep -v '^$' | tail -1)
+[ "$last" = 64 ] && ok || bad "the pending series ends at $last, not 64 (the events in flight)"
 
 # Existing output is refused without --force, kept intact, and replaced with it.
 before=$(md5sum <out/good.h5)
