@@ -78,7 +78,9 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
   case -1:
     a->help = 1;
     break;
-  case O_SET:
+  case O_SET: /* the form is the command line's; whether the key and value fit, the scenario's */
+    if (!strchr(v, '=') || v[0] == '=')
+      return wf_error_set(err, "--set %s: expected key=value", v);
     a->sets[a->nsets++] = v;
     break;
   case O_SEED:
@@ -412,7 +414,9 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                    "the model builders), the engine runs it to its end time, and the trace goes\n"
                    "to one HDF5 file (schema: analysis/SCHEMA.md). A progress line shows on\n"
                    "stderr when it is a terminal; Ctrl-C stops early and keeps the trace.\n"
-                   "Exit status: 0 done, 1 error, 2 bad usage, 130 interrupted.",
+                   "Exit status: 0 done; 2 bad usage (a malformed command line: unknown option,\n"
+                   "missing or ill-formed value); 1 an error (in the scenario, in what the\n"
+                   "options ask of it, or in the run); 130 interrupted.",
                    run_opts, NOPTS);
     else
       wf_scenario_print_builders(models, nmodels, stdout);

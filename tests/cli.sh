@@ -46,6 +46,11 @@ expect_error bad-duration 1 "unknown unit 'parsecs' in duration '5parsecs'" -- r
 expect_error negative-duration 1 "negative duration '-5s'" -- run good.lua --set end=-5s -o out/x.h5
 expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 is outside" -- run zero.lua -o out/x.h5
 expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.lua --seed x
+# One rule for the exit status: a command line malformed in itself is bad usage (2); what it
+# asks of the scenario that the scenario refuses is an error (1).
+expect_error set-without-value 2 "--set lps: expected key=value" -- run good.lua --set lps -o out/x.h5
+expect_error set-without-key 2 "--set =3: expected key=value" -- run good.lua --set =3 -o out/x.h5
+expect_error set-wrong-type 1 "--set lps=abc: parameter 'lps' takes a number" -- run good.lua --set lps=abc -o out/x.h5
 expect_error no-scenario 2 "no scenario given" -- run
 expect_error unknown-option 2 "unknown option '--frobnicate'" -- run good.lua --frobnicate
 expect_error unknown-command 2 "unknown command 'rnu'" -- rnu
