@@ -46,6 +46,14 @@ expect_error bad-duration 1 "unknown unit 'parsecs' in duration '5parsecs'" -- r
 expect_error negative-duration 1 "negative duration '-5s'" -- run good.lua --set end=-5s -o out/x.h5
 expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 is outside" -- run zero.lua -o out/x.h5
 expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.lua --seed x
+# Help says what each subcommand does with an option: run's engine is optional, check's seed
+# and parameter are per input.
+"$WEFT" wasm run --help >help.txt 2>&1
+grep -qF "[--engine E]" help.txt && grep -qF "interp (libwabt, the default)" help.txt && ok ||
+  bad "wasm run --help: --engine shown as required or its default unsaid"
+"$WEFT" wasm check --help >help.txt 2>&1
+grep -qF "input i uses SEED + i" help.txt && grep -qF "cycled over the module's range" help.txt &&
+  ! grep -qF "(run:" help.txt && ok || bad "wasm check --help: run's text for --random or --param"
 # One rule for the exit status: a command line malformed in itself is bad usage (2); what it
 # asks of the scenario that the scenario refuses is an error (1).
 expect_error set-without-value 2 "--set lps: expected key=value" -- run good.lua --set lps -o out/x.h5

@@ -46,11 +46,12 @@ static const struct {
   wf_opt opt;
   unsigned used_by;
 } options[NOPTIONS] = {
-    [O_ENGINE] = {{"engine", 0, "E", "engine: interp (libwabt) or aot (wasm2c + cc)"}, WF_CMD_RUN},
+    [O_ENGINE] = {{"engine", 0, "E", "engine: interp (libwabt, the default) or aot (wasm2c + cc)"},
+                  WF_CMD_RUN},
     [O_ENGINES] = {{"engines", 0, "E1,E2", "engines to compare (default interp,aot)"},
                    WF_CMD_CHECK},
     [O_INPUT] = {{"input", 0, "FILE", "raw input bytes (little-endian, as declared)"}, WF_CMD_RUN},
-    [O_RANDOM] = {{"random", 0, "SEED", "seeded random input (run: default 1)"},
+    [O_RANDOM] = {{"random", 0, "SEED", "seeded random input (default 1; instead of --input)"},
                   WF_CMD_RUN | WF_CMD_CHECK | WF_CMD_BENCH},
     [O_INPUTS] = {{"inputs", 0, "N", "number of seeded inputs (default 16)"}, WF_CMD_CHECK},
     [O_PARAM] = {{"param", 0, "N", "infer's parameter (default: the module's)"},
@@ -72,6 +73,18 @@ static const struct {
     [O_MAX_DEPTH] = {{"max-depth", 0, "N", "call depth limit (default 256)"},
                      WF_CMD_RUN | WF_CMD_CHECK},
     [O_JSON] = {{"json", 0, NULL, "machine-readable output"}, ALL},
+};
+
+/* Where a subcommand uses an option its own way, its help says so. */
+static const struct {
+  int id;
+  unsigned cmd;
+  const char *help;
+} help_for_cmd[] = {
+    {O_RANDOM, WF_CMD_CHECK, "seed of the first input; input i uses SEED + i (default 1)"},
+    {O_PARAM, WF_CMD_CHECK,
+     "infer's parameter for every input (default: cycled over the module's range)"},
+    {O_RANDOM, WF_CMD_BENCH, "seeded random input timed (default 1)"},
 };
 
 /* The running subcommand's options (opts) and, for each, its row in options[] (id). */
@@ -153,7 +166,13 @@ int wf_wasm_cli_parse(int argc, char **argv, unsigned cmd, const char *synopsis,
   c->inputs = 16;
   parse_state p = {.c = c};
   for (int i = 0; i < NOPTIONS; i++)
-    if (options[i].used_by & cmd) p.opts[p.n] = options[i].opt, p.id[p.n++] = i;
+    if (options[i].used_by & cmd) {
+      p.opts[p.n] = options[i].opt;
+      for (size_t k = 0; k < sizeof help_for_cmd / sizeof *help_for_cmd; k++)
+        if (help_for_cmd[k].id == i && (help_for_cmd[k].cmd & cmd))
+          p.opts[p.n].help = help_for_cmd[k].help;
+      p.id[p.n++] = i;
+    }
   wf_error err = {0};
   int rc = wf_opts_parse(argc, argv, p.opts, p.n, on_opt, on_arg, &p, &err);
   if (p.help) return wf_opts_help(stdout, synopsis, about, p.opts, p.n), 1;

@@ -147,7 +147,7 @@ int wf_wasm_cmd_check(int argc, char **argv) {
   wf_wasm_cli c;
   int rc =
       wf_wasm_cli_parse(argc, argv, WF_CMD_CHECK,
-                        "weft wasm check [MODULE.wasm] --engines interp,aot --inputs N [--json]",
+                        "weft wasm check [MODULE.wasm] [--engines E1,E2] [--inputs N] [--json]",
                         "Runs the same seeded inputs on several engines (and the first one twice)\n"
                         "and checks that status, output bytes and gas are identical.\n"
                         "Without a module: the whole zoo.",
