@@ -154,7 +154,7 @@ static void draw(wf_report *rp) {
 }
 
 /* results/x.h5 -> results/x; anything else gets "-report" appended. */
-static char *default_outdir(const char *trace) {
+char *wf_report_default_dir(const char *trace) {
   size_t len = strlen(trace);
   int strip = len > 3 && !strcmp(trace + len - 3, ".h5") && trace[len - 4] != '/';
   char *dir = malloc(len + sizeof "-report");
@@ -168,7 +168,7 @@ static char *default_outdir(const char *trace) {
 
 int wf_report_write(const char *h5path, const char *outdir, wf_error *err) {
   if (!h5path) return wf_error_set(err, "report: no trace given");
-  char *dflt = outdir ? NULL : default_outdir(h5path);
+  char *dflt = outdir ? NULL : wf_report_default_dir(h5path);
   if (!outdir && !(outdir = dflt)) return wf_error_set(err, "out of memory");
   wf_report rp = {.h5path = h5path, .outdir = outdir};
   if (!(rp.r = wf_trace_open(h5path, err))) {
@@ -247,7 +247,7 @@ int wf_report_main(int argc, char **argv) {
   }
   if (!trace) return usage_error("no trace file given");
   if (out && !*out) return usage_error("empty output directory");
-  char *dflt = out ? NULL : default_outdir(trace);
+  char *dflt = out ? NULL : wf_report_default_dir(trace);
   if (!out && !dflt) return fputs("weft report: out of memory\n", stderr), 1;
   wf_error err = {0};
   int rc = wf_report_write(trace, out ? out : dflt, &err);

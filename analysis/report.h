@@ -10,6 +10,10 @@
  * (the gnuplot script, re-runnable by hand). Creates outdir and its parents; NULL means the
  * trace path without its .h5 suffix (results/x.h5 -> results/x/). When gnuplot is missing or
  * fails, index.html and the data are still written and -1 says why. */
+/* Where a trace's report goes by default: the trace's path without ".h5" (or with "-report"
+ * added when it has no such suffix). The caller frees it; NULL without memory. */
+char *wf_report_default_dir(const char *trace);
+
 int wf_report_write(const char *h5path, const char *outdir, wf_error *err);
 
 /* The `weft report` subcommand; argv[0] is "report". Returns the exit status: 0 done,

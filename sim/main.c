@@ -1,6 +1,7 @@
 /* The composition root: the `weft` executable's subcommands and the table of models. This is
  * the one file that names every model and tool; the engine itself includes no model header. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../analysis/report.h"
@@ -22,8 +23,13 @@ static const wf_model *const models[] = {&wf_model_phold, &wf_model_net, &wf_mod
                                          &wf_model_chain, &wf_model_workload};
 #define NMODELS (sizeof models / sizeof *models)
 
-static int report_after_run(const char *trace, wf_error *err) {
-  return wf_report_write(trace, NULL, err);
+static int report_after_run(const char *trace, char *where, size_t size, wf_error *err) {
+  char *dir = wf_report_default_dir(trace);
+  if (!dir) return wf_error_set(err, "out of memory");
+  snprintf(where, size, "%s/index.html", dir);
+  int rc = wf_report_write(trace, dir, err);
+  free(dir);
+  return rc;
 }
 
 static int cmd_run(int argc, char **argv) {

@@ -27,6 +27,7 @@ enum {
   O_REPORT,
   O_NO_TRACE,
   O_BUILDERS,
+  O_CHECK,
   O_QUEUE,
   O_WINDOW
 };
@@ -51,6 +52,9 @@ static const wf_opt run_opts[] = {
     {"report", 0, NULL, "also write the report (as `weft report`) next to the trace"},
     {"no-trace", 0, NULL, "write no trace file (to measure the engine alone)"},
     {"list-builders", 0, NULL, "list weft.run and every builder's keys, types and defaults"},
+    {"check", 0, NULL,
+     "build the world and stop: checks the scenario and the --set values\n"
+     "without running it or writing anything (exit 0: it would run)"},
     {"queue", 0, "KIND",
      "pending-event set: auto (default: a 4-ary heap while fewer than 4096\n"
      "events are pending, a ladder queue once more are), heap or ladder;\n"
@@ -66,7 +70,7 @@ typedef struct run_args {
   const char **sets;
   size_t nsets;
   uint64_t seed;
-  int seed_given, force, json, quiet, report, no_trace, help, builders;
+  int seed_given, force, json, quiet, report, no_trace, help, builders, check;
   wf_queue_kind queue;
   double window_fraction;
 } run_args;
@@ -110,6 +114,9 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
     break;
   case O_BUILDERS:
     a->builders = 1;
+    break;
+  case O_CHECK:
+    a->check = 1;
     break;
   case O_QUEUE:
     if (!strcmp(v, "auto"))
@@ -269,7 +276,7 @@ static void json_rank_array(wf_json *j, const char *key, const rank_mem *m, int 
 
 static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
                        const uint64_t *per_rank, double sync_max_s, rank_mem *mem,
-                       const char *output) {
+                       const char *output, const char *report) {
   wf_json j;
   wf_json_init(&j);
   wf_json_begin_object(&j);
@@ -332,6 +339,10 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
     wf_json_str(&j, output);
   else
     wf_json_str(&j, "");
+  if (report) {
+    wf_json_key(&j, "report");
+    wf_json_str(&j, report);
+  }
   wf_json_end_object(&j);
   char *s = wf_json_take(&j);
   if (s) printf("%s\n", s);
@@ -446,6 +457,13 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                        .quiet = wf_sync_rank() != 0};
   wf_scenario_load(&in, c.eng, &c.sc, &err);
   if (wf_sync_agree(&err) != 0) return fail(&c, &err);
+  if (c.a.check) {
+    if (!c.a.quiet && wf_sync_rank() == 0)
+      fprintf(stderr, "weft run: %s builds: %u LPs, to %.6g s simulated\n", c.a.scenario,
+              wf_engine_lp_count(c.eng), wf_time_to_s(c.sc.end_time));
+    cleanup(&c);
+    return 0;
+  }
 
   /* Only rank 0 writes; the others learn whether it could. */
   if (!c.a.no_trace && wf_sync_rank() == 0 && open_output(&c, &err) == 0)
@@ -510,12 +528,18 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
             st.wall_s > 0 ? (double)st.events / st.wall_s / 1e6 : 0, wf_time_to_s(st.sim_time),
             st.status, c.a.no_trace ? "no trace" : "trace ", c.a.no_trace ? "" : c.output);
   int status = strcmp(st.status, "interrupted") == 0 ? 130 : 0;
-  if (c.a.report && report && report(c.output, &err) != 0) {
-    fprintf(stderr, "weft run: report: %s\n", err.msg);
-    status = 1;
+  char where[4200] = "";
+  if (c.a.report && report) {
+    if (report(c.output, where, sizeof where, &err) != 0) {
+      fprintf(stderr, "weft run: report: %s\n", err.msg);
+      status = 1;
+    } else if (!c.a.quiet) {
+      fprintf(stderr, "weft: report %s\n", where);
+    }
   }
   if (c.a.json)
-    print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, mem, c.a.no_trace ? NULL : c.output);
+    print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, mem, c.a.no_trace ? NULL : c.output,
+               *where && status != 1 ? where : NULL);
   free(per_rank);
   free(mem);
   cleanup(&c);

@@ -7,7 +7,8 @@
 
 #include "model.h"
 
-typedef int (*wf_after_run)(const char *trace_path, wf_error *err);
+/* Writes what follows from the trace (the report) and puts where it went in `where`. */
+typedef int (*wf_after_run)(const char *trace_path, char *where, size_t size, wf_error *err);
 
 int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmodels,
                wf_after_run report);

@@ -250,6 +250,69 @@ static void child(const char *prog, char **argv, char **envp, const char *log,
   _exit(127);
 }
 
+/* Appends `weft run SCENARIO --set key=value ...` for point k to argv at n (sets[] holds the
+ * strings it makes, for the caller to free); returns the new n, or -1 without memory. */
+static int point_args(const sweep_ctx *c, size_t k, char **argv, int n, char **sets) {
+  const wf_sweep *s = &c->s;
+  argv[n++] = (char *)c->self;
+  argv[n++] = "run";
+  argv[n++] = s->scenario;
+  for (size_t i = 0; i < s->nkeys; i++) {
+    const char *v = wf_sweep_value(s, k, i);
+    if (!(sets[i] = malloc(strlen(s->keys[i].name) + strlen(v) + 2))) return -1;
+    sprintf(sets[i], "%s=%s", s->keys[i].name, v);
+    argv[n++] = "--set";
+    argv[n++] = sets[i];
+  }
+  return n;
+}
+
+/* Before any point runs: point 0's parameters must fit the scenario (a grid key it does not
+ * declare would fail every point). `weft run --check` builds the world without running it. */
+static int check_scenario(sweep_ctx *c, wf_error *err) {
+  const wf_sweep *s = &c->s;
+  char log[2200], **sets = calloc(s->nkeys + 1, sizeof *sets);
+  char **argv = calloc(2 * s->nkeys + 8, sizeof *argv);
+  int rc = -1, n = argv && sets ? point_args(c, 0, argv, 0, sets) : -1;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(log, sizeof log, "%s/weft-sweep-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  int fd = n >= 0 ? mkstemp(log) : -1;
+  if (fd >= 0) close(fd);
+  char *cmdline = NULL;
+  if (fd >= 0) {
+    argv[n++] = "--check";
+    argv[n++] = "--quiet";
+    cmdline = command_line(argv);
+  }
+  if (cmdline) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) child(c->self, argv, c->env, log, cmdline);
+    int ws = 0;
+    if (pid < 0 || waitpid(pid, &ws, 0) != pid) {
+      rc = wf_error_set(err, "cannot check the scenario: %s", strerror(errno));
+    } else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0) {
+      rc = 0;
+    } else {
+      char line[1024] = "", last[1024] = "";
+      FILE *f = fopen(log, "r");
+      while (f && fgets(line, sizeof line, f))
+        if (line[0] && line[0] != '\n') snprintf(last, sizeof last, "%s", line);
+      if (f) fclose(f);
+      last[strcspn(last, "\n")] = 0;
+      rc = wf_error_set(err, "%s does not fit %s, so no point ran: %s", c->a.path, s->scenario,
+                        last[0] ? last : "weft run --check failed");
+    }
+  }
+  if (fd >= 0) remove(log);
+  if (rc != 0 && !err->msg[0]) wf_error_set(err, "cannot check the scenario: out of memory");
+  free(cmdline);
+  for (size_t i = 0; sets && i < s->nkeys; i++) free(sets[i]);
+  free(sets);
+  free(argv);
+  return rc;
+}
+
 static int spawn(sweep_ctx *c, size_t k, long cpus) {
   const wf_sweep *s = &c->s;
   char np[32], seed[32], trace[2200], log[2200], **sets = calloc(s->nkeys + 1, sizeof *sets);
@@ -263,16 +326,7 @@ static int spawn(sweep_ctx *c, size_t k, long cpus) {
     argv[n++] = np;
     if (s->ranks > cpus) argv[n++] = "--oversubscribe";
   }
-  argv[n++] = c->self;
-  argv[n++] = "run";
-  argv[n++] = s->scenario;
-  for (size_t i = 0; i < s->nkeys; i++) {
-    const char *v = wf_sweep_value(s, k, i);
-    if (!(sets[i] = malloc(strlen(s->keys[i].name) + strlen(v) + 2))) goto out;
-    sprintf(sets[i], "%s=%s", s->keys[i].name, v);
-    argv[n++] = "--set";
-    argv[n++] = sets[i];
-  }
+  if ((n = point_args(c, k, argv, n, sets)) < 0) goto out;
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)wf_sweep_seed(s, k));
   point_file(c, k, ".h5", trace, sizeof trace);
   point_file(c, k, ".log", log, sizeof log);
@@ -514,7 +568,9 @@ static int setup(sweep_ctx *c, wf_error *err) {
   if (c->s.ranks > 1 && find_in_path("mpirun", c->mpirun, sizeof c->mpirun) != 0)
     return wf_error_set(err, "%s asks for ranks = %d per point, but mpirun is not on PATH",
                         c->s.path, c->s.ranks);
-  if (self_path(c->self, sizeof c->self, err) || make_env(c, err) || prepare_dir(c, err)) return -1;
+  if (self_path(c->self, sizeof c->self, err) || make_env(c, err) || prepare_dir(c, err) ||
+      check_scenario(c, err))
+    return -1;
   c->width = 4;
   for (size_t n = c->s.npoints - 1; n >= 10000; n /= 10) c->width++;
   c->pids = calloc(c->s.npoints, sizeof *c->pids);

@@ -54,6 +54,17 @@ grep -qF "[--engine E]" help.txt && grep -qF "interp (libwabt, the default)" hel
 "$WEFT" wasm check --help >help.txt 2>&1
 grep -qF "input i uses SEED + i" help.txt && grep -qF "cycled over the module's range" help.txt &&
   ! grep -qF "(run:" help.txt && ok || bad "wasm check --help: run's text for --random or --param"
+# --check builds the world and stops: no trace, exit 0; a parameter the scenario refuses, 1.
+rm -rf out && mkdir out
+"$WEFT" run good.lua --check -o out/c.h5 >check.out 2>check.err && [ -z "$(ls out)" ] &&
+  grep -qF "good.lua builds: 64 LPs, to 50 s simulated" check.err && ok ||
+  bad "run --check: $(cat check.err)"
+expect_error check-refused 1 "--set nokey=1: the scenario declares no parameter 'nokey'" -- run good.lua --check --set nokey=1 -o out/x.h5
+# --report says where the report went, on stderr and in --json.
+rm -rf out && mkdir out
+"$WEFT" run good.lua -o out/r.h5 --report --json >rep.json 2>rep.err
+grep -qF "weft: report out/r/index.html" rep.err && grep -qF '"report":"out/r/index.html"' rep.json &&
+  [ -f out/r/index.html ] && ok || bad "run --report: $(cat rep.err) $(cat rep.json)"
 # One rule for the exit status: a command line malformed in itself is bad usage (2); what it
 # asks of the scenario that the scenario refuses is an error (1).
 expect_error set-without-value 2 "--set lps: expected key=value" -- run good.lua --set lps -o out/x.h5

@@ -94,6 +94,24 @@ check "failed point names its error: $(cat fail.err)" \
 check "failing summary" grep -qF "2 of 3 points completed, 1 failed" fail.err
 check "completed points of a failing sweep keep traces" test -f fail/point-0000.h5 -a -f fail/point-0002.h5
 
+# A grid key the scenario does not declare fails every point: it is refused before any runs,
+# for the whole sweep and for one task of a job array.
+cat >unknown.lua <<LUA
+return weft.sweep {
+  scenario = "$SRC/scenarios/bench/phold.lua",
+  grid = { lps = { 64, 128 }, remtoe = { 0.1 } },
+}
+LUA
+for how in "" "--point 1"; do
+  rm -rf unk
+  "$WEFT" sweep unknown.lua -o unk $how 2>unk.err
+  rc=$?
+  check "unknown key ($how): exit $rc" test $rc -eq 1
+  check "unknown key ($how): $(cat unk.err)" grep -qF "unknown.lua does not fit $SRC/scenarios/bench/phold.lua, so no point ran: weft run: $SRC/scenarios/bench/phold.lua:" unk.err
+  check "unknown key ($how) names it: $(cat unk.err)" grep -qF "the scenario declares no parameter 'remtoe'" unk.err
+  check "unknown key ($how): a point ran" test -z "$(ls unk 2>/dev/null | grep -v index.csv)"
+done
+
 # A bad sweep file: one line naming file, line and key; nothing created.
 printf 'return weft.sweep {\n  grid = { lps = {1} },\n}\n' >nokey.lua
 "$WEFT" sweep nokey.lua -o never 2>nokey.err
