@@ -136,6 +136,13 @@ void wf_json_num(wf_json *j, double v) {
   }
   put(j, tmp, strlen(tmp));
 }
+void wf_json_measured(wf_json *j, double v) {
+  if (isfinite(v) && v != 0) {
+    double scale = pow(10, 3 - floor(log10(fabs(v))));
+    v = round(v * scale) / scale;
+  }
+  wf_json_num(j, v);
+}
 void wf_json_bool(wf_json *j, int v) {
   sep(j);
   put(j, v ? "true" : "false", v ? 4 : 5);

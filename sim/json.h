@@ -26,7 +26,10 @@ void wf_json_key(wf_json *j, const char *key);
 void wf_json_str(wf_json *j, const char *s);
 void wf_json_int(wf_json *j, int64_t v);
 void wf_json_uint(wf_json *j, uint64_t v);
-void wf_json_num(wf_json *j, double v); /* %.17g; non-finite values become null */
+void wf_json_num(wf_json *j, double v); /* the shortest exact form; non-finite: null */
+/* A measured figure (wall time, a rate, memory) to four significant digits: 1.588, not
+ * 1.5880858890000127; 3317000, not 3317454.318876194. */
+void wf_json_measured(wf_json *j, double v);
 void wf_json_bool(wf_json *j, int v);
 
 #endif

@@ -268,7 +268,7 @@ static void json_rank_array(wf_json *j, const char *key, const rank_mem *m, int 
   wf_json_begin_array(j);
   for (int r = 0; m && r < wf_sync_size(); r++)
     if (mb)
-      wf_json_num(j, (double)m[r].rss_kb / 1024);
+      wf_json_measured(j, (double)m[r].rss_kb / 1024);
     else
       wf_json_uint(j, m[r].lps);
   wf_json_end_array(j);
@@ -287,9 +287,9 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_key(&j, "events");
   wf_json_uint(&j, st->events);
   wf_json_key(&j, "wall_s");
-  wf_json_num(&j, st->wall_s);
+  wf_json_measured(&j, st->wall_s);
   wf_json_key(&j, "events_per_s");
-  wf_json_num(&j, st->wall_s > 0 ? (double)st->events / st->wall_s : 0);
+  wf_json_measured(&j, st->wall_s > 0 ? (double)st->events / st->wall_s : 0);
   wf_json_key(&j, "sim_time_s");
   wf_json_num(&j, wf_time_to_s(st->sim_time));
   wf_json_key(&j, "ranks");
@@ -301,9 +301,9 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
   wf_json_key(&j, "cross_rank_fraction");
   wf_json_num(&j, cross_fraction(st));
   wf_json_key(&j, "sync_s");
-  wf_json_num(&j, st->sync_s);
+  wf_json_measured(&j, st->sync_s);
   wf_json_key(&j, "sync_max_s");
-  wf_json_num(&j, sync_max_s);
+  wf_json_measured(&j, sync_max_s);
   wf_json_key(&j, "rank_events");
   wf_json_begin_array(&j);
   for (int r = 0; per_rank && r < wf_sync_size(); r++) wf_json_uint(&j, per_rank[r]);
@@ -325,9 +325,9 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
       if (mem[r].rss_kb > max_kb) max_kb = mem[r].rss_kb;
   }
   wf_json_key(&j, "peak_rss_mb");
-  wf_json_num(&j, mem ? (double)mem[0].rss_kb / 1024 : (double)peak_rss_kb() / 1024);
+  wf_json_measured(&j, mem ? (double)mem[0].rss_kb / 1024 : (double)peak_rss_kb() / 1024);
   wf_json_key(&j, "peak_rss_max_mb");
-  wf_json_num(&j, mem ? (double)max_kb / 1024 : (double)peak_rss_kb() / 1024);
+  wf_json_measured(&j, mem ? (double)max_kb / 1024 : (double)peak_rss_kb() / 1024);
   json_rank_array(&j, "rank_peak_rss_mb", mem, 1);
   json_rank_array(&j, "rank_lps", mem, 0);
   wf_json_key(&j, "seed");

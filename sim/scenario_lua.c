@@ -198,8 +198,13 @@ static void pin(conv *c) {
 
 static void check_bounds(lua_State *L, const char *what, const char *name, const wf_arg_spec *s,
                          double v) {
-  if (s->min <= s->max && (v < s->min || v > s->max))
-    wf_lua_error(L, "%s: '%s' = %g is outside [%g, %g]", what, name, v, s->min, s->max);
+  if (s->min <= s->max && (v < s->min || v > s->max)) {
+    /* An integer argument's value and bounds read as integers: [1, 16777215], not 1.67772e+07. */
+    const char *f = s->type == WF_ARG_INT        ? "%s: '%s' = %.0f is outside [%.0f, %.0f]"
+                    : s->type == WF_ARG_DURATION ? "%s: '%s' = %.10g s is outside [%.10g, %.10g] s"
+                                                 : "%s: '%s' = %.10g is outside [%.10g, %.10g]";
+    wf_lua_error(L, f, what, name, v, s->min, s->max);
+  }
 }
 
 /* Converts the scalar at the top of the stack into v, checked against s (type and bounds); name

@@ -25,7 +25,7 @@ int wf_duration_from_seconds(double seconds, wf_time *out, wf_error *err);
 void wf_duration_format(wf_time t, char *buf, unsigned long size);
 
 static inline double wf_time_to_s(wf_time t) {
-  return (double)t * 1e-9;
+  return (double)t / 1e9; /* divided, not times 1e-9 (inexact): 60 s is 60, not 60.00000000000001 */
 }
 
 /* Wall-clock time, not simulated time: a monotonic clock in nanoseconds, and in seconds, for

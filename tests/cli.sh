@@ -44,7 +44,7 @@ expect_error runtime 1 "runtime.lua:3: no such chain" -- run runtime.lua -o out/
 expect_error unknown-set 1 "--set foo=1: the scenario declares no parameter 'foo'" -- run good.lua --set foo=1 -o out/x.h5
 expect_error bad-duration 1 "unknown unit 'parsecs' in duration '5parsecs'" -- run good.lua --set end=5parsecs -o out/x.h5
 expect_error negative-duration 1 "negative duration '-5s'" -- run good.lua --set end=-5s -o out/x.h5
-expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 is outside" -- run zero.lua -o out/x.h5
+expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 s is outside [1e-09, 1.8e+10] s" -- run zero.lua -o out/x.h5
 expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.lua --seed x
 # Help says what each subcommand does with an option: run's engine is optional, check's seed
 # and parameter are per input.
@@ -94,6 +94,13 @@ for obj in 'ATTRIBUTE "scenario_text"' 'ATTRIBUTE "params"' 'ATTRIBUTE "seed"' '
   grep -qF "$obj" dump.txt && ok || bad "h5dump -H lacks $obj"
 done
 h5dump -a /scenario_text out/good.h5 | grep -qF 'weft.phold{ lps = p.lps' && ok || bad "scenario_text not the script"
+# Readable numbers: simulated seconds exact, measured figures to four significant digits.
+grep -qF '"sim_time_s":50,' run.json && ok || bad "--json sim_time_s not exactly 50: $(cat run.json)"
+for key in wall_s events_per_s peak_rss_mb; do
+  v=$(sed -n "s/.*\"$key\":\([^,}]*\).*/\1/p" run.json)
+  [ "$(printf '%s' "$v" | tr -cd '1-9' | wc -c)" -le 4 ] && [ "$(printf '%s' "$v" | tr -cd '0-9' | sed 's/^0*//' | sed 's/0*$//' | wc -c)" -le 5 ] && ok ||
+    bad "--json $key = $v: float noise, not four significant digits"
+done
 # The README's list and the schema name every root attribute the trace has.
 h5dump -A -g / out/good.h5 | sed -n 's/^   ATTRIBUTE "\([^"]*\)".*/\1/p' | sort -u >attrs.txt
 [ "$(wc -l <attrs.txt)" -ge 15 ] && ok || bad "root attributes: $(tr '\n' ' ' <attrs.txt)"

@@ -76,7 +76,7 @@ static void errors_name_file_and_line(void **s) {
                "s.lua:2: weft.phold: unknown key 'lp' (known keys: lps,");
   expect_error("weft.phold{lps = 'many'}\n", NULL, 0,
                "s.lua:1: weft.phold: 'lps' must be an integer");
-  expect_error("weft.phold{lps = 0}\n", NULL, 0, "'lps' = 0 is outside [1, 4.29497e+09]");
+  expect_error("weft.phold{lps = 0}\n", NULL, 0, "'lps' = 0 is outside [1, 4294967295]");
   expect_error("weft.phold{lookahead = '5xs'}\n", NULL, 0,
                "s.lua:1: weft.phold: 'lookahead': unknown unit 'xs'");
   expect_error("weft.phold{}\nweft.run{end_time = '-3s'}\n", NULL, 0,
