@@ -337,6 +337,52 @@ static void records_section(FILE *f, wf_trace_reader *r) {
 
 /* completed and idle runs reached their end time; interrupted and event-limit ones stopped
  * short; failed ones carry an `error` attribute. */
+/* ---- the headline figures, first ---- */
+
+/* /summary/figures as weft writes it (sim/metrics.c): name[64], value f64, units[32],
+ * description[256], packed. */
+enum { SUM_NAME = 0, SUM_VALUE = 64, SUM_UNITS = 72, SUM_DESC = 104, SUM_ROW = 360 };
+
+static void fixed_text(FILE *f, const unsigned char *p, size_t n) {
+  char buf[257];
+  size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
+  memcpy(buf, p, k);
+  buf[k] = 0;
+  esc(f, buf);
+}
+
+static void summary_section(FILE *f, const wf_report *rp) {
+  wf_error e = {0};
+  size_t rows = 0, cols = 0, nbytes = 0;
+  if (wf_trace_table_shape(rp->r, "summary", "figures", &rows, &cols, &e) != 0 || !rows)
+    return; /* a trace from before headline figures, or a model that declares none */
+  unsigned char *raw = cols == 4 ? wf_trace_read_raw(rp->r, "/summary/figures", &nbytes, &e) : NULL;
+  if (!raw || nbytes != rows * SUM_ROW) {
+    fputs("<p class=\"warn\">The headline figures (/summary/figures) are not in the layout this "
+          "report reads.</p>\n", f);
+    free(raw);
+    return;
+  }
+  fputs("<h2 id=\"summary\">Headline figures</h2>\n<table>\n<tr><th>figure</th><th>value</th>"
+        "<th>units</th><th>what it is</th></tr>\n", f);
+  for (size_t i = 0; i < rows; i++) {
+    const unsigned char *row = raw + i * SUM_ROW;
+    double v;
+    memcpy(&v, row + SUM_VALUE, sizeof v);
+    fputs("<tr><td>", f);
+    fixed_text(f, row + SUM_NAME, SUM_VALUE - SUM_NAME);
+    fputs("</td><td class=\"num\">", f);
+    put_sig(f, v, 6);
+    fputs("</td><td>", f);
+    fixed_text(f, row + SUM_UNITS, SUM_DESC - SUM_UNITS);
+    fputs("</td><td>", f);
+    fixed_text(f, row + SUM_DESC, SUM_ROW - SUM_DESC);
+    fputs("</td></tr>\n", f);
+  }
+  fputs("</table>\n", f);
+  free(raw);
+}
+
 static const char *status_class(const char *status) {
   if (!strcmp(status, "failed")) return "status-bad";
   if (!strcmp(status, "completed") || !strcmp(status, "idle") || !strcmp(status, "ok"))
@@ -361,7 +407,8 @@ static void page_head(FILE *f, const wf_report *rp) {
     esc(f, status);
     fputs("</span>", f);
   }
-  fputs(" &middot; <a href=\"#run\">run</a> &middot; <a href=\"#series\">series</a> &middot; "
+  fputs(" &middot; <a href=\"#summary\">summary</a> &middot; <a href=\"#run\">run</a> &middot; "
+        "<a href=\"#series\">series</a> &middot; "
         "<a href=\"#histograms\">histograms</a> &middot; <a href=\"#records\">records</a></p>\n",
         f);
   const char *error = wf_trace_attr_text(rp->r, "error");
@@ -379,6 +426,7 @@ static void page_head(FILE *f, const wf_report *rp) {
 
 static void page_body(FILE *f, const wf_report *rp) {
   page_head(f, rp);
+  summary_section(f, rp);
   run_section(f, rp);
   series_section(f, rp);
   hist_section(f, rp);

@@ -130,7 +130,7 @@ typedef struct chain_cfg {
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
       m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence,
-      m_node_commits;
+      m_node_commits, m_fees;
   wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
   agg_board *agg; /* the aggregate mode's board (NULL: per hop) */
@@ -2435,7 +2435,7 @@ static void mon_handle(wf_lp *lp, void *state, const wf_event *ev) {
                      b ? b->fees : 0, b ? b->exec : 0, b ? b->base_price : 0,
                      b ? b->nevidence : 0, 0};
     wf_record_append(lp, c->blocks, &row);
-    if (b) wf_count(lp, c->m_txs, b->ntx - b->failed);
+    if (b) wf_count(lp, c->m_txs, b->ntx - b->failed), wf_count(lp, c->m_fees, b->fees);
     if (b && c->market) { /* the gauge follows the price of the latest block */
       wf_gauge_add(lp, c->g_base_price, (int64_t)b->base_price - (int64_t)mo->price);
       mo->price = b->base_price;
@@ -2553,6 +2553,35 @@ wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
   return define(eng, name, units, desc, err);
 }
 
+int wf_chain_summary(wf_engine *eng, const char *chain, const char *what,
+                     const wf_summary_spec *spec, wf_error *err) {
+  char name[128], desc[512];
+  wf_summary_spec s = *spec;
+  snprintf(name, sizeof name, "%s%s%s", chain && *chain ? chain : "", chain && *chain ? "_" : "",
+           what);
+  snprintf(desc, sizeof desc, "%s%s%s", chain && *chain ? chain : "", chain && *chain ? ": " : "",
+           spec->description);
+  s.name = name, s.description = desc;
+  return wf_summary_define(eng, &s, err);
+}
+
+/* The chain's headline figures (wf_summary_define). */
+static int define_summaries(wf_engine *eng, chain_cfg *c, wf_error *err) {
+  const wf_summary_spec f[] = {
+      {NULL, "tx/s", "transactions committed per second, over the run", WF_SUMMARY_RATE, c->m_txs, 0, 0, 0},
+      {NULL, "blocks", "heights committed", WF_SUMMARY_TOTAL, c->m_blocks, 0, 0, 0},
+      {NULL, "s", "mean time between consecutive heights' first commits", WF_SUMMARY_MEAN, c->h_interval, 0, 0, 1e-9},
+      {NULL, "s", "99th percentile of the time between heights", WF_SUMMARY_QUANTILE, c->h_interval, 0, 0.99, 1e-9},
+      {NULL, "nano-units", "fees paid per committed transaction", WF_SUMMARY_RATIO, c->m_fees, c->m_txs, 0, 0},
+      {NULL, "txs", "transactions refused at CheckTx or evicted, by any node", WF_SUMMARY_TOTAL, c->m_rejected, 0, 0, 0},
+  };
+  static const char *const what[] = {"tps", "heights", "block_interval_mean", "block_interval_p99",
+                                     "fee_per_tx", "rejected_txs"};
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+    if (wf_chain_summary(eng, c->name, what[i], &f[i], err) != 0) return -1;
+  return 0;
+}
+
 static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   c->h_interval = wf_chain_metric(eng, c->name, wf_hist_define, "block_interval", "ns",
                                  "time between the first commits of consecutive heights", err);
@@ -2579,6 +2608,8 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
                                  "transactions in mempools, summed over validators", err);
   c->g_base_price = wf_chain_metric(eng, c->name, wf_gauge_define, "base_price", "nano-units/gas",
                                     "the fee market's base price of the latest block", err);
+  c->m_fees = wf_chain_metric(eng, c->name, wf_counter_define, "fees", "nano-units",
+                              "fees paid in committed blocks", err);
   c->m_node_commits = wf_chain_metric(eng, c->name, wf_counter_define, "node_commits", "commits",
                                       "heights committed by each node, validators and full "
                                       "nodes, added up", err);
@@ -2588,7 +2619,7 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
   if (c->m_txs == WF_METRIC_NONE || c->m_tx_msgs == WF_METRIC_NONE ||
       c->m_rejected == WF_METRIC_NONE || c->g_mempool == WF_METRIC_NONE ||
       c->g_base_price == WF_METRIC_NONE || c->m_residence == WF_METRIC_NONE ||
-      c->m_node_commits == WF_METRIC_NONE)
+      c->m_node_commits == WF_METRIC_NONE || c->m_fees == WF_METRIC_NONE)
     return -1;
   if (c->h_interval == WF_METRIC_NONE || c->m_blocks == WF_METRIC_NONE ||
       c->g_height == WF_METRIC_NONE || c->m_votes == WF_METRIC_NONE ||
@@ -2596,6 +2627,7 @@ static int define_outputs(wf_engine *eng, chain_cfg *c, wf_error *err) {
       c->m_evidence == WF_METRIC_NONE || c->m_rounds == WF_METRIC_NONE ||
       c->m_dropped == WF_METRIC_NONE)
     return -1;
+  if (define_summaries(eng, c, err) != 0) return -1;
   c->blocks = wf_record_define(eng, "blocks", block_cols, sizeof block_cols / sizeof *block_cols,
                                sizeof(block_row), "one row per committed height", err);
   if (!c->blocks) return -1;

@@ -38,4 +38,9 @@ wf_metric wf_chain_metric(wf_engine *eng, const char *chain,
                           const char *what, const char *units, const char *description,
                           wf_error *err);
 
+/* Declares a headline figure about one chain (wf_summary_define): named "<chain>_<what>" and
+ * described "<chain>: <description>" like its metrics. */
+int wf_chain_summary(wf_engine *eng, const char *chain, const char *what,
+                     const wf_summary_spec *spec, wf_error *err);
+
 #endif

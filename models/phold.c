@@ -107,6 +107,17 @@ static int phold_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
     c->h_delay = wf_hist_define(eng, "phold_delay", "ns", "delay of each event sent", err);
     if (c->h_delay == WF_METRIC_NONE) return -1;
   }
+  wf_metric ev = wf_engine_events_metric(eng);
+  const wf_summary_spec figures[] = {
+      {"phold_events_per_sim_s", "events/s", "events handled per simulated second",
+       WF_SUMMARY_RATE, ev, 0, 0, 0},
+      {"phold_remote_share", "", "share of the events sent to a random LP (expected: remote)",
+       WF_SUMMARY_RATIO, c->m_remote, ev, 0, 0},
+      {"phold_delay_mean", "s", "mean delay of the events sent (lookahead + mean: expected)",
+       WF_SUMMARY_MEAN, c->h_delay, 0, 0, 1e-9},
+  };
+  for (size_t i = 0; i < (c->h_delay == WF_METRIC_NONE ? 2u : 3u); i++)
+    if (wf_summary_define(eng, &figures[i], err) != 0) return -1;
   if (wf_arg_bool(a, "record_events")) {
     c->events = wf_record_define(eng, "phold_events", phold_row_cols,
                                  sizeof phold_row_cols / sizeof *phold_row_cols, sizeof(phold_row),

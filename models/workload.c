@@ -703,6 +703,17 @@ static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_erro
       c->m_dropped == WF_METRIC_NONE || c->m_late == WF_METRIC_NONE || c->h_latency == WF_METRIC_NONE ||
       c->g_outstanding == WF_METRIC_NONE)
     return -1;
+  const wf_summary_spec f[] = {
+      {NULL, "s", "median time from submission to the client learning of the commit",
+       WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.50, 1e-9},
+      {NULL, "s", "99th percentile of that latency", WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.99, 1e-9},
+      {NULL, "txs", "txs clients submitted", WF_SUMMARY_TOTAL, c->m_submitted, 0, 0, 0},
+      {NULL, "txs", "txs clients gave up on (timeout, or a fee above their cap)", WF_SUMMARY_TOTAL,
+       c->m_dropped, 0, 0, 0},
+  };
+  static const char *const what[] = {"latency_p50", "latency_p99", "txs_submitted", "txs_dropped"};
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+    if (wf_chain_summary(eng, c->chain.name, what[i], &f[i], err) != 0) return -1;
   if (wf_arg_bool(a, "record_txs") &&
       !(c->txs = wf_record_define(eng, "txs", tx_cols, sizeof tx_cols / sizeof *tx_cols,
                                   sizeof(tx_row), "one row per transaction a client submitted",

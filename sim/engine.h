@@ -110,6 +110,36 @@ wf_metric wf_hist_define(wf_engine *eng, const char *name, const char *units,
 int wf_hist_windowed(wf_engine *eng, wf_metric hist, wf_error *err);
 #define WF_METRIC_NONE UINT32_MAX
 
+/* Headline figures: a few numbers a model declares as what a run of it comes to (a chain's
+ * TPS, its commit latency p99), computed at the end from its metrics, summed over ranks, and
+ * written to /summary/figures (name, value, units, description), printed in --json's
+ * "summary" and shown first in the report. Each is value = f(metrics) x scale:
+ *   RATE      counter a's total per simulated second       TOTAL  counter a's total
+ *   RATIO     counter a's total / counter b's total          FINAL  gauge a at the end
+ *   QUANTILE  histogram a's quantile q (0..1) of the run     MEAN   histogram a's mean
+ * A figure with nothing to compute from (a ratio over 0, an empty histogram) is NaN. */
+typedef enum {
+  WF_SUMMARY_RATE,
+  WF_SUMMARY_TOTAL,
+  WF_SUMMARY_RATIO,
+  WF_SUMMARY_FINAL,
+  WF_SUMMARY_QUANTILE,
+  WF_SUMMARY_MEAN
+} wf_summary_kind;
+typedef struct wf_summary_spec {
+  const char *name, *units, *description;
+  wf_summary_kind kind;
+  wf_metric a, b;
+  double q, scale; /* scale 0 means 1 */
+} wf_summary_spec;
+/* The engine's own counter of events handled, for figures about it. */
+wf_metric wf_engine_events_metric(const wf_engine *eng);
+/* Declares a figure while building (a name used twice is an error); the metrics must exist. */
+int wf_summary_define(wf_engine *eng, const wf_summary_spec *spec, wf_error *err);
+/* After a run: the figures, in the order declared. */
+size_t wf_summary_count(const wf_engine *eng);
+const char *wf_summary_get(const wf_engine *eng, size_t i, double *value, const char **units);
+
 /* Per-item tables written to /records/<name>; rows are C structs described by cols. */
 typedef struct wf_record wf_record;
 wf_record *wf_record_define(wf_engine *eng, const char *name, const wf_column *cols, size_t ncols,

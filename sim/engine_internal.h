@@ -162,6 +162,8 @@ struct wf_engine {
   wf_metric m_events, m_pending;
   wf_hist **hists;
   uint32_t nhists;
+  struct wf_summary_def *summaries; /* headline figures (metrics.c) */
+  uint32_t nsummaries;
   wf_record *records;
   wf_record *lp_events;
   void *sample_buf; /* metrics.c's series buffers */

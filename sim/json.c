@@ -136,12 +136,15 @@ void wf_json_num(wf_json *j, double v) {
   }
   put(j, tmp, strlen(tmp));
 }
-void wf_json_measured(wf_json *j, double v) {
+void wf_json_sig(wf_json *j, double v, int digits) {
   if (isfinite(v) && v != 0) {
-    double scale = pow(10, 3 - floor(log10(fabs(v))));
+    double scale = pow(10, digits - 1 - floor(log10(fabs(v))));
     v = round(v * scale) / scale;
   }
   wf_json_num(j, v);
+}
+void wf_json_measured(wf_json *j, double v) {
+  wf_json_sig(j, v, 4);
 }
 void wf_json_bool(wf_json *j, int v) {
   sep(j);

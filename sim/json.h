@@ -30,6 +30,8 @@ void wf_json_num(wf_json *j, double v); /* the shortest exact form; non-finite: 
 /* A measured figure (wall time, a rate, memory) to four significant digits: 1.588, not
  * 1.5880858890000127; 3317000, not 3317454.318876194. */
 void wf_json_measured(wf_json *j, double v);
+/* v to `digits` significant digits (a headline figure: 6). */
+void wf_json_sig(wf_json *j, double v, int digits);
 void wf_json_bool(wf_json *j, int v);
 
 #endif

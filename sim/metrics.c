@@ -417,14 +417,140 @@ static int reduce_hist(wf_hist *h) {
   return 0;
 }
 
+/* ---- headline figures ---- */
+
+typedef struct wf_summary_def {
+  wf_summary_spec spec; /* its strings are copies */
+  double value;
+} wf_summary_def;
+
+int wf_summary_define(wf_engine *eng, const wf_summary_spec *sp, wf_error *err) {
+  const char *name = sp->name;
+  if (!name_ok(name))
+    return wf_error_set(err, "bad summary figure name '%s' (1-63 characters of A-Z a-z 0-9 _ . -)",
+                        name ? name : "");
+  for (uint32_t i = 0; i < eng->nsummaries; i++) {
+    const wf_summary_spec *o = &eng->summaries[i].spec;
+    if (strcmp(o->name, name)) continue;
+    /* A builder called twice (two loads on one chain) declares the same figure twice: it is
+     * the same figure; a name used for another is an error. */
+    if (o->kind == sp->kind && o->a == sp->a && o->b == sp->b && o->q == sp->q &&
+        o->scale == sp->scale)
+      return 0;
+    return wf_error_set(err, "summary figure '%s' is defined twice, differently", name);
+  }
+  int hist = sp->kind == WF_SUMMARY_QUANTILE || sp->kind == WF_SUMMARY_MEAN;
+  wf_metric_kind want = sp->kind == WF_SUMMARY_FINAL ? WF_METRIC_GAUGE : WF_METRIC_COUNTER;
+  int ok = hist ? sp->a < eng->nhists
+                : sp->a < eng->nmetrics && eng->metrics[sp->a].kind == want &&
+                      (sp->kind != WF_SUMMARY_RATIO ||
+                       (sp->b < eng->nmetrics && eng->metrics[sp->b].kind == WF_METRIC_COUNTER));
+  if (!ok || (sp->kind == WF_SUMMARY_QUANTILE && !(sp->q >= 0 && sp->q <= 1)))
+    return wf_error_set(err, "summary figure '%s': its metrics do not fit its kind", name);
+  wf_summary_def *x = realloc(eng->summaries, (eng->nsummaries + 1) * sizeof *x);
+  if (!x) return wf_error_set(err, "out of memory");
+  eng->summaries = x;
+  wf_summary_def *d = &x[eng->nsummaries++];
+  d->spec = *sp;
+  d->spec.name = wf_strdup(name);
+  d->spec.units = wf_strdup(sp->units ? sp->units : "");
+  d->spec.description = wf_strdup(sp->description ? sp->description : "");
+  d->value = NAN;
+  return 0;
+}
+
+wf_metric wf_engine_events_metric(const wf_engine *eng) {
+  return eng->m_events;
+}
+
+size_t wf_summary_count(const wf_engine *eng) {
+  return eng->nsummaries;
+}
+
+const char *wf_summary_get(const wf_engine *eng, size_t i, double *value, const char **units) {
+  if (i >= eng->nsummaries) return NULL;
+  if (value) *value = eng->summaries[i].value;
+  if (units) *units = eng->summaries[i].spec.units;
+  return eng->summaries[i].spec.name;
+}
+
+/* Every rank takes part (the totals are summed over ranks); histograms are already summed. */
+static int compute_summaries(wf_engine *eng, wf_error *err) {
+  if (!eng->nsummaries) return 0;
+  uint32_t n = eng->nmetrics;
+  uint64_t *tot = malloc((n ? n : 1) * sizeof *tot);
+  if (!tot) return wf_error_set(err, "out of memory");
+  eng->counters[eng->m_events] = eng->events;
+  for (uint32_t i = 0; i < n; i++)
+    tot[i] = eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
+  if (wf_sync_sum_u64(tot, n) != 0) {
+    free(tot);
+    return wf_error_set(err, "summing the summary's totals failed");
+  }
+  double t = wf_time_to_s(eng->now);
+  for (uint32_t i = 0; i < eng->nsummaries; i++) {
+    wf_summary_def *d = &eng->summaries[i];
+    const wf_summary_spec *sp = &d->spec;
+    const wf_hist *h = sp->kind == WF_SUMMARY_QUANTILE || sp->kind == WF_SUMMARY_MEAN ? eng->hists[sp->a] : NULL;
+    double v = NAN;
+    switch (sp->kind) {
+    case WF_SUMMARY_RATE: v = t > 0 ? (double)tot[sp->a] / t : NAN; break;
+    case WF_SUMMARY_TOTAL: v = (double)tot[sp->a]; break;
+    case WF_SUMMARY_RATIO: v = tot[sp->b] ? (double)tot[sp->a] / (double)tot[sp->b] : NAN; break;
+    case WF_SUMMARY_FINAL: v = (double)(int64_t)tot[sp->a]; break;
+    case WF_SUMMARY_QUANTILE: v = h->count ? wf_hist_quantile(h, sp->q) : NAN; break;
+    case WF_SUMMARY_MEAN:
+      v = h->count ? (ldexp((double)h->sum_hi, 64) + (double)h->sum_lo) / (double)h->count : NAN;
+      break;
+    }
+    /* A scale below 1 divides by its inverse: ns / 1e9 is exact where ns x 1e-9 is not. */
+    double inv = sp->scale > 0 && sp->scale < 1 ? round(1 / sp->scale) : 0;
+    d->value = inv > 1 && fabs(inv * sp->scale - 1) < 1e-12 ? v / inv
+                                                              : v * (sp->scale != 0 ? sp->scale : 1);
+  }
+  free(tot);
+  return 0;
+}
+
+typedef struct summary_row {
+  char name[64];
+  double value;
+  char units[32];
+  char description[256];
+} summary_row;
+
+static int write_summaries(wf_engine *eng, wf_error *err) {
+  static const wf_column cols[] = {
+      WF_COLUMN(summary_row, name, WF_COL_STR, NULL),
+      WF_COLUMN(summary_row, value, WF_COL_F64, NULL),
+      WF_COLUMN(summary_row, units, WF_COL_STR, NULL),
+      WF_COLUMN(summary_row, description, WF_COL_STR, NULL),
+  };
+  wf_trace_table *t = wf_trace_table_add(eng->trace, "summary", "figures", cols, 4,
+                                         sizeof(summary_row),
+                                         "the run's headline figures, as its models declared them",
+                                         err);
+  if (!t) return -1;
+  for (uint32_t i = 0; i < eng->nsummaries; i++) {
+    const wf_summary_def *d = &eng->summaries[i];
+    summary_row row = {{0}, d->value, {0}, {0}};
+    snprintf(row.name, sizeof row.name, "%s", d->spec.name);
+    snprintf(row.units, sizeof row.units, "%s", d->spec.units);
+    snprintf(row.description, sizeof row.description, "%s", d->spec.description);
+    if (wf_trace_table_append(t, &row, 1, err) != 0) return -1;
+  }
+  return 0;
+}
+
 int wf_metrics_end(wf_engine *eng, wf_error *err) {
   int rc = flush_samples(eng, buf_of(eng), err);
   for (uint32_t i = 0; i < eng->nhists; i++)
     if (reduce_hist(eng->hists[i]) != 0) return wf_error_set(err, "summing histograms failed");
+  if (rc == 0) rc = compute_summaries(eng, err);
   if (rc != 0 || !eng->trace) return rc;
   for (uint32_t i = 0; i < eng->nhists; i++)
     if (write_hist(eng, eng->hists[i], err) != 0) return -1;
-  return 0;
+  return write_summaries(eng, err);
 }
 
 void wf_metrics_free(wf_engine *eng) {
@@ -446,6 +572,12 @@ void wf_metrics_free(wf_engine *eng) {
     free(b->prev);
     free(b);
   }
+  for (uint32_t i = 0; i < eng->nsummaries; i++) {
+    free((char *)eng->summaries[i].spec.name);
+    free((char *)eng->summaries[i].spec.units);
+    free((char *)eng->summaries[i].spec.description);
+  }
+  free(eng->summaries);
   free(eng->metrics);
   free(eng->counters);
   free(eng->gauges);

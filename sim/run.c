@@ -276,7 +276,7 @@ static void json_rank_array(wf_json *j, const char *key, const rank_mem *m, int 
 
 static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_run_stats *st,
                        const uint64_t *per_rank, double sync_max_s, rank_mem *mem,
-                       const char *output, const char *report) {
+                       const char *output, const char *report, const wf_engine *eng) {
   wf_json j;
   wf_json_init(&j);
   wf_json_begin_object(&j);
@@ -343,6 +343,16 @@ static void print_json(const run_args *a, const wf_scenario_out *sc, const wf_ru
     wf_json_key(&j, "report");
     wf_json_str(&j, report);
   }
+  /* The models' headline figures, by name (units: /summary/figures in the trace). */
+  wf_json_key(&j, "summary");
+  wf_json_begin_object(&j);
+  for (size_t i = 0; i < wf_summary_count(eng); i++) {
+    double v;
+    const char *name = wf_summary_get(eng, i, &v, NULL);
+    wf_json_key(&j, name);
+    wf_json_sig(&j, v, 6);
+  }
+  wf_json_end_object(&j);
   wf_json_end_object(&j);
   char *s = wf_json_take(&j);
   if (s) printf("%s\n", s);
@@ -539,7 +549,7 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
   }
   if (c.a.json)
     print_json(&c.a, &c.sc, &st, per_rank, sync_max_s, mem, c.a.no_trace ? NULL : c.output,
-               *where && status != 1 ? where : NULL);
+               *where && status != 1 ? where : NULL, c.eng);
   free(per_rank);
   free(mem);
   cleanup(&c);

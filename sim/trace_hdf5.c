@@ -25,8 +25,8 @@
  * 1.5x its speed; without shuffle files grow by 60% and writing is slower. */
 #define DEFLATE_LEVEL 1
 
-enum { G_SERIES, G_RECORDS, G_HISTOGRAMS, NGROUPS };
-static const char *const group_names[NGROUPS] = {"series", "records", "histograms"};
+enum { G_SERIES, G_RECORDS, G_HISTOGRAMS, G_SUMMARY, NGROUPS };
+static const char *const group_names[NGROUPS] = {"series", "records", "histograms", "summary"};
 
 static char *dup_str(const char *s) {
   size_t n = strlen(s) + 1;
@@ -545,10 +545,11 @@ wf_trace_table *wf_trace_table_add(wf_trace *t, const char *group, const char *n
   int g = !group                             ? -1
           : strcmp(group, "records") == 0    ? G_RECORDS
           : strcmp(group, "histograms") == 0 ? G_HISTOGRAMS
+          : strcmp(group, "summary") == 0    ? G_SUMMARY
                                              : -1;
   if (g < 0) {
-    wf_error_set(err, "trace '%s': table group '%s' is neither 'records' nor 'histograms'", t->path,
-                 group ? group : "(null)");
+    wf_error_set(err, "trace '%s': table group '%s' is not 'records', 'histograms' or 'summary'",
+                 t->path, group ? group : "(null)");
     return NULL;
   }
   char path[512];
@@ -834,8 +835,8 @@ struct wf_trace_reader {
   char **attr_names, **attr_texts;
   size_t nseries;
   r_series *series;
-  size_t ntables[2]; /* [0] records, [1] histograms */
-  r_table *tables[2];
+  size_t ntables[3]; /* [0] records, [1] histograms, [2] summary (absent before it existed) */
+  r_table *tables[3];
   r_text *texts;
 };
 
@@ -1101,10 +1102,11 @@ static int load_table_shape(wf_trace_reader *r, const char *path, r_table *tab, 
 }
 
 static int load_tables(wf_trace_reader *r, int g, wf_error *err) {
-  const char *group = g == 0 ? "records" : "histograms";
+  const char *group = g == 0 ? "records" : g == 1 ? "histograms" : "summary";
   char gpath[32], **names;
   size_t n;
   snprintf(gpath, sizeof gpath, "/%s", group);
+  if (g == 2 && H5Lexists(r->file, group, H5P_DEFAULT) <= 0) return 0; /* an older trace */
   if (list_datasets(r, gpath, &names, &n, err) != 0) {
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
@@ -1161,7 +1163,7 @@ wf_trace_reader *wf_trace_open(const char *path, wf_error *err) {
   if (r->file < 0) h5_fail(err, path, "cannot be opened (truncated or damaged?)");
   if (fapl >= 0) H5Pclose(fapl);
   if (r->file < 0 || load_root_attrs(r, err) != 0 || load_series(r, err) != 0 ||
-      load_tables(r, 0, err) != 0 || load_tables(r, 1, err) != 0) {
+      load_tables(r, 0, err) != 0 || load_tables(r, 1, err) != 0 || load_tables(r, 2, err) != 0) {
     wf_trace_reader_close(r);
     return NULL;
   }
@@ -1182,7 +1184,7 @@ void wf_trace_reader_close(wf_trace_reader *r) {
     free(r->series[i].description);
   }
   free(r->series);
-  for (int g = 0; g < 2; g++) {
+  for (int g = 0; g < 3; g++) {
     for (size_t i = 0; i < r->ntables[g]; i++) {
       for (size_t c = 0; c < r->tables[g][i].ncols; c++) free(r->tables[g][i].cols[c]);
       free(r->tables[g][i].cols);
@@ -1254,6 +1256,7 @@ static int group_index(const char *group) {
   return !group                             ? -1
          : strcmp(group, "records") == 0    ? 0
          : strcmp(group, "histograms") == 0 ? 1
+         : strcmp(group, "summary") == 0    ? 2
                                             : -1;
 }
 

@@ -101,6 +101,13 @@ for key in wall_s events_per_s peak_rss_mb; do
   [ "$(printf '%s' "$v" | tr -cd '1-9' | wc -c)" -le 4 ] && [ "$(printf '%s' "$v" | tr -cd '0-9' | sed 's/^0*//' | sed 's/0*$//' | wc -c)" -le 5 ] && ok ||
     bad "--json $key = $v: float noise, not four significant digits"
 done
+# Headline figures: PHOLD's, against its arithmetic: 64 LPs whose events take 0.1 + 0.9 s on
+# average handle 64 events per simulated second, a share `remote` = 0.1 of them sent afar.
+fig() { sed -n "s/.*\"summary\":{.*\"$1\":\([^,}]*\).*/\1/p" run.json; }
+awk -v r="$(fig phold_events_per_sim_s)" -v s="$(fig phold_remote_share)" -v d="$(fig phold_delay_mean)" \
+  'BEGIN { exit !(r > 60.8 && r < 67.2 && s > 0.08 && s < 0.12 && d > 0.97 && d < 1.03) }' && ok ||
+  bad "phold's headline figures off their arithmetic: $(cat run.json)"
+h5dump -d /summary/figures out/good.h5 | grep -qF '"phold_remote_share' && ok || bad "no /summary/figures in the trace"
 # The README's list and the schema name every root attribute the trace has.
 h5dump -A -g / out/good.h5 | sed -n 's/^   ATTRIBUTE "\([^"]*\)".*/\1/p' | sort -u >attrs.txt
 [ "$(wc -l <attrs.txt)" -ge 15 ] && ok || bad "root attributes: $(tr '\n' ' ' <attrs.txt)"

@@ -30,7 +30,7 @@ done
 for np in 2 3 4; do
   [ "${events[$np]}" = "${events[1]}" ] && [ -n "${events[1]}" ] && ok ||
     bad "np=$np: ${events[$np]} events, np=1: ${events[1]}"
-  for g in /series /records /histograms; do
+  for g in /series /records /histograms /summary; do
     h5diff "w1.h5" "w$np.h5" "$g" "$g" >/dev/null 2>&1 && ok || bad "np=$np: $g differs from np=1"
   done
   grep -q "\"ranks\":$np," "w$np.json" && ok || bad "np=$np: --json ranks wrong"
@@ -173,7 +173,7 @@ for mode in per-hop aggregate; do
   for np in 2 3 4; do
     [ "$(sed -n 's/.*"events":\([0-9]*\).*/\1/p' "b$mode$np.json")" = "$e1" ] && [ -n "$e1" ] && ok ||
       bad "broadcast $mode np=$np: event count differs from np=1"
-    for g in /series /records /histograms; do
+    for g in /series /records /histograms /summary; do
       h5diff "b${mode}1.h5" "b$mode$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
         bad "broadcast $mode np=$np: $g differs from np=1"
     done
@@ -191,7 +191,7 @@ same_on_ranks() {
     grep -qF -- "$want" "$name$np.json" && ok || bad "$name np=$np: --json lacks $want"
   done
   for np in 2 3; do
-    for g in /series /records /histograms; do
+    for g in /series /records /histograms /summary; do
       h5diff "${name}1.h5" "$name$np.h5" "$g" "$g" >/dev/null 2>&1 && ok ||
         bad "$name np=$np: $g differs from np=1"
     done
