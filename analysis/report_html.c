@@ -208,16 +208,17 @@ static void series_figure(FILE *f, const wf_report_item *it) {
   fputs("<figcaption><b>", f);
   esc(f, it->name);
   fputs("</b>", f);
-  if (*it->units) fputs(" (", f), esc(f, it->units), fputs(")", f);
+  wf_report_unit u = wf_report_unit_for(it->units, fmax(fabs(it->min), fabs(it->max)));
+  if (*u.name) fputs(" (", f), esc(f, u.name), fputs(")", f);
   if (*it->description) fputs(": ", f), esc(f, it->description);
   fprintf(f, "<br>%zu samples%s; min ", it->n, it->vs_index ? " (against sample number)" : "");
-  put_sig(f, it->min, 4);
+  put_sig(f, it->min / u.div, 4);
   fputs(", mean ", f);
-  put_sig(f, it->mean, 4);
+  put_sig(f, it->mean / u.div, 4);
   fputs(", max ", f);
-  put_sig(f, it->max, 4);
+  put_sig(f, it->max / u.div, 4);
   fputs(", last ", f);
-  put_sig(f, it->last, 4);
+  put_sig(f, it->last / u.div, 4);
   fprintf(f, ". Data: <a href=\"%s.dat\">%s.dat</a></figcaption>\n</figure>\n", it->stem, it->stem);
 }
 
@@ -238,6 +239,10 @@ static void hist_stats(FILE *f, const wf_report *rp, const wf_report_item *it) {
   static const char *const keys[] = {"count", "mean", "min", "p50", "p90", "p99", "max"};
   char obj[300];
   snprintf(obj, sizeof obj, "/histograms/%s", it->name);
+  double top;
+  const char *units = wf_trace_obj_attr_text(rp->r, obj, "units");
+  wf_report_unit u = wf_report_unit_for(
+      units, is_number(wf_trace_obj_attr_text(rp->r, obj, "max"), &top) ? top : NAN);
   fputs("<table><tr>", f);
   for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) fprintf(f, "<th>%s</th>", keys[k]);
   fputs("<th>units</th></tr>\n<tr>", f);
@@ -245,14 +250,16 @@ static void hist_stats(FILE *f, const wf_report *rp, const wf_report_item *it) {
     const char *v = wf_trace_obj_attr_text(rp->r, obj, keys[k]);
     double x;
     fputs("<td class=\"num\">", f);
-    if (is_number(v, &x))
+    if (is_number(v, &x) && k > 0 && u.div != 1)
+      put_sig(f, x / u.div, 4);
+    else if (is_number(v, &x))
       put_stat(f, x);
     else
       esc(f, v);
     fputs("</td>", f);
   }
   fputs("<td>", f);
-  esc(f, wf_trace_obj_attr_text(rp->r, obj, "units"));
+  esc(f, u.name);
   fputs("</td></tr></table>\n", f);
 }
 

@@ -29,6 +29,14 @@ typedef struct wf_report {
   char plot_problem[1024]; /* why plots are missing; empty when gnuplot drew them */
 } wf_report;
 
+/* A quantity in ns read in a human unit: the largest of s, ms and us that `max` reaches (ns
+ * below 1 us); other units as they are (div 1). Data files keep the trace's values. */
+typedef struct wf_report_unit {
+  double div;
+  const char *name;
+} wf_report_unit;
+wf_report_unit wf_report_unit_for(const char *units, double max);
+
 /* dir + "/" + file into buf; -1 if it does not fit. */
 int wf_report_path(char *buf, size_t cap, const char *dir, const char *file);
 

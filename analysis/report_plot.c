@@ -109,6 +109,15 @@ static void series_stats(wf_report_item *it, const double *v) {
   it->last = it->n ? v[it->n - 1] : NAN;
 }
 
+wf_report_unit wf_report_unit_for(const char *units, double max) {
+  if (!units || strcmp(units, "ns") || !isfinite(max)) return (wf_report_unit){1, units ? units : ""};
+  max = fabs(max);
+  return max >= 1e9 ? (wf_report_unit){1e9, "s"}
+         : max >= 1e6 ? (wf_report_unit){1e6, "ms"}
+         : max >= 1e3 ? (wf_report_unit){1e3, "us"}
+                      : (wf_report_unit){1, "ns"};
+}
+
 int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, const double *v,
                           wf_error *err) {
   series_stats(it, v);
@@ -132,9 +141,10 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
   fprintf(gp, "set xlabel '%s'\n", it->vs_index ? "sample number" : "simulated time (s)");
   /* A little room above and below, so extremes do not sit on the axis line. */
   fputs("set offsets 0, 0, graph 0.05, graph 0.05\n", gp);
+  wf_report_unit u = wf_report_unit_for(it->units, fmax(fabs(it->min), fabs(it->max)));
   char ylabel[300];
-  snprintf(ylabel, sizeof ylabel, "%s%s%s%s", it->name, *it->units ? " (" : "", it->units,
-           *it->units ? ")" : "");
+  snprintf(ylabel, sizeof ylabel, "%s%s%s%s", it->name, *u.name ? " (" : "", u.name,
+           *u.name ? ")" : "");
   fputs("set ylabel ", gp);
   gp_quote(gp, ylabel);
   /* Few samples, or gaps (NaN: an interval with no value, as a quantile per sample has when
@@ -142,20 +152,21 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
   size_t gaps = 0;
   for (size_t i = 0; i < it->n; i++) gaps += !isfinite(v[i]);
   int points = it->n < FEW_POINTS || gaps;
-  fprintf(gp, "\nplot '%s.dat' using 1:2 with %s lc rgb '" LINE_COLOR "' lw 1.5%s\n", it->stem,
-          points ? "linespoints" : "lines", points ? " pt 7 ps 0.6" : "");
+  fprintf(gp, "\nplot '%s.dat' using 1:($2/%.17g) with %s lc rgb '" LINE_COLOR "' lw 1.5%s\n",
+          it->stem, u.div, points ? "linespoints" : "lines", points ? " pt 7 ps 0.6" : "");
   return 0;
 }
 
 /* A vertical dashed marker with its name at the top, for a histogram quantile. */
 static void gp_marker(FILE *gp, const wf_report *rp, const wf_report_item *it, const char *attr,
-                      int logx) {
+                      int logx, double div) {
   char obj[300];
   snprintf(obj, sizeof obj, "/histograms/%s", it->name);
   const char *text = wf_trace_obj_attr_text(rp->r, obj, attr);
   char *end;
   double v = text ? strtod(text, &end) : NAN;
   if (!text || *end || !isfinite(v) || (logx && v <= 0)) return;
+  v /= div;
   fprintf(gp,
           "set arrow from %.17g, graph 0 to %.17g, graph 1 nohead front dt 2 lw 1.2 lc rgb "
           "'#d62728'\n",
@@ -169,9 +180,9 @@ static void hist_script(FILE *gp, const wf_report *rp, const wf_report_item *it,
                         double xmin, double xmax) {
   char obj[300], xlabel[300];
   snprintf(obj, sizeof obj, "/histograms/%s", it->name);
-  const char *units = wf_trace_obj_attr_text(rp->r, obj, "units");
-  snprintf(xlabel, sizeof xlabel, "value%s%s%s", units && *units ? " (" : "", units ? units : "",
-           units && *units ? ")" : "");
+  wf_report_unit u = wf_report_unit_for(wf_trace_obj_attr_text(rp->r, obj, "units"), xmax);
+  snprintf(xlabel, sizeof xlabel, "value%s%s%s", *u.name ? " (" : "", u.name, *u.name ? ")" : "");
+  xmin /= u.div, xmax /= u.div;
   gp_begin(gp, it);
   fputs("set xlabel ", gp);
   gp_quote(gp, xlabel);
@@ -191,13 +202,18 @@ static void hist_script(FILE *gp, const wf_report *rp, const wf_report_item *it,
     fprintf(gp, "set xrange [%.17g:%.17g]\n", xmin / 1.25, xmax * 1.25);
   else
     fprintf(gp, "set xrange [%.17g:%.17g]\n", xmin, xmax);
-  gp_marker(gp, rp, it, "p50", logx);
-  gp_marker(gp, rp, it, "p99", logx);
+  gp_marker(gp, rp, it, "p50", logx, u.div);
+  gp_marker(gp, rp, it, "p99", logx, u.div);
   fputs("set style fill solid 0.75 border lc rgb '#1f4e79'\n", gp);
   /* boxxyerror columns x:y:xlow:xhigh:ylow:yhigh draw each bucket as exactly its interval. */
-  const char *h = logx ? "($3/log10($2/$1))" : "($3/($2-$1))";
-  fprintf(gp, "plot '%s.dat' using (%s):%s:1:2:(0):%s with boxxyerror lc rgb '" LINE_COLOR "'\n",
-          it->stem, logx ? "sqrt($1*$2)" : "($1+$2)/2", h, h);
+  /* In the unit shown: the bucket bounds divided (the heights per decade do not change). */
+  char lo[64], hi[64], h[160], x[160];
+  snprintf(lo, sizeof lo, "($1/%.17g)", u.div);
+  snprintf(hi, sizeof hi, "($2/%.17g)", u.div);
+  snprintf(h, sizeof h, logx ? "($3/log10(%s/%s))" : "($3/(%s-%s))", hi, lo);
+  snprintf(x, sizeof x, logx ? "(sqrt(%s*%s))" : "((%s+%s)/2)", lo, hi);
+  fprintf(gp, "plot '%s.dat' using %s:%s:%s:%s:(0):%s with boxxyerror lc rgb '" LINE_COLOR "'\n",
+          it->stem, x, h, lo, hi, h);
 }
 
 int wf_report_plot_hist(const wf_report *rp, FILE *gp, wf_report_item *it, const double *lo,

@@ -65,6 +65,12 @@ rm -rf out && mkdir out
 "$WEFT" run good.lua -o out/r.h5 --report --json >rep.json 2>rep.err
 grep -qF "weft: report out/r/index.html" rep.err && grep -qF '"report":"out/r/index.html"' rep.json &&
   [ -f out/r/index.html ] && ok || bad "run --report: $(cat rep.err) $(cat rep.json)"
+# Durations read in human units: PHOLD's delays (ns, about 1e9) are drawn and summarised in s,
+# the data files keep ns.
+grep -A4 'id="hist-phold_delay"' out/r/index.html | grep -qF '<td>s</td>' &&
+  grep -qF '($1/1000000000)' out/r/plots.gp && ok || bad "phold_delay not shown in s"
+awk 'NR == 2 && $2 > 1e6 { found = 1 } END { exit !found }' out/r/hist-phold_delay.dat && ok ||
+  bad "hist-phold_delay.dat not in ns"
 # One rule for the exit status: a command line malformed in itself is bad usage (2); what it
 # asks of the scenario that the scenario refuses is an error (1).
 expect_error set-without-value 2 "--set lps: expected key=value" -- run good.lua --set lps -o out/x.h5
