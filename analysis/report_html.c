@@ -22,7 +22,8 @@ static const char *const STYLE =
     "figcaption{color:#444;font-size:.95em}"
     ".warn{background:#fff4e5;border:1px solid #f0b46a;padding:.6em .8em}"
     ".status-ok{color:#1a7f37;font-weight:600}.status-bad{color:#b42318;font-weight:600}"
-    ".status-short{color:#b25e09;font-weight:600}";
+    ".status-short{color:#b25e09;font-weight:600}"
+    ".lead{font-size:1.1em;margin:.6em 0 1em;max-width:50em}";
 
 static void esc(FILE *f, const char *s) {
   for (; s && *s; s++) switch (*s) {
@@ -86,21 +87,55 @@ static int is_number(const char *text, double *v) {
 static void derived_row(FILE *f, const char *label, double v) {
   fprintf(f, "<tr class=\"derived\"><td>%s</td><td class=\"num\">", label);
   put_sig(f, v, 4);
-  fputs("</td></tr>\n", f);
+  fputs("</td><td>computed from the attributes above</td></tr>\n", f);
+}
+
+/* What each root attribute means (analysis/SCHEMA.md says more). */
+static const char *const attr_meaning[][2] = {
+    {"scenario", "the scenario as given on the command line"},
+    {"seed", "the run seed: with the script and its parameters it fixes the run"},
+    {"ranks", "MPI ranks the run used"},
+    {"weft_version", "the weft that wrote this trace"},
+    {"end_time_s", "simulated time the scenario asked for, s"},
+    {"status", "completed (reached its end time), idle (ran out of events), interrupted, "
+               "event-limit or failed"},
+    {"events", "events handled"},
+    {"sim_time_s", "simulated time reached, s"},
+    {"wall_s", "wall-clock time of the run, s (the only figure that changes between runs)"},
+    {"windows", "synchronisation windows between ranks (0 on one rank)"},
+    {"cross_rank_fraction", "share of the events sent whose destination lived on another rank"},
+    {"rank_events", "events handled by each rank, rank 0 first"},
+    {"lookahead_s", "the longest window ranks could run without exchanging, s (inf: no LP "
+                    "sends across the placement)"},
+    {"lookahead_from", "the LP type whose delay bound set the lookahead"},
+    {"lookahead_bound", "which of its bounds: within-group or cross-group"},
+    {"error", "the error that stopped the run"},
+};
+
+static const char *meaning_of(const char *attr) {
+  for (size_t i = 0; i < sizeof attr_meaning / sizeof *attr_meaning; i++)
+    if (!strcmp(attr_meaning[i][0], attr)) return attr_meaning[i][1];
+  return "";
 }
 
 static void run_table(FILE *f, wf_trace_reader *r) {
-  fputs("<table>\n<tr><th>attribute</th><th>value</th></tr>\n", f);
+  fputs("<table>\n<tr><th>attribute</th><th>value</th><th>meaning</th></tr>\n", f);
   for (size_t i = 0; i < wf_trace_attr_count(r); i++) {
     const char *name = wf_trace_attr_name(r, i), *text = wf_trace_attr_text(r, name);
-    if (!strcmp(name, "scenario_text") || !strcmp(name, "params")) continue;
+    if (!strcmp(name, "scenario_text") || !strcmp(name, "params") || !strcmp(name, "description"))
+      continue;
     char buf[64];
     double v;
     int num = is_number(text, &v);
     fputs("<tr><td>", f);
     esc(f, name);
     fprintf(f, "</td><td%s>", num ? " class=\"num\"" : "");
-    esc(f, wf_report_pretty_num(text, buf, sizeof buf));
+    if (num && !strcmp(name, "wall_s")) /* a measurement: four significant digits */
+      put_sig(f, v, 4);
+    else
+      esc(f, wf_report_pretty_num(text, buf, sizeof buf));
+    fputs("</td><td>", f);
+    esc(f, meaning_of(name));
     fputs("</td></tr>\n", f);
   }
   double events, wall, sim;
@@ -418,6 +453,12 @@ static void page_head(FILE *f, const wf_report *rp) {
         "<a href=\"#series\">series</a> &middot; "
         "<a href=\"#histograms\">histograms</a> &middot; <a href=\"#records\">records</a></p>\n",
         f);
+  const char *description = wf_trace_attr_text(rp->r, "description");
+  if (description && *description) {
+    fputs("<p class=\"lead\">", f);
+    esc(f, description);
+    fputs("</p>\n", f);
+  }
   const char *error = wf_trace_attr_text(rp->r, "error");
   if (error) {
     fputs("<p class=\"warn\">The run stopped with an error: ", f);

@@ -214,6 +214,8 @@ static int write_meta(wf_trace *t, const run_args *a, const wf_scenario_out *sc,
       wf_trace_attr_u64(t, "ranks", (uint64_t)wf_sync_size(), err) ||
       wf_trace_attr_str(t, "weft_version", WEFT_VERSION, err) ||
       wf_trace_attr_f64(t, "end_time_s", wf_time_to_s(sc->end_time), err) ||
+      (sc->description && *sc->description &&
+       wf_trace_attr_str(t, "description", sc->description, err)) ||
       wf_trace_attr_str(t, "status", "running", err))
     return -1;
   return 0;

@@ -30,6 +30,7 @@ typedef struct wf_scenario_out {
   char *name;        /* file name without directory and .lua */
   char *text;        /* the script as read */
   char *params_json; /* resolved parameters as a JSON object, keys sorted */
+  char *description; /* weft.run{description = ...}; NULL or "" when none */
 } wf_scenario_out;
 
 /* Runs the script at in->path against eng. On error the message names the file and line. */

@@ -550,6 +550,8 @@ static const wf_arg_spec run_spec[] = {
     {"sample", WF_ARG_DURATION, "0", 0, 1.8e10, "series sampling interval (0: end_time/100)"},
     {"seed", WF_ARG_INT, "1", 0, 9.2e18, "run seed (the --seed option wins)"},
     {"max_events", WF_ARG_INT, "0", 0, 9.2e18, "stop after this many events (0: no limit)"},
+    {"description", WF_ARG_STR, "", 1, 0,
+     "what the scenario is for, in a sentence or two: shown at the top of its report"},
 };
 
 static int l_run(lua_State *L) {
@@ -562,6 +564,10 @@ static int l_run(lua_State *L) {
   b->out->sample = a.v[1].t;
   if (!b->in->seed_given) b->out->seed = (uint64_t)a.v[2].i;
   b->out->max_events = (uint64_t)a.v[3].i;
+  free(b->out->description);
+  const char *d = a.v[4].s ? a.v[4].s : "";
+  if (!(b->out->description = malloc(strlen(d) + 1))) return wf_lua_error(L, "out of memory");
+  memcpy(b->out->description, d, strlen(d) + 1);
   if (b->out->end_time == 0) return wf_lua_error(L, "weft.run: 'end_time' must be positive");
   return 0;
 }
@@ -800,6 +806,7 @@ void wf_scenario_out_free(wf_scenario_out *out) {
   free(out->name);
   free(out->text);
   free(out->params_json);
+  free(out->description);
   memset(out, 0, sizeof *out);
 }
 

@@ -65,6 +65,14 @@ rm -rf out && mkdir out
 "$WEFT" run good.lua -o out/r.h5 --report --json >rep.json 2>rep.err
 grep -qF "weft: report out/r/index.html" rep.err && grep -qF '"report":"out/r/index.html"' rep.json &&
   [ -f out/r/index.html ] && ok || bad "run --report: $(cat rep.err) $(cat rep.json)"
+# A scenario's description is kept in the trace and shown at the top of its report; each run
+# attribute's meaning is on the page.
+printf 'weft.phold{lps = 8}\nweft.run{end_time = "1s", description = "Eight LPs & a <test>."}\n' >desc.lua
+"$WEFT" run desc.lua -o out/d.h5 --report --quiet 2>/dev/null &&
+  h5dump -a /description out/d.h5 | grep -qF 'Eight LPs & a <test>.' &&
+  grep -qF '<p class="lead">Eight LPs &amp; a &lt;test&gt;.</p>' out/d/index.html &&
+  grep -qF '<td>the run seed: with the script and its parameters it fixes the run</td>' out/d/index.html &&
+  ok || bad "description not in the trace or the report"
 # Durations read in human units: PHOLD's delays (ns, about 1e9) are drawn and summarised in s,
 # the data files keep ns.
 grep -A4 'id="hist-phold_delay"' out/r/index.html | grep -qF '<td>s</td>' &&
