@@ -26,7 +26,7 @@ static int file_char_ok(char c) {
 
 /* A file stem from a trace name: characters outside [A-Za-z0-9._-] become '_', and a name that
  * needed changing gets its index appended, so two names never share files. */
-static void make_stem(char *stem, size_t cap, const char *prefix, const char *name, size_t idx) {
+void wf_report_stem(char *stem, size_t cap, const char *prefix, const char *name, size_t idx) {
   size_t n = (size_t)snprintf(stem, cap, "%s-", prefix);
   int changed = 0;
   for (const char *p = name; *p; p++) {
@@ -63,7 +63,7 @@ static int plot_all_series(wf_report *rp, FILE *gp, wf_error *err) {
     it->name = name;
     it->units = wf_trace_series_units(rp->r, i);
     it->description = wf_trace_series_description(rp->r, i);
-    make_stem(it->stem, sizeof it->stem, "series", name, i);
+    wf_report_stem(it->stem, sizeof it->stem, "series", name, i);
     double *v = wf_trace_series_read(rp->r, i, &it->n, err);
     int rc = v ? wf_report_plot_series(rp, gp, it, v, err) : -1;
     free(v);
@@ -100,7 +100,7 @@ static int plot_all_hists(wf_report *rp, FILE *gp, wf_error *err) {
     if (!it->description) it->description = "";
     it->units = wf_trace_obj_attr_text(rp->r, obj, "units");
     if (!it->units) it->units = "";
-    make_stem(it->stem, sizeof it->stem, "hist", it->name, i);
+    wf_report_stem(it->stem, sizeof it->stem, "hist", it->name, i);
     if (plot_hist(rp, gp, it, err) != 0) return -1;
   }
   return 0;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const STYLE =
+static const char *const STYLE_CSS =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;"
     "max-width:1000px;margin:2em auto;padding:0 1em}"
     "h1{font-size:1.6em;margin-bottom:.1em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}"
@@ -25,7 +25,11 @@ static const char *const STYLE =
     ".status-short{color:#b25e09;font-weight:600}"
     ".lead{font-size:1.1em;margin:.6em 0 1em;max-width:50em}";
 
-static void esc(FILE *f, const char *s) {
+const char *wf_report_css(void) {
+  return STYLE_CSS;
+}
+
+void wf_report_esc(FILE *f, const char *s) {
   for (; s && *s; s++) switch (*s) {
     case '&':
       fputs("&amp;", f);
@@ -60,7 +64,7 @@ const char *wf_report_pretty_num(const char *text, char *buf, size_t cap) {
 }
 
 /* A finite number to `digits` significant digits, a dash otherwise. */
-static void put_sig(FILE *f, double v, int digits) {
+void wf_report_put_sig(FILE *f, double v, int digits) {
   if (isfinite(v))
     fprintf(f, "%.*g", digits, v);
   else
@@ -72,7 +76,7 @@ static void put_stat(FILE *f, double v) {
   if (isfinite(v) && v == floor(v) && fabs(v) < 1e15)
     fprintf(f, "%.0f", v);
   else
-    put_sig(f, v, 6);
+    wf_report_put_sig(f, v, 6);
 }
 
 static int is_number(const char *text, double *v) {
@@ -86,7 +90,7 @@ static int is_number(const char *text, double *v) {
 
 static void derived_row(FILE *f, const char *label, double v) {
   fprintf(f, "<tr class=\"derived\"><td>%s</td><td class=\"num\">", label);
-  put_sig(f, v, 4);
+  wf_report_put_sig(f, v, 4);
   fputs("</td><td>computed from the attributes above</td></tr>\n", f);
 }
 
@@ -128,14 +132,14 @@ static void run_table(FILE *f, wf_trace_reader *r) {
     double v;
     int num = is_number(text, &v);
     fputs("<tr><td>", f);
-    esc(f, name);
+    wf_report_esc(f, name);
     fprintf(f, "</td><td%s>", num ? " class=\"num\"" : "");
     if (num && !strcmp(name, "wall_s")) /* a measurement: four significant digits */
-      put_sig(f, v, 4);
+      wf_report_put_sig(f, v, 4);
     else
-      esc(f, wf_report_pretty_num(text, buf, sizeof buf));
+      wf_report_esc(f, wf_report_pretty_num(text, buf, sizeof buf));
     fputs("</td><td>", f);
-    esc(f, meaning_of(name));
+    wf_report_esc(f, meaning_of(name));
     fputs("</td></tr>\n", f);
   }
   double events, wall, sim;
@@ -162,23 +166,23 @@ static const char *skip_space(const char *s) {
 static void json_pretty(FILE *f, const char *s) {
   s = skip_space(s);
   if (*s != '{' && *s != '[') {
-    esc(f, s);
+    wf_report_esc(f, s);
     return;
   }
   int depth = 0, in_str = 0;
   for (; *s; s++) {
     char c[2] = {*s, 0};
     if (in_str) {
-      esc(f, c);
+      wf_report_esc(f, c);
       if (*s == '\\' && s[1]) {
         c[0] = *++s; /* an escaped quote does not end the string */
-        esc(f, c);
+        wf_report_esc(f, c);
       } else if (*s == '"') {
         in_str = 0;
       }
     } else if (*s == '"') {
       in_str = 1;
-      esc(f, c);
+      wf_report_esc(f, c);
     } else if (*s == '{' || *s == '[') {
       const char *next = skip_space(s + 1);
       if (*next == (*s == '{' ? '}' : ']')) {
@@ -197,7 +201,7 @@ static void json_pretty(FILE *f, const char *s) {
     } else if (*s == ':') {
       fputs(": ", f);
     } else if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
-      esc(f, c);
+      wf_report_esc(f, c);
     }
   }
 }
@@ -218,7 +222,7 @@ static void run_section(FILE *f, const wf_report *rp) {
     /* Short scripts are shown; long ones fold so the plots stay near the top. */
     fprintf(f, "<h3>Scenario</h3>\n<details%s><summary>scenario script (%zu lines)</summary><pre>",
             lines <= 40 ? " open" : "", lines);
-    esc(f, text);
+    wf_report_esc(f, text);
     fputs("</pre></details>\n", f);
   }
 }
@@ -228,7 +232,7 @@ static void run_section(FILE *f, const wf_report *rp) {
 static void figure_img(FILE *f, const wf_report_item *it, const char *kind) {
   if (it->drawn) {
     fprintf(f, "<img src=\"%s.png\" alt=\"%s plot of ", it->stem, kind);
-    esc(f, it->name);
+    wf_report_esc(f, it->name);
     fputs("\" width=\"960\" height=\"480\">\n", f);
   } else if (it->n == 0) {
     fputs("<p class=\"warn\">No data: nothing to plot.</p>\n", f);
@@ -241,19 +245,19 @@ static void series_figure(FILE *f, const wf_report_item *it) {
   fprintf(f, "<figure id=\"%s\">\n", it->stem);
   figure_img(f, it, "time series");
   fputs("<figcaption><b>", f);
-  esc(f, it->name);
+  wf_report_esc(f, it->name);
   fputs("</b>", f);
   wf_report_unit u = wf_report_unit_for(it->units, fmax(fabs(it->min), fabs(it->max)));
-  if (*u.name) fputs(" (", f), esc(f, u.name), fputs(")", f);
-  if (*it->description) fputs(": ", f), esc(f, it->description);
+  if (*u.name) fputs(" (", f), wf_report_esc(f, u.name), fputs(")", f);
+  if (*it->description) fputs(": ", f), wf_report_esc(f, it->description);
   fprintf(f, "<br>%zu samples%s; min ", it->n, it->vs_index ? " (against sample number)" : "");
-  put_sig(f, it->min / u.div, 4);
+  wf_report_put_sig(f, it->min / u.div, 4);
   fputs(", mean ", f);
-  put_sig(f, it->mean / u.div, 4);
+  wf_report_put_sig(f, it->mean / u.div, 4);
   fputs(", max ", f);
-  put_sig(f, it->max / u.div, 4);
+  wf_report_put_sig(f, it->max / u.div, 4);
   fputs(", last ", f);
-  put_sig(f, it->last / u.div, 4);
+  wf_report_put_sig(f, it->last / u.div, 4);
   fprintf(f, ". Data: <a href=\"%s.dat\">%s.dat</a></figcaption>\n</figure>\n", it->stem, it->stem);
 }
 
@@ -286,15 +290,15 @@ static void hist_stats(FILE *f, const wf_report *rp, const wf_report_item *it) {
     double x;
     fputs("<td class=\"num\">", f);
     if (is_number(v, &x) && k > 0 && u.div != 1)
-      put_sig(f, x / u.div, 4);
+      wf_report_put_sig(f, x / u.div, 4);
     else if (is_number(v, &x))
       put_stat(f, x);
     else
-      esc(f, v);
+      wf_report_esc(f, v);
     fputs("</td>", f);
   }
   fputs("<td>", f);
-  esc(f, u.name);
+  wf_report_esc(f, u.name);
   fputs("</td></tr></table>\n", f);
 }
 
@@ -306,9 +310,9 @@ static void hist_section(FILE *f, const wf_report *rp) {
     fprintf(f, "<figure id=\"%s\">\n", it->stem);
     figure_img(f, it, "histogram");
     fputs("<figcaption><b>", f);
-    esc(f, it->name);
+    wf_report_esc(f, it->name);
     fputs("</b>", f);
-    if (*it->description) fputs(": ", f), esc(f, it->description);
+    if (*it->description) fputs(": ", f), wf_report_esc(f, it->description);
     if (it->n)
       fprintf(f, " (%zu non-empty buckets; dashed lines: p50 and p99)", it->n);
     else
@@ -343,19 +347,19 @@ static void record_row(FILE *f, wf_trace_reader *r, const char *name) {
   wf_trace_table_shape(r, "records", name, &nrows, &ncols, NULL);
   const char *units = wf_trace_obj_attr_text(r, obj, "column_units");
   fputs("<tr><td><code>", f);
-  esc(f, name);
+  wf_report_esc(f, name);
   fputs("</code></td><td>", f);
-  esc(f, wf_trace_obj_attr_text(r, obj, "description"));
+  wf_report_esc(f, wf_trace_obj_attr_text(r, obj, "description"));
   fprintf(f, "</td><td class=\"num\">%zu</td><td>", nrows);
   for (size_t c = 0; c < ncols; c++) {
     const char *col = wf_trace_table_column_name(r, "records", name, c), *u;
     size_t ulen;
     fputs(c ? ", " : "", f);
-    esc(f, col);
+    wf_report_esc(f, col);
     if (col && column_units(units, col, &u, &ulen)) {
       char buf[128];
       snprintf(buf, sizeof buf, "%.*s", (int)ulen, u);
-      fputs(" [", f), esc(f, buf), fputs("]", f);
+      fputs(" [", f), wf_report_esc(f, buf), fputs("]", f);
     }
   }
   fputs("</td></tr>\n", f);
@@ -385,44 +389,58 @@ static void records_section(FILE *f, wf_trace_reader *r) {
  * description[256], packed. */
 enum { SUM_NAME = 0, SUM_VALUE = 64, SUM_UNITS = 72, SUM_DESC = 104, SUM_ROW = 360 };
 
-static void fixed_text(FILE *f, const unsigned char *p, size_t n) {
-  char buf[257];
-  size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
-  memcpy(buf, p, k);
-  buf[k] = 0;
-  esc(f, buf);
+static void fixed_copy(char *dst, const unsigned char *p, size_t n) {
+  memcpy(dst, p, n);
+  dst[n] = 0;
+}
+
+int wf_report_figures(wf_trace_reader *r, wf_report_figure **out, size_t *n) {
+  wf_error e = {0};
+  size_t rows = 0, cols = 0, nbytes = 0;
+  *out = NULL, *n = 0;
+  if (wf_trace_table_shape(r, "summary", "figures", &rows, &cols, &e) != 0 || !rows) return 0;
+  unsigned char *raw = cols == 4 ? wf_trace_read_raw(r, "/summary/figures", &nbytes, &e) : NULL;
+  wf_report_figure *f = raw && nbytes == rows * SUM_ROW ? calloc(rows, sizeof *f) : NULL;
+  if (!f) {
+    free(raw);
+    return -1;
+  }
+  for (size_t i = 0; i < rows; i++) {
+    const unsigned char *row = raw + i * SUM_ROW;
+    fixed_copy(f[i].name, row + SUM_NAME, SUM_VALUE - SUM_NAME);
+    memcpy(&f[i].value, row + SUM_VALUE, sizeof f[i].value);
+    fixed_copy(f[i].units, row + SUM_UNITS, SUM_DESC - SUM_UNITS);
+    fixed_copy(f[i].description, row + SUM_DESC, SUM_ROW - SUM_DESC);
+  }
+  free(raw);
+  *out = f, *n = rows;
+  return 0;
 }
 
 static void summary_section(FILE *f, const wf_report *rp) {
-  wf_error e = {0};
-  size_t rows = 0, cols = 0, nbytes = 0;
-  if (wf_trace_table_shape(rp->r, "summary", "figures", &rows, &cols, &e) != 0 || !rows)
-    return; /* a trace from before headline figures, or a model that declares none */
-  unsigned char *raw = cols == 4 ? wf_trace_read_raw(rp->r, "/summary/figures", &nbytes, &e) : NULL;
-  if (!raw || nbytes != rows * SUM_ROW) {
+  wf_report_figure *fig;
+  size_t n;
+  if (wf_report_figures(rp->r, &fig, &n) != 0) {
     fputs("<p class=\"warn\">The headline figures (/summary/figures) are not in the layout this "
           "report reads.</p>\n", f);
-    free(raw);
     return;
   }
+  if (!n) return; /* a trace from before headline figures, or a model that declares none */
   fputs("<h2 id=\"summary\">Headline figures</h2>\n<table>\n<tr><th>figure</th><th>value</th>"
         "<th>units</th><th>what it is</th></tr>\n", f);
-  for (size_t i = 0; i < rows; i++) {
-    const unsigned char *row = raw + i * SUM_ROW;
-    double v;
-    memcpy(&v, row + SUM_VALUE, sizeof v);
+  for (size_t i = 0; i < n; i++) {
     fputs("<tr><td>", f);
-    fixed_text(f, row + SUM_NAME, SUM_VALUE - SUM_NAME);
+    wf_report_esc(f, fig[i].name);
     fputs("</td><td class=\"num\">", f);
-    put_sig(f, v, 6);
+    wf_report_put_sig(f, fig[i].value, 6);
     fputs("</td><td>", f);
-    fixed_text(f, row + SUM_UNITS, SUM_DESC - SUM_UNITS);
+    wf_report_esc(f, fig[i].units);
     fputs("</td><td>", f);
-    fixed_text(f, row + SUM_DESC, SUM_ROW - SUM_DESC);
+    wf_report_esc(f, fig[i].description);
     fputs("</td></tr>\n", f);
   }
   fputs("</table>\n", f);
-  free(raw);
+  free(fig);
 }
 
 static const char *status_class(const char *status) {
@@ -438,15 +456,15 @@ static void page_head(FILE *f, const wf_report *rp) {
   fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
         f);
-  esc(f, scenario ? scenario : rp->h5path);
-  fprintf(f, " &middot; weft report</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", STYLE);
-  esc(f, scenario ? scenario : rp->h5path);
+  wf_report_esc(f, scenario ? scenario : rp->h5path);
+  fprintf(f, " &middot; weft report</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", STYLE_CSS);
+  wf_report_esc(f, scenario ? scenario : rp->h5path);
   fputs("</h1>\n<p class=\"sub\">weft report of <code>", f);
-  esc(f, rp->h5path);
+  wf_report_esc(f, rp->h5path);
   fputs("</code>", f);
   if (status) {
     fprintf(f, " &middot; status <span class=\"%s\">", status_class(status));
-    esc(f, status);
+    wf_report_esc(f, status);
     fputs("</span>", f);
   }
   fputs(" &middot; <a href=\"#summary\">summary</a> &middot; <a href=\"#run\">run</a> &middot; "
@@ -456,18 +474,18 @@ static void page_head(FILE *f, const wf_report *rp) {
   const char *description = wf_trace_attr_text(rp->r, "description");
   if (description && *description) {
     fputs("<p class=\"lead\">", f);
-    esc(f, description);
+    wf_report_esc(f, description);
     fputs("</p>\n", f);
   }
   const char *error = wf_trace_attr_text(rp->r, "error");
   if (error) {
     fputs("<p class=\"warn\">The run stopped with an error: ", f);
-    esc(f, error);
+    wf_report_esc(f, error);
     fputs("</p>\n", f);
   }
   if (rp->plot_problem[0]) {
     fputs("<p class=\"warn\">Plots were not drawn: ", f);
-    esc(f, rp->plot_problem);
+    wf_report_esc(f, rp->plot_problem);
     fputs("</p>\n", f);
   }
 }

@@ -17,7 +17,7 @@
 
 /* A gnuplot single-quoted string: only ' needs escaping (doubled); control characters would
  * end the command, so they become spaces. */
-static void gp_quote(FILE *gp, const char *s) {
+void wf_report_gp_quote(FILE *gp, const char *s) {
   fputc('\'', gp);
   for (; s && *s; s++) {
     if (*s == '\'')
@@ -35,7 +35,7 @@ static void gp_title(FILE *gp, const wf_report_item *it) {
   else
     snprintf(title, sizeof title, "%s", it->name);
   fputs("set title ", gp);
-  gp_quote(gp, title);
+  wf_report_gp_quote(gp, title);
   fputs(" font ',11'\n", gp);
 }
 
@@ -46,7 +46,7 @@ FILE *wf_report_script_open(const wf_report *rp, wf_error *err) {
   FILE *gp = fopen(path, "w");
   if (!gp) return wf_error_set(err, "cannot write '%s': %s", path, strerror(errno)), NULL;
   fputs("# Written by `weft report` from ", gp);
-  gp_quote(gp, rp->h5path);
+  wf_report_gp_quote(gp, rp->h5path);
   fputs(". Redraw with `gnuplot plots.gp` in this directory.\n"
         "# pngcairo draws antialiased lines; plain png (libgd) is the fallback.\n"
         "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
@@ -85,7 +85,7 @@ static int close_dat(FILE *f, const char *path, wf_error *err) {
 }
 
 /* %.17g keeps every bit; gnuplot reads NaN as a gap in the line. */
-static void put_num(FILE *f, double v) {
+void wf_report_put_num(FILE *f, double v) {
   if (isfinite(v))
     fprintf(f, "%.17g", v);
   else
@@ -130,9 +130,9 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
     if (it->vs_index)
       fprintf(f, "%zu", i);
     else
-      put_num(f, rp->time[i]);
+      wf_report_put_num(f, rp->time[i]);
     fputc(' ', f);
-    put_num(f, v[i]);
+    wf_report_put_num(f, v[i]);
     fputc('\n', f);
   }
   if (close_dat(f, path, err) != 0) return -1;
@@ -146,7 +146,7 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
   snprintf(ylabel, sizeof ylabel, "%s%s%s%s", it->name, *u.name ? " (" : "", u.name,
            *u.name ? ")" : "");
   fputs("set ylabel ", gp);
-  gp_quote(gp, ylabel);
+  wf_report_gp_quote(gp, ylabel);
   /* Few samples, or gaps (NaN: an interval with no value, as a quantile per sample has when
    * nothing happened): points, since a line alone hides isolated values between gaps. */
   size_t gaps = 0;
@@ -185,7 +185,7 @@ static void hist_script(FILE *gp, const wf_report *rp, const wf_report_item *it,
   xmin /= u.div, xmax /= u.div;
   gp_begin(gp, it);
   fputs("set xlabel ", gp);
-  gp_quote(gp, xlabel);
+  wf_report_gp_quote(gp, xlabel);
   /* Headroom above the tallest bucket keeps it clear of the quantile labels. */
   /* Buckets are 8 linear steps per power of two, so their widths differ even on a log axis:
    * plotting raw counts would draw a sawtooth. The height is the count divided by the bucket's
@@ -232,11 +232,11 @@ int wf_report_plot_hist(const wf_report *rp, FILE *gp, wf_report_item *it, const
   if (open_dat(rp, it, &f, path, sizeof path, err) != 0) return -1;
   fprintf(f, "# lo hi count%s\n", logx ? " (lo <= 0 drawn as hi/2 on the log axis)" : "");
   for (size_t i = 0; i < it->n; i++) {
-    put_num(f, logx && lo[i] <= 0 ? hi[i] / 2 : lo[i]);
+    wf_report_put_num(f, logx && lo[i] <= 0 ? hi[i] / 2 : lo[i]);
     fputc(' ', f);
-    put_num(f, hi[i]);
+    wf_report_put_num(f, hi[i]);
     fputc(' ', f);
-    put_num(f, count[i]);
+    wf_report_put_num(f, count[i]);
     fputc('\n', f);
   }
   if (close_dat(f, path, err) != 0) return -1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analysis/compare.h"
 #include "../analysis/report.h"
 #include "../models/chain.h"
 #include "../models/phold.h"
@@ -46,6 +47,7 @@ static const struct command {
     {"run", cmd_run, "run a Lua scenario and write its HDF5 trace"},
     {"sweep", wf_sweep_main, "run a parameter sweep: one weft run per grid point, an index.csv"},
     {"report", wf_report_main, "turn a trace into gnuplot plots and an HTML page"},
+    {"compare", wf_compare_main, "put several runs side by side on one HTML page"},
     {"wasm", wf_wasm_main, "WebAssembly inference modules: inspect, run, check, bench"},
     {"bench", cmd_bench, "engine benchmarks (weft bench queue|sync|output|net)"},
 };

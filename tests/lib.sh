@@ -1,4 +1,4 @@
-# Shared by the shell tests (cli.sh, mpi.sh, sweep.sh): a scratch directory that is removed on
+# Shared by the shell tests (cli.sh, mpi.sh, sweep.sh, compare.sh): a scratch directory that is removed on
 # exit and becomes the working directory, pass/fail counters, and the closing line ctest and CI
 # read. Source it after setting WEFT; end the script with `finish`.
 T=$(mktemp -d)
