@@ -194,6 +194,7 @@ int wf_report_write(const char *h5path, const char *outdir, wf_error *err) {
 
 static const char USAGE[] =
     "usage: weft report FILE.h5 [-o DIR]\n"
+    "       weft report SWEEP_DIR [-o DIR]\n"
     "\n"
     "Turns one weft trace into plots and a single self-contained HTML page.\n"
     "\n"
@@ -201,6 +202,10 @@ static const char USAGE[] =
     "  -o, --output DIR     directory to write, created if missing; default: FILE.h5 without\n"
     "                       its .h5 suffix (results/x-20261121.h5 -> results/x-20261121/),\n"
     "                       or FILE-report when FILE does not end in .h5\n"
+    "  SWEEP_DIR            the folder of a sweep (weft sweep -o SWEEP_DIR): its page goes\n"
+    "                       to SWEEP_DIR/index.html (or DIR): each headline figure per grid\n"
+    "                       point and against each grid parameter, seeds as mean and 95%\n"
+    "                       interval, failed points marked, and each point's own report\n"
     "  -h, --help           print this help and exit\n"
     "\n"
     "Writes DIR/index.html (run metadata, parameters, scenario script, plots and a summary\n"
@@ -247,6 +252,13 @@ int wf_report_main(int argc, char **argv) {
   }
   if (!trace) return usage_error("no trace file given");
   if (out && !*out) return usage_error("empty output directory");
+  struct stat st;
+  if (stat(trace, &st) == 0 && S_ISDIR(st.st_mode)) { /* a sweep's folder */
+    wf_error err = {0};
+    if (wf_report_sweep(trace, out, &err) != 0) return fprintf(stderr, "weft report: %s\n", err.msg), 1;
+    printf("weft report: wrote %s/index.html\n", out ? out : trace);
+    return 0;
+  }
   char *dflt = out ? NULL : wf_report_default_dir(trace);
   if (!out && !dflt) return fputs("weft report: out of memory\n", stderr), 1;
   wf_error err = {0};

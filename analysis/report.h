@@ -14,6 +14,10 @@
  * added when it has no such suffix). The caller frees it; NULL without memory. */
 char *wf_report_default_dir(const char *trace);
 
+/* The page of a sweep's folder (weft sweep -o DIR) into outdir (NULL: DIR), each completed
+ * point's own report beside its trace (sweep_report.c). */
+int wf_report_sweep(const char *dir, const char *outdir, wf_error *err);
+
 int wf_report_write(const char *h5path, const char *outdir, wf_error *err);
 
 /* The `weft report` subcommand; argv[0] is "report". Returns the exit status: 0 done,

@@ -174,3 +174,86 @@ int wf_sweep_index_write(wf_sweep_index *ix, long mine, wf_error *err) {
   close(lock);
   return rc < 0 ? -1 : 0;
 }
+
+/* ---- reading an index back ---- */
+
+/* Splits one CSV line (fields quoted as csv_field writes them) into n fields. */
+static char **csv_split(const char *line, size_t *n) {
+  size_t cap = 8, k = 0, len = strlen(line);
+  char **f = malloc(cap * sizeof *f), *buf = malloc(len + 1);
+  if (!f || !buf) return free(f), free(buf), NULL;
+  const char *p = line;
+  for (;;) {
+    size_t m = 0;
+    if (*p == '"') {
+      for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+        if (*p == '"') p++;
+        buf[m++] = *p;
+      }
+      if (*p == '"') p++;
+    } else {
+      while (*p && *p != ',') buf[m++] = *p++;
+    }
+    buf[m] = 0;
+    if (k == cap) {
+      char **x = realloc(f, (cap *= 2) * sizeof *x);
+      if (!x) break;
+      f = x;
+    }
+    if (!(f[k] = strdup(buf))) break;
+    k++;
+    if (*p != ',') break;
+    p++;
+  }
+  free(buf);
+  *n = k;
+  return f;
+}
+
+static void csv_fields_free(char **f, size_t n) {
+  for (size_t i = 0; f && i < n; i++) free(f[i]);
+  free(f);
+}
+
+int wf_csv_load(const char *path, wf_csv *t, wf_error *err) {
+  memset(t, 0, sizeof *t);
+  FILE *f = fopen(path, "r");
+  if (!f) return wf_error_set(err, "cannot read '%s': %s", path, strerror(errno));
+  char *line = NULL;
+  size_t cap = 0, rows_cap = 0;
+  int rc = 0;
+  if (!read_line(f, &line, &cap) || !(t->head = csv_split(line, &t->ncols)) || t->ncols < 2)
+    rc = wf_error_set(err, "'%s' has no header row", path);
+  for (size_t lineno = 2; rc == 0 && read_line(f, &line, &cap); lineno++) {
+    if (!*line) continue;
+    size_t n;
+    char **fields = csv_split(line, &n);
+    if (!fields || n != t->ncols) {
+      csv_fields_free(fields, fields ? n : 0);
+      rc = wf_error_set(err, "%s:%zu: %zu fields, the header has %zu", path, lineno,
+                        fields ? n : 0, t->ncols);
+      break;
+    }
+    if (t->nrows == rows_cap) {
+      char ***x = realloc(t->cell, (rows_cap = rows_cap ? 2 * rows_cap : 16) * sizeof *x);
+      if (!x) {
+        csv_fields_free(fields, n);
+        rc = wf_error_set(err, "out of memory");
+        break;
+      }
+      t->cell = x;
+    }
+    t->cell[t->nrows++] = fields;
+  }
+  free(line);
+  fclose(f);
+  if (rc != 0) wf_csv_free(t);
+  return rc;
+}
+
+void wf_csv_free(wf_csv *t) {
+  for (size_t r = 0; r < t->nrows; r++) csv_fields_free(t->cell[r], t->ncols);
+  csv_fields_free(t->head, t->ncols);
+  free(t->cell);
+  memset(t, 0, sizeof *t);
+}

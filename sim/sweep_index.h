@@ -36,4 +36,14 @@ int wf_sweep_index_check(const wf_sweep_index *ix, wf_error *err);
  * from the file as it stands, so that concurrent tasks do not undo each other's rows. */
 int wf_sweep_index_write(wf_sweep_index *ix, long mine, wf_error *err);
 
+/* An index.csv read back without its sweep file (for `weft report SWEEP_DIR`): the header's
+ * column names and each row's fields, unquoted. */
+typedef struct wf_csv {
+  size_t ncols, nrows;
+  char **head;
+  char ***cell; /* cell[row][col] */
+} wf_csv;
+int wf_csv_load(const char *path, wf_csv *t, wf_error *err);
+void wf_csv_free(wf_csv *t);
+
 #endif

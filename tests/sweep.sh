@@ -93,7 +93,23 @@ check "failed point names its error: $(cat fail.err)" \
   grep -qF "point 1 failed (exit 1): weft run: $SRC/scenarios/bench/phold.lua:19: weft.phold: 'remote' = 2 is outside" fail.err
 check "failing summary" grep -qF "2 of 3 points completed, 1 failed" fail.err
 check "completed points of a failing sweep keep traces" test -f fail/point-0000.h5 -a -f fail/point-0002.h5
+"$WEFT" report fail >frep.out 2>frep.err
+check "report of a failing sweep: $(cat frep.err)" grep -qF 'wrote fail/index.html' frep.out
+check "failed point marked" grep -qF '<td class="status-bad">failed</td>' fail/index.html
+check "failed point said" grep -qF '1 point did not complete' fail/index.html
 
+# weft report on the sweep's folder (golden output): the figures per grid point, seeds as mean
+# and 95% interval, match tests/golden/sweep_figures.txt; a plot per figure and varying key;
+# each point's own report linked; the failing sweep's point marked and left out.
+"$WEFT" report all >rep.out 2>rep.err
+check "report all: $(cat rep.err)" grep -qF "weft report: wrote all/index.html" rep.out
+sed -n '/<h2 id="figures">/,/<h2 id="plots">/p' all/index.html | grep -v '<h2' |
+  sed 's/<\/t[dh]>/ | /g; s/<[^>]*>//g; s/&plusmn;/+-/g' | sed 's/ *$//' | grep -v '^$' >figs.txt
+check "sweep figures differ from the golden text: $(diff -u "$SRC/tests/golden/sweep_figures.txt" figs.txt)" \
+  diff -q "$SRC/tests/golden/sweep_figures.txt" figs.txt
+check "sweep plots" test -f all/sweep-phold_remote_share-vs-remote.png -a -f all/sweep-phold_events_per_sim_s-vs-lps.png
+check "point report linked" grep -qF '<a href="point-0003/index.html">report</a>' all/index.html
+check "point report written" test -f all/point-0003/index.html
 # A grid key the scenario does not declare fails every point: it is refused before any runs,
 # for the whole sweep and for one task of a job array.
 cat >unknown.lua <<LUA
