@@ -315,7 +315,7 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
   wf_report_stem(stem, sizeof stem, "cdf", name, idx);
   snprintf(obj, sizeof obj, "/histograms/%s", name);
   const char *units = "";
-  double top = 0;
+  double top = 0, bottom = INFINITY;
   for (size_t k = 0; k < c->n; k++) {
     wf_error e = {0};
     size_t n = 0;
@@ -340,6 +340,7 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
       wf_report_put_num(d, total > 0 ? sum / total : NAN);
       fputc('\n', d);
       if (hi[j] > top) top = hi[j];
+      if (hi[j] > 0 && hi[j] < bottom) bottom = hi[j];
     }
     fclose(d);
     free(hi), free(cnt);
@@ -349,9 +350,13 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
   wf_report_gp_quote(c->gp, name);
   fputs(" font ',11'\nset border 3\nset tics nomirror out\nset grid lc rgb '#dadada'\n"
         "set key bottom right\nset logscale x 10\nset yrange [0:1]\n"
+        "set format x '%.0s%c'\n"
         "set ylabel 'share of values at or below'\nset xlabel ",
         c->gp);
   wf_report_gp_quote(c->gp, *u.name ? u.name : "value");
+  /* The data's own range: autoscale would round out to whole decades. */
+  if (isfinite(bottom) && top > bottom)
+    fprintf(c->gp, "\nset xrange [%.17g:%.17g]", bottom / u.div / 1.25, top / u.div * 1.25);
   fputs("\nplot ", c->gp);
   for (size_t k = 0, m = 0; k < c->n; k++) {
     if (!wf_trace_table_column_name(c->runs[k].r, "histograms", name, 0)) continue;
