@@ -11,7 +11,7 @@
 
 #include "report.h"
 #include "report_internal.h"
-#include "sweep_index.h"
+#include "cli/sweep_index.h"
 
 #define MAX_FIGURES 256
 

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "support.h"
-#include "sweep.h"
-#include "sweep_index.h"
+#include "cli/sweep.h"
+#include "cli/sweep_index.h"
 
 static char scenario[512];
 

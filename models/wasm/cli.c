@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sim/opts.h"
+#include "../../sim/cli/opts.h"
 #include "wbin.h"
 
 #ifndef WF_WASM_ZOO_DIR

@@ -1,5 +1,5 @@
 /* `weft wasm`: the command-line face of models/wasm (inspect, run, check, bench). One option
- * table, filtered per subcommand, goes through sim/opts.h: each --help lists exactly the
+ * table, filtered per subcommand, goes through sim/cli/opts.h: each --help lists exactly the
  * options its subcommand takes. */
 #ifndef WF_WASM_CLI_H
 #define WF_WASM_CLI_H

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench.h"
-#include "../engine.h"
-#include "../opts.h"
-#include "net.h"
+#include "bench.h"
+#include "engine.h"
+#include "opts.h"
+#include "net/net.h"
 
 enum { O_NODES, O_PER_NODE, O_BYTES, O_BANDWIDTH, O_MESSAGES, O_REPS };
 
