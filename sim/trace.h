@@ -1,6 +1,6 @@
 /* The run trace: one HDF5 file per run with root attributes, /series (sampled time series),
  * /records (per-item tables) and /histograms. This interface is all the rest of weft sees;
- * hdf5.h is included only by trace_hdf5.c. The layout is documented in analysis/SCHEMA.md. */
+ * hdf5.h is included only by trace_hdf5*.c. The layout is documented in analysis/SCHEMA.md. */
 #ifndef WF_TRACE_H
 #define WF_TRACE_H
 

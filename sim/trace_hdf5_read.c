@@ -1,0 +1,609 @@
+/* HDF5 backend of the run trace (sim/trace.h), reading: what `weft report` and `weft compare`
+ * read, checked as it is opened. Writing is in trace_hdf5.c. */
+#include "trace.h"
+
+#include "trace_hdf5.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ======================================================================= reading */
+
+typedef struct r_series {
+  char *name, *units, *description;
+} r_series;
+
+typedef struct r_table {
+  char *name;
+  size_t nrows, ncols;
+  char **cols;
+} r_table;
+
+/* Strings handed out by wf_trace_obj_attr_text, kept until the reader closes. */
+typedef struct r_text {
+  struct r_text *next;
+  char *text;
+} r_text;
+
+struct wf_trace_reader {
+  char *path;
+  hid_t file;
+  size_t nattrs;
+  char **attr_names, **attr_texts;
+  size_t nseries;
+  r_series *series;
+  size_t ntables[3]; /* [0] records, [1] histograms, [2] summary (absent before it existed) */
+  r_table *tables[3];
+  r_text *texts;
+};
+
+/* ---- attribute values as text ---- */
+
+static void render_strings(hid_t a, hid_t ftype, size_t n, FILE *f) {
+  if (H5Tis_variable_str(ftype) > 0) {
+    hid_t mt = wf_h5_vlen_str();
+    char **v = calloc(n ? n : 1, sizeof *v);
+    if (mt >= 0 && v && H5Tset_cset(mt, H5Tget_cset(ftype)) >= 0 && H5Aread(a, mt, v) >= 0)
+      for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s%s", i ? ", " : "", v[i] ? v[i] : "");
+        if (v[i]) H5free_memory(v[i]);
+      }
+    else
+      fputs("(unreadable string)", f);
+    if (mt >= 0) H5Tclose(mt);
+    free(v);
+    return;
+  }
+  size_t size = H5Tget_size(ftype);
+  hid_t mt = H5Tcopy(ftype);
+  char *buf = size ? calloc(n ? n : 1, size) : NULL;
+  if (mt >= 0 && buf && H5Aread(a, mt, buf) >= 0)
+    for (size_t i = 0; i < n; i++) {
+      const char *s = buf + i * size, *nul = memchr(s, 0, size);
+      size_t len = nul ? (size_t)(nul - s) : size;
+      if (H5Tget_strpad(ftype) == H5T_STR_SPACEPAD)
+        while (len && s[len - 1] == ' ') len--;
+      fprintf(f, "%s%.*s", i ? ", " : "", (int)len, s);
+    }
+  else
+    fputs("(unreadable string)", f);
+  if (mt >= 0) H5Tclose(mt);
+  free(buf);
+}
+
+static void render_numbers(hid_t a, hid_t ftype, H5T_class_t cls, size_t n, FILE *f) {
+  union {
+    long long i;
+    unsigned long long u;
+    double d;
+  } *v = calloc(n ? n : 1, sizeof *v);
+  int is_unsigned = cls == H5T_INTEGER && H5Tget_sign(ftype) == H5T_SGN_NONE;
+  hid_t mt = cls == H5T_FLOAT ? H5T_NATIVE_DOUBLE
+             : is_unsigned    ? H5T_NATIVE_ULLONG
+                              : H5T_NATIVE_LLONG;
+  if (!v || H5Aread(a, mt, v) < 0) {
+    fputs("(unreadable number)", f);
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      if (i) fputs(", ", f);
+      if (cls == H5T_FLOAT)
+        fprintf(f, "%.17g", v[i].d);
+      else if (is_unsigned)
+        fprintf(f, "%llu", v[i].u);
+      else
+        fprintf(f, "%lld", v[i].i);
+    }
+  }
+  free(v);
+}
+
+/* Strings verbatim, integers exactly, floats with %.17g; arrays joined with ", ". */
+static char *attr_render(hid_t a) {
+  hid_t ftype = H5Aget_type(a), space = H5Aget_space(a);
+  hssize_t np = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f = ftype >= 0 && np >= 0 ? open_memstream(&out, &len) : NULL;
+  if (f) {
+    H5T_class_t cls = H5Tget_class(ftype);
+    if (cls == H5T_STRING)
+      render_strings(a, ftype, (size_t)np, f);
+    else if (cls == H5T_INTEGER || cls == H5T_FLOAT)
+      render_numbers(a, ftype, cls, (size_t)np, f);
+    else
+      fputs("(value of an unsupported type)", f);
+    if (fclose(f) != 0) {
+      free(out);
+      out = NULL;
+    }
+  }
+  if (ftype >= 0) H5Tclose(ftype);
+  if (space >= 0) H5Sclose(space);
+  return out;
+}
+
+/* An attribute of obj as text; NULL if obj or the attribute does not exist. */
+static char *obj_attr_render(hid_t obj, const char *name) {
+  if (H5Aexists(obj, name) <= 0) return NULL;
+  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+  if (a < 0) return NULL;
+  char *s = attr_render(a);
+  H5Aclose(a);
+  return s;
+}
+
+/* ---- opening ---- */
+
+typedef struct attr_walk {
+  wf_trace_reader *r;
+  size_t cap;
+} attr_walk;
+
+static herr_t on_root_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+  (void)info;
+  attr_walk *w = data;
+  wf_trace_reader *r = w->r;
+  if (r->nattrs == w->cap) {
+    size_t cap = w->cap ? 2 * w->cap : 16;
+    char **n = realloc(r->attr_names, cap * sizeof *n);
+    if (n) r->attr_names = n;
+    char **v = realloc(r->attr_texts, cap * sizeof *v);
+    if (v) r->attr_texts = v;
+    if (!n || !v) return -1;
+    w->cap = cap;
+  }
+  char *text = obj_attr_render(loc, name), *copy = wf_h5_dup(name);
+  if (!text || !copy) {
+    free(text);
+    free(copy);
+    return -1;
+  }
+  r->attr_names[r->nattrs] = copy;
+  r->attr_texts[r->nattrs++] = text;
+  return 0;
+}
+
+static int load_root_attrs(wf_trace_reader *r, wf_error *err) {
+  hid_t root = H5Gopen2(r->file, "/", H5P_DEFAULT);
+  if (root < 0) return wf_h5_fail(err, r->path, "opening the root group");
+  hid_t gcpl = H5Gget_create_plist(root);
+  unsigned order = 0;
+  if (gcpl >= 0) {
+    H5Pget_attr_creation_order(gcpl, &order);
+    H5Pclose(gcpl);
+  }
+  /* Files written by weft track creation order; others are listed by name. */
+  H5_index_t idx = order & H5P_CRT_ORDER_TRACKED ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
+  attr_walk w = {r, 0};
+  hsize_t pos = 0;
+  herr_t st = H5Aiterate2(root, idx, H5_ITER_INC, &pos, on_root_attr, &w);
+  int rc = st < 0 ? wf_h5_fail(err, r->path, "reading the root attributes") : 0;
+  H5Gclose(root);
+  return rc;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_dataset(hid_t group, const char *name) {
+  hid_t o = H5Oopen(group, name, H5P_DEFAULT);
+  if (o < 0) return 0; /* a dangling link: not ours, skip it */
+  int yes = H5Iget_type(o) == H5I_DATASET;
+  H5Oclose(o);
+  return yes;
+}
+
+static char *link_name(hid_t g, hsize_t i) {
+  ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, NULL, 0, H5P_DEFAULT);
+  char *s = len < 0 ? NULL : malloc((size_t)len + 1);
+  if (s && H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s, (size_t)len + 1,
+                              H5P_DEFAULT) < 0) {
+    free(s);
+    s = NULL;
+  }
+  return s;
+}
+
+/* Names of the datasets in a top-level group, sorted; a missing group has none. */
+static int list_datasets(wf_trace_reader *r, const char *group, char ***names, size_t *n,
+                         wf_error *err) {
+  *names = NULL;
+  *n = 0;
+  htri_t exists = H5Lexists(r->file, group, H5P_DEFAULT);
+  if (exists <= 0) return exists < 0 ? wf_h5_fail(err, r->path, "looking up '%s'", group) : 0;
+  hid_t g = H5Gopen2(r->file, group, H5P_DEFAULT);
+  H5G_info_t info;
+  if (g < 0 || H5Gget_info(g, &info) < 0) {
+    int rc = wf_h5_fail(err, r->path, "'%s' is not a readable group", group);
+    if (g >= 0) H5Gclose(g);
+    return rc;
+  }
+  int rc = 0;
+  *names = calloc(info.nlinks ? info.nlinks : 1, sizeof **names);
+  for (hsize_t i = 0; *names && rc == 0 && i < info.nlinks; i++) {
+    char *name = link_name(g, i);
+    if (!name)
+      rc = wf_h5_fail(err, r->path, "listing '%s'", group);
+    else if (is_dataset(g, name))
+      (*names)[(*n)++] = name;
+    else
+      free(name);
+  }
+  H5Gclose(g);
+  if (!*names) return wf_error_set(err, "trace '%s': out of memory listing '%s'", r->path, group);
+  qsort(*names, *n, sizeof **names, cmp_str);
+  return rc;
+}
+
+static char *attr_or_empty(hid_t obj, const char *name) {
+  char *s = obj_attr_render(obj, name);
+  return s ? s : wf_h5_dup("");
+}
+
+static int load_series(wf_trace_reader *r, wf_error *err) {
+  char **names;
+  size_t n;
+  if (list_datasets(r, "/series", &names, &n, err) != 0) {
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return -1;
+  }
+  r->series = calloc(n ? n : 1, sizeof *r->series);
+  int rc = r->series ? 0 : wf_error_set(err, "trace '%s': out of memory", r->path);
+  for (size_t i = 0; i < n; i++) {
+    if (rc != 0) {
+      free(names[i]);
+      continue;
+    }
+    r_series *s = &r->series[r->nseries++];
+    s->name = names[i];
+    char path[1024];
+    snprintf(path, sizeof path, "/series/%s", s->name);
+    hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+    if (d < 0) {
+      rc = wf_h5_fail(err, r->path, "opening '%s'", path);
+      continue;
+    }
+    s->units = attr_or_empty(d, "units");
+    s->description = attr_or_empty(d, "description");
+    H5Dclose(d);
+    if (!s->units || !s->description) rc = wf_error_set(err, "trace '%s': out of memory", r->path);
+  }
+  free(names);
+  return rc;
+}
+
+static int load_table_shape(wf_trace_reader *r, const char *path, r_table *tab, wf_error *err) {
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  hid_t space = d < 0 ? -1 : H5Dget_space(d), type = d < 0 ? -1 : H5Dget_type(d);
+  hssize_t np = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+  int rc = 0;
+  if (np < 0 || type < 0) {
+    rc = wf_h5_fail(err, r->path, "reading the shape of '%s'", path);
+  } else {
+    tab->nrows = (size_t)np;
+    int nm = H5Tget_class(type) == H5T_COMPOUND ? H5Tget_nmembers(type) : 0;
+    tab->cols = calloc(nm > 0 ? (size_t)nm : 1, sizeof *tab->cols);
+    for (int i = 0; tab->cols && i < nm; i++) {
+      char *m = H5Tget_member_name(type, (unsigned)i);
+      tab->cols[tab->ncols++] = m ? wf_h5_dup(m) : wf_h5_dup("?");
+      if (m) H5free_memory(m);
+    }
+    if (!tab->cols) rc = wf_error_set(err, "trace '%s': out of memory", r->path);
+  }
+  if (type >= 0) H5Tclose(type);
+  if (space >= 0) H5Sclose(space);
+  if (d >= 0) H5Dclose(d);
+  return rc;
+}
+
+static int load_tables(wf_trace_reader *r, int g, wf_error *err) {
+  const char *group = g == 0 ? "records" : g == 1 ? "histograms" : "summary";
+  char gpath[32], **names;
+  size_t n;
+  snprintf(gpath, sizeof gpath, "/%s", group);
+  if (g == 2 && H5Lexists(r->file, group, H5P_DEFAULT) <= 0) return 0; /* an older trace */
+  if (list_datasets(r, gpath, &names, &n, err) != 0) {
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return -1;
+  }
+  r->tables[g] = calloc(n ? n : 1, sizeof *r->tables[g]);
+  int rc = r->tables[g] ? 0 : wf_error_set(err, "trace '%s': out of memory", r->path);
+  for (size_t i = 0; i < n; i++) {
+    if (rc != 0) {
+      free(names[i]);
+      continue;
+    }
+    r_table *tab = &r->tables[g][r->ntables[g]++];
+    tab->name = names[i];
+    char path[1024];
+    snprintf(path, sizeof path, "/%s/%s", group, tab->name);
+    rc = load_table_shape(r, path, tab, err);
+  }
+  free(names);
+  return rc;
+}
+
+/* Checks existence and format ourselves first: HDF5's own messages for these are obscure. */
+static int check_readable(const char *path, wf_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return wf_error_set(err, "cannot open trace '%s': %s", path, strerror(errno));
+  fclose(f);
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return wf_error_set(err, "trace '%s' is not a regular file", path);
+#if H5_VERSION_GE(1, 12, 0)
+  htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+  htri_t is_h5 = H5Fis_hdf5(path);
+#endif
+  if (is_h5 == 0) return wf_error_set(err, "trace '%s' is not an HDF5 file", path);
+  if (is_h5 < 0) return wf_h5_fail(err, path, "cannot be read as HDF5 (damaged?)");
+  return 0;
+}
+
+wf_trace_reader *wf_trace_open(const char *path, wf_error *err) {
+  wf_h5_silence();
+  if (!path) return wf_error_set(err, "trace: no path given"), NULL;
+  if (check_readable(path, err) != 0) return NULL;
+  wf_trace_reader *r = calloc(1, sizeof *r);
+  if (!r || !(r->path = wf_h5_dup(path))) {
+    free(r);
+    wf_error_set(err, "trace '%s': out of memory", path);
+    return NULL;
+  }
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+  r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (r->file < 0) wf_h5_fail(err, path, "cannot be opened (truncated or damaged?)");
+  if (fapl >= 0) H5Pclose(fapl);
+  if (r->file < 0 || load_root_attrs(r, err) != 0 || load_series(r, err) != 0 ||
+      load_tables(r, 0, err) != 0 || load_tables(r, 1, err) != 0 || load_tables(r, 2, err) != 0) {
+    wf_trace_reader_close(r);
+    return NULL;
+  }
+  return r;
+}
+
+void wf_trace_reader_close(wf_trace_reader *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->nattrs; i++) {
+    free(r->attr_names[i]);
+    free(r->attr_texts[i]);
+  }
+  free(r->attr_names);
+  free(r->attr_texts);
+  for (size_t i = 0; i < r->nseries; i++) {
+    free(r->series[i].name);
+    free(r->series[i].units);
+    free(r->series[i].description);
+  }
+  free(r->series);
+  for (int g = 0; g < 3; g++) {
+    for (size_t i = 0; i < r->ntables[g]; i++) {
+      for (size_t c = 0; c < r->tables[g][i].ncols; c++) free(r->tables[g][i].cols[c]);
+      free(r->tables[g][i].cols);
+      free(r->tables[g][i].name);
+    }
+    free(r->tables[g]);
+  }
+  while (r->texts) {
+    r_text *x = r->texts;
+    r->texts = x->next;
+    free(x->text);
+    free(x);
+  }
+  if (r->file >= 0) H5Fclose(r->file);
+  free(r->path);
+  free(r);
+}
+
+/* ---- metadata ---- */
+
+size_t wf_trace_attr_count(wf_trace_reader *r) {
+  return r ? r->nattrs : 0;
+}
+
+const char *wf_trace_attr_name(wf_trace_reader *r, size_t i) {
+  return r && i < r->nattrs ? r->attr_names[i] : NULL;
+}
+
+const char *wf_trace_attr_text(wf_trace_reader *r, const char *name) {
+  for (size_t i = 0; r && name && i < r->nattrs; i++)
+    if (strcmp(r->attr_names[i], name) == 0) return r->attr_texts[i];
+  return NULL;
+}
+
+const char *wf_trace_obj_attr_text(wf_trace_reader *r, const char *obj, const char *name) {
+  if (!r || !obj || !name) return NULL;
+  hid_t o = H5Oopen(r->file, obj, H5P_DEFAULT);
+  if (o < 0) return NULL;
+  char *text = obj_attr_render(o, name);
+  H5Oclose(o);
+  r_text *x = text ? malloc(sizeof *x) : NULL;
+  if (!x) {
+    free(text);
+    return NULL;
+  }
+  *x = (r_text){r->texts, text};
+  r->texts = x;
+  return text;
+}
+
+size_t wf_trace_series_count(wf_trace_reader *r) {
+  return r ? r->nseries : 0;
+}
+
+const char *wf_trace_series_name(wf_trace_reader *r, size_t i) {
+  return r && i < r->nseries ? r->series[i].name : NULL;
+}
+
+const char *wf_trace_series_units(wf_trace_reader *r, size_t i) {
+  return r && i < r->nseries ? r->series[i].units : NULL;
+}
+
+const char *wf_trace_series_description(wf_trace_reader *r, size_t i) {
+  return r && i < r->nseries ? r->series[i].description : NULL;
+}
+
+static int group_index(const char *group) {
+  if (group && *group == '/') group++;
+  return !group                             ? -1
+         : strcmp(group, "records") == 0    ? 0
+         : strcmp(group, "histograms") == 0 ? 1
+         : strcmp(group, "summary") == 0    ? 2
+                                            : -1;
+}
+
+static r_table *find_table(wf_trace_reader *r, const char *group, const char *name) {
+  int g = group_index(group);
+  for (size_t i = 0; r && name && g >= 0 && i < r->ntables[g]; i++)
+    if (strcmp(r->tables[g][i].name, name) == 0) return &r->tables[g][i];
+  return NULL;
+}
+
+size_t wf_trace_table_count(wf_trace_reader *r, const char *group) {
+  int g = group_index(group);
+  return r && g >= 0 ? r->ntables[g] : 0;
+}
+
+const char *wf_trace_table_name(wf_trace_reader *r, const char *group, size_t i) {
+  int g = group_index(group);
+  return r && g >= 0 && i < r->ntables[g] ? r->tables[g][i].name : NULL;
+}
+
+static int no_table(wf_trace_reader *r, const char *group, const char *name, wf_error *err) {
+  return wf_error_set(err, "trace '%s': no table '%s/%s'", r ? r->path : "?",
+                      group ? group : "(null)", name ? name : "(null)");
+}
+
+int wf_trace_table_shape(wf_trace_reader *r, const char *group, const char *name, size_t *nrows,
+                         size_t *ncols, wf_error *err) {
+  r_table *tab = find_table(r, group, name);
+  if (!tab) return no_table(r, group, name, err);
+  if (nrows) *nrows = tab->nrows;
+  if (ncols) *ncols = tab->ncols;
+  return 0;
+}
+
+const char *wf_trace_table_column_name(wf_trace_reader *r, const char *group, const char *name,
+                                       size_t col) {
+  r_table *tab = find_table(r, group, name);
+  return tab && col < tab->ncols ? tab->cols[col] : NULL;
+}
+
+/* ---- data ---- */
+
+/* Reads a whole dataset converted to mtype; the buffer has room for at least one element. */
+static void *read_all(wf_trace_reader *r, const char *path, hid_t mtype, size_t *n, wf_error *err) {
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  hid_t space = d < 0 ? -1 : H5Dget_space(d);
+  hssize_t np = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+  size_t size = H5Tget_size(mtype);
+  void *buf = NULL;
+  if (np < 0) {
+    wf_h5_fail(err, r->path, "opening '%s'", path);
+  } else if (size == 0 || (size_t)np > SIZE_MAX / size) {
+    wf_error_set(err, "trace '%s': '%s' is too large to read", r->path, path);
+  } else if (!(buf = calloc(np ? (size_t)np : 1, size))) {
+    wf_error_set(err, "trace '%s': out of memory reading '%s'", r->path, path);
+  } else if (np > 0 && H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+    wf_h5_fail(err, r->path, "reading '%s'", path);
+    free(buf);
+    buf = NULL;
+  }
+  if (space >= 0) H5Sclose(space);
+  if (d >= 0) H5Dclose(d);
+  if (n) *n = buf ? (size_t)np : 0;
+  return buf;
+}
+
+/* The file type's class, or of one member of a compound; H5T_NO_CLASS if absent. */
+static H5T_class_t class_of(wf_trace_reader *r, const char *path, const char *member) {
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  hid_t type = d < 0 ? -1 : H5Dget_type(d);
+  H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+  if (member && cls == H5T_COMPOUND) {
+    int idx = H5Tget_member_index(type, member);
+    cls = idx < 0 ? H5T_NO_CLASS : H5Tget_member_class(type, (unsigned)idx);
+  } else if (member) {
+    cls = H5T_NO_CLASS;
+  }
+  if (type >= 0) H5Tclose(type);
+  if (d >= 0) H5Dclose(d);
+  return cls;
+}
+
+double *wf_trace_series_read(wf_trace_reader *r, size_t i, size_t *n, wf_error *err) {
+  if (n) *n = 0;
+  if (!r || i >= r->nseries)
+    return wf_error_set(err, "trace '%s': no series number %zu", r ? r->path : "?", i), NULL;
+  char path[1024];
+  snprintf(path, sizeof path, "/series/%s", r->series[i].name);
+  H5T_class_t cls = class_of(r, path, NULL);
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    return wf_error_set(err, "trace '%s': '%s' is not a numeric series", r->path, path), NULL;
+  return read_all(r, path, H5T_NATIVE_DOUBLE, n, err);
+}
+
+double *wf_trace_table_column(wf_trace_reader *r, const char *group, const char *name,
+                              const char *column, size_t *n, wf_error *err) {
+  if (n) *n = 0;
+  if (!find_table(r, group, name)) return no_table(r, group, name, err), NULL;
+  char path[1024];
+  snprintf(path, sizeof path, "/%s/%s", group[0] == '/' ? group + 1 : group, name);
+  H5T_class_t cls = column ? class_of(r, path, column) : H5T_NO_CLASS;
+  if (cls == H5T_NO_CLASS)
+    return wf_error_set(err, "trace '%s': '%s' has no column '%s'", r->path, path,
+                        column ? column : "(null)"),
+           NULL;
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    return wf_error_set(err, "trace '%s': column '%s' of '%s' is not numeric", r->path, column,
+                        path),
+           NULL;
+  /* A one-member compound makes HDF5 pick out and convert just that field. */
+  hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(double));
+  if (mt < 0 || H5Tinsert(mt, column, 0, H5T_NATIVE_DOUBLE) < 0) {
+    wf_h5_fail(err, r->path, "building a reader for column '%s' of '%s'", column, path);
+    if (mt >= 0) H5Tclose(mt);
+    return NULL;
+  }
+  double *v = read_all(r, path, mt, n, err);
+  H5Tclose(mt);
+  return v;
+}
+
+/* Native member types with no padding between them: padding bytes would be whatever the
+ * conversion left there, and raw reads must compare equal exactly when the data does. */
+static hid_t raw_type(wf_trace_reader *r, const char *path, wf_error *err) {
+  hid_t d = H5Dopen2(r->file, path, H5P_DEFAULT);
+  hid_t ftype = d < 0 ? -1 : H5Dget_type(d), mt = -1;
+  if (ftype < 0)
+    wf_h5_fail(err, r->path, "opening '%s'", path);
+  else if (H5Tdetect_class(ftype, H5T_VLEN) > 0 || H5Tis_variable_str(ftype) > 0)
+    wf_error_set(err, "trace '%s': '%s' holds variable-length data, which has no raw form", r->path,
+                 path);
+  else if ((mt = H5Tget_native_type(ftype, H5T_DIR_ASCEND)) < 0 ||
+           (H5Tget_class(mt) == H5T_COMPOUND && H5Tpack(mt) < 0))
+    wf_h5_fail(err, r->path, "finding the native type of '%s'", path);
+  if (ftype >= 0) H5Tclose(ftype);
+  if (d >= 0) H5Dclose(d);
+  return mt;
+}
+
+void *wf_trace_read_raw(wf_trace_reader *r, const char *dataset, size_t *nbytes, wf_error *err) {
+  if (nbytes) *nbytes = 0;
+  if (!r || !dataset) return wf_error_set(err, "trace: no dataset named"), NULL;
+  hid_t mt = raw_type(r, dataset, err);
+  if (mt < 0) return NULL;
+  size_t n = 0;
+  void *buf = read_all(r, dataset, mt, &n, err);
+  if (buf && nbytes) *nbytes = n * H5Tget_size(mt);
+  H5Tclose(mt);
+  return buf;
+}
