@@ -101,7 +101,9 @@ static void runs_table(FILE *f, const cmp *c) {
         f);
   for (size_t k = 0; k < c->n; k++) {
     const run *ru = &c->runs[k];
-    const char *cells[] = {ru->label, ru->path, wf_trace_attr_text(ru->r, "scenario"),
+    const char *cells[] = {ru->label,
+                           ru->path,
+                           wf_trace_attr_text(ru->r, "scenario"),
                            wf_trace_attr_text(ru->r, "status"),
                            wf_trace_attr_text(ru->r, "seed"),
                            wf_trace_attr_text(ru->r, "sim_time_s")};
@@ -231,8 +233,9 @@ static void figures_table(FILE *f, const cmp *c) {
   }
   fputs("</table>\n", f);
   if (missing)
-    fprintf(f, "<p>%zu figure%s (in italics) %s not in every run: runs of different scenarios "
-               "compare on the figures they share.</p>\n",
+    fprintf(f,
+            "<p>%zu figure%s (in italics) %s not in every run: runs of different scenarios "
+            "compare on the figures they share.</p>\n",
             missing, missing == 1 ? "" : "s", missing == 1 ? "is" : "are");
 }
 
@@ -262,7 +265,8 @@ static int plot_series(cmp *c, FILE *f, const char *name, size_t idx, wf_error *
     if (!has_series(c->runs[k].r, name, &i)) continue;
     wf_error e = {0};
     double *v = wf_trace_series_read(c->runs[k].r, i, &n, &e), *t = time_of(c->runs[k].r, &nt);
-    units = wf_trace_series_units(c->runs[k].r, i), desc = wf_trace_series_description(c->runs[k].r, i);
+    units = wf_trace_series_units(c->runs[k].r, i),
+    desc = wf_trace_series_description(c->runs[k].r, i);
     char file[200];
     snprintf(file, sizeof file, "%s-%zu.dat", stem, k);
     FILE *d = wf_report_path(path, sizeof path, c->outdir, file) == 0 ? fopen(path, "w") : NULL;
@@ -298,8 +302,10 @@ static int plot_series(cmp *c, FILE *f, const char *name, size_t idx, wf_error *
     wf_report_gp_quote(c->gp, c->runs[k].label);
   }
   fputc('\n', c->gp);
-  fprintf(f, "<figure><img src=\"%s.png\" alt=\"%s over %zu runs\" width=\"960\" height=\"480\">"
-             "<figcaption><b>", stem, stem, with);
+  fprintf(f,
+          "<figure><img src=\"%s.png\" alt=\"%s over %zu runs\" width=\"960\" height=\"480\">"
+          "<figcaption><b>",
+          stem, stem, with);
   wf_report_esc(f, name);
   fputs("</b>", f);
   if (*u.name) fputs(" (", f), wf_report_esc(f, u.name), fputs(")", f);
@@ -321,12 +327,14 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
     size_t n = 0;
     if (!wf_trace_table_column_name(c->runs[k].r, "histograms", name, 0)) continue;
     double *hi = wf_trace_table_column(c->runs[k].r, "histograms", name, "hi", &n, &e);
-    double *cnt = hi ? wf_trace_table_column(c->runs[k].r, "histograms", name, "count", &n, &e) : NULL;
+    double *cnt =
+        hi ? wf_trace_table_column(c->runs[k].r, "histograms", name, "count", &n, &e) : NULL;
     const char *u = wf_trace_obj_attr_text(c->runs[k].r, obj, "units");
     if (u) units = u;
     char file[200];
     snprintf(file, sizeof file, "%s-%zu.dat", stem, k);
-    FILE *d = cnt && wf_report_path(path, sizeof path, c->outdir, file) == 0 ? fopen(path, "w") : NULL;
+    FILE *d =
+        cnt && wf_report_path(path, sizeof path, c->outdir, file) == 0 ? fopen(path, "w") : NULL;
     if (!d) {
       free(hi), free(cnt);
       return wf_error_set(err, "cannot write the data of histogram '%s' in '%s'", name, c->outdir);
@@ -365,8 +373,10 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
     wf_report_gp_quote(c->gp, c->runs[k].label);
   }
   fputc('\n', c->gp);
-  fprintf(f, "<figure><img src=\"%s.png\" alt=\"CDF of %s\" width=\"960\" height=\"480\">"
-             "<figcaption><b>", stem, stem);
+  fprintf(f,
+          "<figure><img src=\"%s.png\" alt=\"CDF of %s\" width=\"960\" height=\"480\">"
+          "<figcaption><b>",
+          stem, stem);
   wf_report_esc(f, name);
   fputs("</b>: the share of values at or below each bucket's top", f);
   if (*u.name) fputs(" (", f), wf_report_esc(f, u.name), fputs(")", f);
@@ -384,7 +394,8 @@ static int shared_section(cmp *c, FILE *f, int hists, wf_error *err) {
     wf_trace_reader *r = c->runs[k].r;
     size_t count = hists ? wf_trace_table_count(r, "histograms") : wf_trace_series_count(r);
     for (size_t i = 0; i < count; i++) {
-      const char *name = hists ? wf_trace_table_name(r, "histograms", i) : wf_trace_series_name(r, i);
+      const char *name =
+          hists ? wf_trace_table_name(r, "histograms", i) : wf_trace_series_name(r, i);
       if (!hists && !strcmp(name, "time_s")) continue;
       int earlier = 0, in = 1; /* plotted with an earlier run, or in how many runs */
       for (size_t j = 0; j < c->n; j++) {
@@ -397,8 +408,10 @@ static int shared_section(cmp *c, FILE *f, int hists, wf_error *err) {
       }
       if (earlier) continue;
       if (in < 2) {
-        if (!alone++) fputs("<p>In one run only: ", f);
-        else fputs(", ", f);
+        if (!alone++)
+          fputs("<p>In one run only: ", f);
+        else
+          fputs(", ", f);
         fputs("<code>", f);
         wf_report_esc(f, name);
         fprintf(f, "</code> (%s)", c->runs[k].label);
@@ -421,11 +434,12 @@ static int write_page(cmp *c, wf_error *err) {
     return wf_error_set(err, "output path '%s' is too long", c->outdir);
   FILE *f = fopen(part, "w");
   if (!f) return wf_error_set(err, "cannot write '%s': %s", part, strerror(errno));
-  fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<title>weft compare: %zu runs</title>\n<style>%s</style>\n</head>\n<body>\n"
-             "<h1>weft compare: %zu runs</h1>\n<p class=\"sub\"><a href=\"#runs\">runs</a> &middot; "
-             "<a href=\"#params\">parameters</a> &middot; <a href=\"#figures\">figures</a> &middot; "
-             "<a href=\"#series\">series</a> &middot; <a href=\"#histograms\">histograms</a></p>\n",
+  fprintf(f,
+          "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>weft compare: %zu runs</title>\n<style>%s</style>\n</head>\n<body>\n"
+          "<h1>weft compare: %zu runs</h1>\n<p class=\"sub\"><a href=\"#runs\">runs</a> &middot; "
+          "<a href=\"#params\">parameters</a> &middot; <a href=\"#figures\">figures</a> &middot; "
+          "<a href=\"#series\">series</a> &middot; <a href=\"#histograms\">histograms</a></p>\n",
           c->n, wf_report_css(), c->n);
   runs_table(f, c);
   params_table(f, c);
@@ -433,7 +447,8 @@ static int write_page(cmp *c, wf_error *err) {
   int rc = shared_section(c, f, 0, err) || shared_section(c, f, 1, err) ? -1 : 0;
   fputs("<p class=\"sub\" style=\"margin-top:2em\">Data files (<code>*.dat</code>) and "
         "<code>plots.gp</code> are beside this page: <code>gnuplot plots.gp</code> there redraws "
-        "the plots.</p>\n</body>\n</html>\n", f);
+        "the plots.</p>\n</body>\n</html>\n",
+        f);
   int bad = ferror(f);
   if (fclose(f) != 0 || bad) return wf_error_set(err, "writing '%s' failed", part);
   if (rc == 0 && rename(part, path) != 0)
@@ -485,8 +500,10 @@ int wf_compare_main(int argc, char **argv) {
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) return help(), 0;
     if (!strcmp(a, "--labels") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
       if (i + 1 >= argc) return usage("%s needs a value", a);
-      if (a[1] == 'o' || a[2] == 'o') c.outdir = argv[++i];
-      else labels = argv[++i];
+      if (a[1] == 'o' || a[2] == 'o')
+        c.outdir = argv[++i];
+      else
+        labels = argv[++i];
     } else if (a[0] == '-' && a[1]) {
       return usage("unknown option '%s'", a);
     } else if (np == MAX_RUNS) {

@@ -255,7 +255,8 @@ int wf_report_main(int argc, char **argv) {
   struct stat st;
   if (stat(trace, &st) == 0 && S_ISDIR(st.st_mode)) { /* a sweep's folder */
     wf_error err = {0};
-    if (wf_report_sweep(trace, out, &err) != 0) return fprintf(stderr, "weft report: %s\n", err.msg), 1;
+    if (wf_report_sweep(trace, out, &err) != 0)
+      return fprintf(stderr, "weft report: %s\n", err.msg), 1;
     printf("weft report: wrote %s/index.html\n", out ? out : trace);
     return 0;
   }

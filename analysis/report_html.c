@@ -422,12 +422,14 @@ static void summary_section(FILE *f, const wf_report *rp) {
   size_t n;
   if (wf_report_figures(rp->r, &fig, &n) != 0) {
     fputs("<p class=\"warn\">The headline figures (/summary/figures) are not in the layout this "
-          "report reads.</p>\n", f);
+          "report reads.</p>\n",
+          f);
     return;
   }
   if (!n) return; /* a trace from before headline figures, or a model that declares none */
   fputs("<h2 id=\"summary\">Headline figures</h2>\n<table>\n<tr><th>figure</th><th>value</th>"
-        "<th>units</th><th>what it is</th></tr>\n", f);
+        "<th>units</th><th>what it is</th></tr>\n",
+        f);
   for (size_t i = 0; i < n; i++) {
     fputs("<tr><td>", f);
     wf_report_esc(f, fig[i].name);

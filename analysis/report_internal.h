@@ -38,11 +38,11 @@ typedef struct wf_report_unit {
 wf_report_unit wf_report_unit_for(const char *units, double max);
 
 /* Shared with `weft compare` (compare.c). */
-void wf_report_esc(FILE *f, const char *s);         /* HTML text */
-const char *wf_report_css(void);                    /* the pages' style sheet */
+void wf_report_esc(FILE *f, const char *s);            /* HTML text */
+const char *wf_report_css(void);                       /* the pages' style sheet */
 void wf_report_put_sig(FILE *f, double v, int digits); /* finite: %.*g; else a dash */
-void wf_report_gp_quote(FILE *gp, const char *s);   /* a gnuplot single-quoted string */
-void wf_report_put_num(FILE *f, double v);          /* %.17g, NaN for a gap */
+void wf_report_gp_quote(FILE *gp, const char *s);      /* a gnuplot single-quoted string */
+void wf_report_put_num(FILE *f, double v);             /* %.17g, NaN for a gap */
 /* A file stem "<prefix>-<name>" with [A-Za-z0-9._-] only; a changed name gets "-<idx>". */
 void wf_report_stem(char *stem, size_t cap, const char *prefix, const char *name, size_t idx);
 /* The run's headline figures from /summary/figures (none: *n = 0, returns 0; a layout this

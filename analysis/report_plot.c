@@ -110,9 +110,10 @@ static void series_stats(wf_report_item *it, const double *v) {
 }
 
 wf_report_unit wf_report_unit_for(const char *units, double max) {
-  if (!units || strcmp(units, "ns") || !isfinite(max)) return (wf_report_unit){1, units ? units : ""};
+  if (!units || strcmp(units, "ns") || !isfinite(max))
+    return (wf_report_unit){1, units ? units : ""};
   max = fabs(max);
-  return max >= 1e9 ? (wf_report_unit){1e9, "s"}
+  return max >= 1e9   ? (wf_report_unit){1e9, "s"}
          : max >= 1e6 ? (wf_report_unit){1e6, "ms"}
          : max >= 1e3 ? (wf_report_unit){1e3, "us"}
                       : (wf_report_unit){1, "ns"};

@@ -18,8 +18,8 @@
 typedef struct point {
   char **values; /* the grid keys' values (the row's cells) */
   const char *status, *trace, *seed;
-  int ok;        /* completed, with a readable trace */
-  double *fig;   /* per figure name, NaN where absent */
+  int ok;      /* completed, with a readable trace */
+  double *fig; /* per figure name, NaN where absent */
 } point;
 
 typedef struct sweep_page {
@@ -213,8 +213,9 @@ static void plot_figure(FILE *f, sweep_page *s, size_t i, size_t key, size_t idx
     lines++;
   }
   fputc('\n', s->gp);
-  fprintf(f, "<figure><img src=\"%s.png\" alt=\"%s\" width=\"960\" height=\"480\"><figcaption>"
-             "<b>",
+  fprintf(f,
+          "<figure><img src=\"%s.png\" alt=\"%s\" width=\"960\" height=\"480\"><figcaption>"
+          "<b>",
           stem, stem);
   wf_report_esc(f, s->names[i]);
   fputs("</b> against <b>", f);
@@ -261,8 +262,9 @@ static void index_table(FILE *f, sweep_page *s) {
   }
   fputs("</table>\n", f);
   if (failed)
-    fprintf(f, "<p class=\"warn\">%zu point%s did not complete: %s left out of the figures and "
-               "the plots (their logs are beside their traces).</p>\n",
+    fprintf(f,
+            "<p class=\"warn\">%zu point%s did not complete: %s left out of the figures and "
+            "the plots (their logs are beside their traces).</p>\n",
             failed, failed == 1 ? "" : "s", failed == 1 ? "it is" : "they are");
 }
 
@@ -278,9 +280,10 @@ static int write_page(sweep_page *s, wf_error *err) {
   fprintf(f, " &middot; weft sweep report</title>\n<style>%s</style>\n</head>\n<body>\n<h1>",
           wf_report_css());
   wf_report_esc(f, s->dir);
-  fprintf(f, "</h1>\n<p class=\"sub\">weft report of a sweep: %zu points &middot; "
-             "<a href=\"#figures\">figures</a> &middot; <a href=\"#plots\">plots</a> &middot; "
-             "<a href=\"#points\">points</a></p>\n",
+  fprintf(f,
+          "</h1>\n<p class=\"sub\">weft report of a sweep: %zu points &middot; "
+          "<a href=\"#figures\">figures</a> &middot; <a href=\"#plots\">plots</a> &middot; "
+          "<a href=\"#points\">points</a></p>\n",
           s->csv.nrows);
   figures_table(f, s);
   fputs("<h2 id=\"plots\">Figures against the grid</h2>\n", f);
@@ -294,7 +297,8 @@ static int write_page(sweep_page *s, wf_error *err) {
   fputs("</body>\n</html>\n", f);
   int bad = ferror(f);
   if (fclose(f) != 0 || bad) return wf_error_set(err, "writing '%s' failed", part);
-  if (rename(part, path) != 0) return wf_error_set(err, "cannot rename %s: %s", part, strerror(errno));
+  if (rename(part, path) != 0)
+    return wf_error_set(err, "cannot rename %s: %s", part, strerror(errno));
   return 0;
 }
 
@@ -308,8 +312,10 @@ int wf_report_sweep(const char *dir, const char *outdir, wf_error *err) {
   int rc = 0;
   if (s.csv.ncols < 7 || strcmp(s.csv.head[0], "point") || strcmp(s.csv.head[1], "seed") ||
       strcmp(s.csv.head[s.csv.ncols - 5], "trace"))
-    rc = wf_error_set(err, "'%s' is not a weft sweep index (point, seed, keys..., trace, status, "
-                      "events, wall_s, exit_code)", path);
+    rc = wf_error_set(err,
+                      "'%s' is not a weft sweep index (point, seed, keys..., trace, status, "
+                      "events, wall_s, exit_code)",
+                      path);
   s.key0 = 2, s.nkeys = s.csv.ncols - 7;
   if (rc == 0 && s.nkeys > 64) rc = wf_error_set(err, "'%s': more than 64 grid keys", path);
   for (size_t k = 0; rc == 0 && k < s.nkeys; k++)

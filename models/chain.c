@@ -35,7 +35,7 @@ enum {
   K_NEXT_HEIGHT,
   K_OFFLINE,
   K_ONLINE,
-  K_SLOW,     /* processing of received messages slows down (payload: the extra delay) */
+  K_SLOW, /* processing of received messages slows down (payload: the extra delay) */
   K_CRASH,
   K_RESTART,
   K_DEFERRED, /* a received message a slow node gets to now */
@@ -78,7 +78,7 @@ typedef struct blk {
   uint32_t nevidence;
   uint32_t *index;  /* open addressing: id -> position + 1 (0: empty), index_mask + 1 slots */
   uint32_t index_mask;
-  uint32_t *entry;  /* aggregate mode: the node each transaction entered by, and its client */
+  uint32_t *entry; /* aggregate mode: the node each transaction entered by, and its client */
   wf_lpid *client;
 } blk;
 
@@ -129,8 +129,8 @@ typedef struct chain_cfg {
   equiv eq[EQUIV_RING]; /* shared by the Byzantine validators (on one rank, like the chain) */
   unsigned cls_proposal, cls_part, cls_vote, cls_step, cls_tx, cls_result;
   wf_metric h_interval, m_blocks, g_height, m_votes, m_parts, m_timeouts, m_evidence, m_rounds,
-      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence,
-      m_node_commits, m_fees;
+      m_dropped, m_txs, m_tx_msgs, g_mempool, m_rejected, g_base_price, m_residence, m_node_commits,
+      m_fees;
   wf_record *blocks, *heals;
   wf_lp_type vtype, mtype;
   agg_board *agg; /* the aggregate mode's board (NULL: per hop) */
@@ -766,7 +766,8 @@ static uint32_t round0_proposer(chain_cfg *c, int64_t h, wf_error *err) {
     if (c->pset_h > 1 && wf_valset_increment(&c->pset, 1, err) != 0) return UINT32_MAX;
     const wf_validator *p = wf_valset_proposer(&c->pset);
     if (!p) return UINT32_MAX;
-    c->prop0[c->pset_h % PROP0_RING] = addr_index(p), c->prop0_h[c->pset_h % PROP0_RING] = c->pset_h;
+    c->prop0[c->pset_h % PROP0_RING] = addr_index(p),
+                         c->prop0_h[c->pset_h % PROP0_RING] = c->pset_h;
   }
   return c->prop0[h % PROP0_RING];
 }
@@ -959,11 +960,11 @@ struct agg_board {
    * the routine's wake grid, and the reverse edge. */
   wf_time *w, *ph;
   uint32_t *rev;
-  wf_time *dist;        /* scratch of a Dijkstra: per node, and a heap of keys */
+  wf_time *dist; /* scratch of a Dijkstra: per node, and a heap of keys */
   uint64_t *heap;
   uint8_t *hop;
-  wf_time *entered;     /* when each node entered its height */
-  wf_time *next_entry;  /* when it will enter next_h, once it has decided the height before */
+  wf_time *entered;    /* when each node entered its height */
+  wf_time *next_entry; /* when it will enter next_h, once it has decided the height before */
   int64_t *next_h;
 };
 
@@ -1031,7 +1032,8 @@ static int agg_paths(chain_cfg *c) {
   a->dtx = malloc((size_t)n * n * sizeof *a->dtx);
   a->dmin = malloc(n * sizeof *a->dmin);
   a->rejoin = malloc(n * sizeof *a->rejoin);
-  int rc = w && ph && dist && heap && hop && rev && sum && a->d && a->hops && a->dtx && a->dmin && a->rejoin
+  int rc = w && ph && dist && heap && hop && rev && sum && a->d && a->hops && a->dtx && a->dmin &&
+                   a->rejoin
                ? 0
                : -1;
   for (uint32_t u = 0; rc == 0 && u < n; u++) {
@@ -1054,7 +1056,8 @@ static int agg_paths(chain_cfg *c) {
         while (back < g->off[v + 1] && g->adj[back] != u) back++;
         rev[e] = back;
         if (back == g->off[v + 1]) continue;
-        wf_time x = t0 + w[e], wake = ph[back] + (x > ph[back] ? (x - ph[back] + P - 1) / P * P : 0);
+        wf_time x = t0 + w[e],
+                wake = ph[back] + (x > ph[back] ? (x - ph[back] + P - 1) / P * P : 0);
         if (wake + w[back] < best) best = wake + w[back];
       }
       total += best == WF_TIME_MAX ? 0 : (uint64_t)(best - t0);
@@ -1132,8 +1135,9 @@ static int agg_ready(chain_cfg *c) {
   a->known_r = calloc(n, sizeof *a->known_r);
   a->at = malloc(c->n * sizeof *a->at);
   a->pw = malloc(c->n * sizeof *a->pw);
-  if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->entered || !a->next_entry || !a->next_h ||
-      !a->at || !a->pw) return -1;
+  if (!a->next_poll || !a->seq || !a->height || !a->known_h || !a->known_r || !a->entered ||
+      !a->next_entry || !a->next_h || !a->at || !a->pw)
+    return -1;
   for (uint32_t i = 0; i < n; i++) a->next_poll[i] = NO_POLL;
   if (wf_mempool_init(&a->pool, c->mempool_size, c->mempool_bytes, c->cache_size) != 0) return -1;
   a->pool_ready = 1;
@@ -1171,7 +1175,8 @@ static wf_time agg_prop_arrival(const chain_cfg *c, const agg_prop *p, uint32_t 
   if (at == WF_TIME_MAX) {
     wf_time d = agg_delay(a, p->who, i);
     if (d == WF_TIME_MAX) return WF_TIME_MAX;
-    at = agg_reaches(a, i, p->t, d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
+    at = agg_reaches(a, i, p->t,
+                     d + agg_block_time(c, p->bytes, a->hops[(size_t)p->who * a->nodes + i]));
   }
   return at > a->known_r[i] ? at : a->known_r[i];
 }
@@ -1199,7 +1204,9 @@ static void agg_prop_paths(chain_cfg *c, int64_t h, int32_t r, uint32_t s, wf_ti
       uint32_t v = g->adj[e];
       wf_time start = x;
       if (h > 1 && r == 0) { /* at height 1 every node starts knowing its peers are there */
-        wf_time in = a->height[v] == h ? a->entered[v] : a->next_h[v] == h ? a->next_entry[v] : WF_TIME_MAX;
+        wf_time in = a->height[v] == h   ? a->entered[v]
+                     : a->next_h[v] == h ? a->next_entry[v]
+                                         : WF_TIME_MAX;
         if (in == WF_TIME_MAX || a->rev[e] == g->off[v + 1]) continue;
         if (in + a->w[a->rev[e]] > start) start = in + a->w[a->rev[e]];
       }
@@ -1474,7 +1481,8 @@ static int agg_settled(const val_node *v, const agg_round *rd, int32_t r, int ty
   uint64_t total = v->tm.total;
   if (!tm_quorum(tally_of(v, r, type, 1, TM_NIL), total)) return 0;
   for (uint32_t k = 0; k < rd->nval[type]; k++)
-    if (tm_quorum(rd->power[type][k], total) && !tm_quorum(tally_of(v, r, type, 0, rd->val[type][k]), total))
+    if (tm_quorum(rd->power[type][k], total) &&
+        !tm_quorum(tally_of(v, r, type, 0, rd->val[type][k]), total))
       return 0;
   return 1;
 }
@@ -1509,7 +1517,8 @@ static void agg_poll(val_node *v) {
         v->prop_got[r] = 1;
         tm_proposal(&v->tm, h, r, p.v, p.pol);
         if (p.who != me)
-          wf_net_account(v->lp, c->net, &v->port, 0, (uint32_t)(p.bytes < UINT32_MAX ? p.bytes : UINT32_MAX), 1, now);
+          wf_net_account(v->lp, c->net, &v->port, 0,
+                         (uint32_t)(p.bytes < UINT32_MAX ? p.bytes : UINT32_MAX), 1, now);
       } else if (at < next) {
         next = at;
       }
@@ -2085,8 +2094,10 @@ static void val_init(wf_lp *lp, void *state, const void *cfg) {
   }
   if (c->agg) {
     if (wf_net_cut_count(c->net)) {
-      wf_lp_fail(lp, "chain %s: votes = 'aggregate' does not model partitions of the network "
-                     "yet: use votes = 'per-hop'", c->name);
+      wf_lp_fail(lp,
+                 "chain %s: votes = 'aggregate' does not model partitions of the network "
+                 "yet: use votes = 'per-hop'",
+                 c->name);
       return;
     }
     if (agg_ready(c) != 0) {
@@ -2487,7 +2498,8 @@ static const wf_arg_spec chain_args[] = {
     {"bandwidth", WF_ARG_NUM, "1e9", 1, 1e15, "each validator's uplink, bit/s"},
     {"downlink", WF_ARG_NUM, "0", 0, 1e15, "each validator's downlink, bit/s (0: as the uplink)"},
     {"outbound", WF_ARG_INT, "10", 1, 63, "peers each validator dials (CometBFT: 10)"},
-    {"inbound", WF_ARG_INT, "40", 0, 63, "inbound peers each accepts (CometBFT: 40; at most 63 in all)"},
+    {"inbound", WF_ARG_INT, "40", 0, 63,
+     "inbound peers each accepts (CometBFT: 40; at most 63 in all)"},
     {"graph_seed", WF_ARG_INT, "1", 0, 9.2e18, "seed of the peer graph"},
     {"timeout_propose", WF_ARG_DURATION, "3s", 1e-9, 3600, "CometBFT: 3 s"},
     {"timeout_propose_delta", WF_ARG_DURATION, "500ms", 0, 3600, "added per round (500 ms)"},
@@ -2509,15 +2521,18 @@ static const wf_arg_spec chain_args[] = {
      "contract execution speed, SDK gas per second (wasmd: 1 Teragas/s of CosmWasm gas / 140,000)"},
     {"mempool_size", WF_ARG_INT, "5000", 1, 1e8, "transactions a mempool holds (CometBFT: 5,000)"},
     {"mempool_bytes", WF_ARG_INT, "1073741824", 1, 1e15, "bytes a mempool holds (CometBFT: 1 GiB)"},
-    {"cache_size", WF_ARG_INT, "10000", 0, 1e8, "ids of seen transactions remembered (CometBFT: 10,000)"},
+    {"cache_size", WF_ARG_INT, "10000", 0, 1e8,
+     "ids of seen transactions remembered (CometBFT: 10,000)"},
     {"check_tx", WF_ARG_DURATION, "100us", 0, 60,
-     "CheckTx of one transaction on a node's CPU, one at a time (an assumption: a signature check)"},
+     "CheckTx of one transaction on a node's CPU, one at a time (an assumption: a signature "
+     "check)"},
     {"min_gas_price", WF_ARG_INT, "0", 0, 9.2e18,
      "the least price per gas a node accepts without a fee market, nano-units (0.005 uatom: 5)"},
     {"fee_market", WF_ARG_STR, "none", 1, 0,
      "none (a minimum gas price), eip1559 or aimd (x/feemarket's defaults)"},
     {"min_base_gas_price", WF_ARG_INT, "0", 0, 1e18,
-     "the market's floor, nano-units per gas (0: the module's default: 1 for eip1559, 1e9 for aimd)"},
+     "the market's floor, nano-units per gas (0: the module's default: 1 for eip1559, 1e9 for "
+     "aimd)"},
     {"gossip_sleep", WF_ARG_DURATION, "100ms", 1e-9, 60,
      "an idle gossip routine's sleep (CometBFT's peer_gossip_sleep_duration)"},
     {"send_rate", WF_ARG_NUM, "5120000", 0, 1e15,
@@ -2568,15 +2583,20 @@ int wf_chain_summary(wf_engine *eng, const char *chain, const char *what,
 /* The chain's headline figures (wf_summary_define). */
 static int define_summaries(wf_engine *eng, chain_cfg *c, wf_error *err) {
   const wf_summary_spec f[] = {
-      {NULL, "tx/s", "transactions committed per second, over the run", WF_SUMMARY_RATE, c->m_txs, 0, 0, 0},
+      {NULL, "tx/s", "transactions committed per second, over the run", WF_SUMMARY_RATE, c->m_txs,
+       0, 0, 0},
       {NULL, "blocks", "heights committed", WF_SUMMARY_TOTAL, c->m_blocks, 0, 0, 0},
-      {NULL, "s", "mean time between consecutive heights' first commits", WF_SUMMARY_MEAN, c->h_interval, 0, 0, 1e-9},
-      {NULL, "s", "99th percentile of the time between heights", WF_SUMMARY_QUANTILE, c->h_interval, 0, 0.99, 1e-9},
-      {NULL, "nano-units", "fees paid per committed transaction", WF_SUMMARY_RATIO, c->m_fees, c->m_txs, 0, 0},
-      {NULL, "txs", "transactions refused at CheckTx or evicted, by any node", WF_SUMMARY_TOTAL, c->m_rejected, 0, 0, 0},
+      {NULL, "s", "mean time between consecutive heights' first commits", WF_SUMMARY_MEAN,
+       c->h_interval, 0, 0, 1e-9},
+      {NULL, "s", "99th percentile of the time between heights", WF_SUMMARY_QUANTILE, c->h_interval,
+       0, 0.99, 1e-9},
+      {NULL, "nano-units", "fees paid per committed transaction", WF_SUMMARY_RATIO, c->m_fees,
+       c->m_txs, 0, 0},
+      {NULL, "txs", "transactions refused at CheckTx or evicted, by any node", WF_SUMMARY_TOTAL,
+       c->m_rejected, 0, 0, 0},
   };
-  static const char *const what[] = {"tps", "heights", "block_interval_mean", "block_interval_p99",
-                                     "fee_per_tx", "rejected_txs"};
+  static const char *const what[] = {
+      "tps", "heights", "block_interval_mean", "block_interval_p99", "fee_per_tx", "rejected_txs"};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++)
     if (wf_chain_summary(eng, c->name, what[i], &f[i], err) != 0) return -1;
   return 0;
@@ -2703,8 +2723,10 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
   if (read_powers(eng, c, a, err) != 0 || read_faults(eng, c, a, err) != 0) return -1;
   if (votes[0] == 'a') {
     if (c->nbyz || c->nslow)
-      return wf_error_set(err, "votes = 'aggregate' does not model %s validators yet: use "
-                          "votes = 'per-hop'", c->nbyz ? "byzantine" : "slow");
+      return wf_error_set(err,
+                          "votes = 'aggregate' does not model %s validators yet: use "
+                          "votes = 'per-hop'",
+                          c->nbyz ? "byzantine" : "slow");
     if (!(c->agg = wf_engine_alloc(eng, sizeof *c->agg))) return wf_error_set(err, "out of memory");
     c->agg->nodes = c->n + c->full;
     c->agg->words = (c->n + 63) / 64;
@@ -2852,9 +2874,9 @@ static uint64_t base_price_now(const void *chain) {
 
 void wf_chain_info_of(const void *handle, wf_chain_info *out) {
   const chain_cfg *c = handle;
-  *out = (wf_chain_info){c->net,           c->first,         c->n,          c->id,
-                         c->max_block_bytes, c->max_block_gas, c->name,     c->full_first,
-                         c->full,          base_price_now,   c};
+  *out = (wf_chain_info){
+      c->net,        c->first, c->n,           c->id, c->max_block_bytes, c->max_block_gas, c->name,
+      c->full_first, c->full,  base_price_now, c};
 }
 
 static const wf_builder chain_builders[] = {

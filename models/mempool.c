@@ -162,8 +162,8 @@ int wf_mempool_add(wf_mempool *m, const wf_mp_entry *e) {
 }
 
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e),
-                         void *ud, wf_mp_entry *out, uint32_t room) {
+                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e), void *ud,
+                         wf_mp_entry *out, uint32_t room) {
   uint64_t bytes = 0, gas = 0;
   uint32_t k = 0;
   for (uint32_t i = 0; i < m->n && k < room; i++) {

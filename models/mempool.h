@@ -78,8 +78,8 @@ void wf_mempool_clear(wf_mempool *m, void (*removed)(void *ud, const wf_mp_entry
  * the bytes past max_bytes or the gas_wanted past max_gas (0: no gas limit); copies at most
  * `room` entries to out and returns how many. */
 uint32_t wf_mempool_reap(const wf_mempool *m, uint64_t max_bytes, uint64_t max_gas,
-                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e),
-                         void *ud, wf_mp_entry *out, uint32_t room);
+                         uint64_t min_price, int (*held)(void *ud, const wf_mp_entry *e), void *ud,
+                         wf_mp_entry *out, uint32_t room);
 /* Removes, in one pass keeping the order of the rest, every entry gone(ud, e) says goes,
  * calling removed(ud, e) for each (may be NULL). Returns how many are left. */
 uint32_t wf_mempool_filter(wf_mempool *m, int (*gone)(void *ud, const wf_mp_entry *e),

@@ -109,8 +109,8 @@ static int phold_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   }
   wf_metric ev = wf_engine_events_metric(eng);
   const wf_summary_spec figures[] = {
-      {"phold_events_per_sim_s", "events/s", "events handled per simulated second",
-       WF_SUMMARY_RATE, ev, 0, 0, 0},
+      {"phold_events_per_sim_s", "events/s", "events handled per simulated second", WF_SUMMARY_RATE,
+       ev, 0, 0, 0},
       {"phold_remote_share", "", "share of the events sent to a random LP (expected: remote)",
        WF_SUMMARY_RATIO, c->m_remote, ev, 0, 0},
       {"phold_delay_mean", "s", "mean delay of the events sent (lookahead + mean: expected)",

@@ -14,7 +14,11 @@
 #include "tx.h"
 
 enum { K_SEND = 1, K_BURST = 2, K_TIMEOUT = 3, K_RETRY = 4 };
-enum { FEE_SUBMIT, FEE_WAIT, FEE_DROP }; /* what a client does when the base price exceeds its cap */
+enum {
+  FEE_SUBMIT,
+  FEE_WAIT,
+  FEE_DROP
+}; /* what a client does when the base price exceeds its cap */
 
 typedef struct mix_entry {
   double cum; /* cumulative weight up to and including this entry */
@@ -182,8 +186,7 @@ static uint32_t client_index(const load_cfg *c, const wf_lp *lp) {
   return wf_lp_id(lp) - c->first;
 }
 
-static void settle(wf_lp *lp, const load_cfg *c, client *s, const out_tx *e,
-                   const wf_tx_result *r);
+static void settle(wf_lp *lp, const load_cfg *c, client *s, const out_tx *e, const wf_tx_result *r);
 
 /* The chain's price per gas now, as a query of its fee market answers (0: it cannot say). */
 static uint64_t price_now(const load_cfg *c) {
@@ -482,9 +485,14 @@ static void client_finish(wf_lp *lp, void *state) {
   /* Held back (fee_policy wait) to the end: never sent, pending, numbered after the rest. */
   for (uint32_t i = 0; c->txs && i < s->nheld; i++) {
     const held_tx *x = &s->held[i];
-    tx_row row = {.id = (uint64_t)wf_lp_id(lp) << 32 | (s->count + i), .chain = c->chain.group,
-                  .client = wf_lp_id(lp), .type = x->type, .bytes = x->bytes,
-                  .submit_ns = x->arrived, .gas_wanted = x->gas, .status = WF_TX_PENDING};
+    tx_row row = {.id = (uint64_t)wf_lp_id(lp) << 32 | (s->count + i),
+                  .chain = c->chain.group,
+                  .client = wf_lp_id(lp),
+                  .type = x->type,
+                  .bytes = x->bytes,
+                  .submit_ns = x->arrived,
+                  .gas_wanted = x->gas,
+                  .status = WF_TX_PENDING};
     wf_record_append(lp, c->txs, &row);
   }
   client_destroy(lp, s);
@@ -706,7 +714,8 @@ static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_erro
   const wf_summary_spec f[] = {
       {NULL, "s", "median time from submission to the client learning of the commit",
        WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.50, 1e-9},
-      {NULL, "s", "99th percentile of that latency", WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.99, 1e-9},
+      {NULL, "s", "99th percentile of that latency", WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.99,
+       1e-9},
       {NULL, "txs", "txs clients submitted", WF_SUMMARY_TOTAL, c->m_submitted, 0, 0, 0},
       {NULL, "txs", "txs clients gave up on (timeout, or a fee above their cap)", WF_SUMMARY_TOTAL,
        c->m_dropped, 0, 0, 0},
@@ -766,8 +775,10 @@ static int load_setup(wf_engine *eng, load_cfg *c, const wf_args *a, wf_error *e
   c->end = d ? c->start + d : WF_TIME_MAX;
   c->price = (uint64_t)wf_arg_int(a, "price");
   const char *fp = wf_arg_str(a, "fee_policy");
-  c->fee_policy = !strcmp(fp, "submit") ? FEE_SUBMIT : !strcmp(fp, "wait") ? FEE_WAIT
-                  : !strcmp(fp, "drop") ? FEE_DROP : -1;
+  c->fee_policy = !strcmp(fp, "submit") ? FEE_SUBMIT
+                  : !strcmp(fp, "wait") ? FEE_WAIT
+                  : !strcmp(fp, "drop") ? FEE_DROP
+                                        : -1;
   if (c->fee_policy < 0)
     return wf_error_set(err, "'fee_policy' = '%s': expected submit, wait or drop", fp);
   c->fee_retry = wf_arg_duration(a, "fee_retry");
@@ -795,7 +806,8 @@ int wf_load_build_on(wf_engine *eng, const wf_args *a, const wf_chain_info *chai
     /* Clients send only to their chain's validators over the transport, and they join the
      * chain's group so that the chain's windows are not bounded by them. */
     c->type = (wf_lp_type){"load_client", sizeof(client), wf_net_min_delay(c->chain.net),
-                           client_init, client_handle, client_finish, WF_TIME_MAX, client_destroy};
+                           client_init,   client_handle,  client_finish,
+                           WF_TIME_MAX,   client_destroy};
     c->first = wf_engine_add_lps(eng, &c->type, c->n, c, c->chain.group, err);
     if (c->first == WF_LP_NONE ||
         wf_net_attach((wf_net *)c->chain.net, c->first, c->n, region, bw, bw, err) == UINT32_MAX)

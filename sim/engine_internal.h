@@ -11,7 +11,7 @@
 #include "queue_ladder.h"
 #include "sync.h"
 
-#define WF_MAX_TYPES 1024 /* each chain brings two (its delays are its network's): 512 chains */
+#define WF_MAX_TYPES 1024   /* each chain brings two (its delays are its network's): 512 chains */
 #define WF_HIST_BUCKETS 496 /* 8 exact + 8 per power of two from 2^3 to 2^63 */
 
 typedef enum { WF_METRIC_COUNTER, WF_METRIC_GAUGE } wf_metric_kind;

@@ -482,7 +482,8 @@ static int compute_summaries(wf_engine *eng, wf_error *err) {
   if (!tot) return wf_error_set(err, "out of memory");
   eng->counters[eng->m_events] = eng->events;
   for (uint32_t i = 0; i < n; i++)
-    tot[i] = eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
+    tot[i] =
+        eng->metrics[i].kind == WF_METRIC_COUNTER ? eng->counters[i] : (uint64_t)eng->gauges[i];
   if (wf_sync_sum_u64(tot, n) != 0) {
     free(tot);
     return wf_error_set(err, "summing the summary's totals failed");
@@ -491,14 +492,25 @@ static int compute_summaries(wf_engine *eng, wf_error *err) {
   for (uint32_t i = 0; i < eng->nsummaries; i++) {
     wf_summary_def *d = &eng->summaries[i];
     const wf_summary_spec *sp = &d->spec;
-    const wf_hist *h = sp->kind == WF_SUMMARY_QUANTILE || sp->kind == WF_SUMMARY_MEAN ? eng->hists[sp->a] : NULL;
+    const wf_hist *h =
+        sp->kind == WF_SUMMARY_QUANTILE || sp->kind == WF_SUMMARY_MEAN ? eng->hists[sp->a] : NULL;
     double v = NAN;
     switch (sp->kind) {
-    case WF_SUMMARY_RATE: v = t > 0 ? (double)tot[sp->a] / t : NAN; break;
-    case WF_SUMMARY_TOTAL: v = (double)tot[sp->a]; break;
-    case WF_SUMMARY_RATIO: v = tot[sp->b] ? (double)tot[sp->a] / (double)tot[sp->b] : NAN; break;
-    case WF_SUMMARY_FINAL: v = (double)(int64_t)tot[sp->a]; break;
-    case WF_SUMMARY_QUANTILE: v = h->count ? wf_hist_quantile(h, sp->q) : NAN; break;
+    case WF_SUMMARY_RATE:
+      v = t > 0 ? (double)tot[sp->a] / t : NAN;
+      break;
+    case WF_SUMMARY_TOTAL:
+      v = (double)tot[sp->a];
+      break;
+    case WF_SUMMARY_RATIO:
+      v = tot[sp->b] ? (double)tot[sp->a] / (double)tot[sp->b] : NAN;
+      break;
+    case WF_SUMMARY_FINAL:
+      v = (double)(int64_t)tot[sp->a];
+      break;
+    case WF_SUMMARY_QUANTILE:
+      v = h->count ? wf_hist_quantile(h, sp->q) : NAN;
+      break;
     case WF_SUMMARY_MEAN:
       v = h->count ? (ldexp((double)h->sum_hi, 64) + (double)h->sum_lo) / (double)h->count : NAN;
       break;
@@ -506,7 +518,7 @@ static int compute_summaries(wf_engine *eng, wf_error *err) {
     /* A scale below 1 divides by its inverse: ns / 1e9 is exact where ns x 1e-9 is not. */
     double inv = sp->scale > 0 && sp->scale < 1 ? round(1 / sp->scale) : 0;
     d->value = inv > 1 && fabs(inv * sp->scale - 1) < 1e-12 ? v / inv
-                                                              : v * (sp->scale != 0 ? sp->scale : 1);
+                                                            : v * (sp->scale != 0 ? sp->scale : 1);
   }
   free(tot);
   return 0;
@@ -526,10 +538,9 @@ static int write_summaries(wf_engine *eng, wf_error *err) {
       WF_COLUMN(summary_row, units, WF_COL_STR, NULL),
       WF_COLUMN(summary_row, description, WF_COL_STR, NULL),
   };
-  wf_trace_table *t = wf_trace_table_add(eng->trace, "summary", "figures", cols, 4,
-                                         sizeof(summary_row),
-                                         "the run's headline figures, as its models declared them",
-                                         err);
+  wf_trace_table *t =
+      wf_trace_table_add(eng->trace, "summary", "figures", cols, 4, sizeof(summary_row),
+                         "the run's headline figures, as its models declared them", err);
   if (!t) return -1;
   for (uint32_t i = 0; i < eng->nsummaries; i++) {
     const wf_summary_def *d = &eng->summaries[i];

@@ -68,8 +68,7 @@ static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
 
 /* Formats "trace 'PATH': WHAT: REASON". Call it right after the failing HDF5 call: the next
  * HDF5 call clears the error stack it reads. */
-int wf_h5_fail(wf_error *err, const char *path,
-                                                         const char *fmt, ...) {
+int wf_h5_fail(wf_error *err, const char *path, const char *fmt, ...) {
   h5_reason r = {"unknown HDF5 error"};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &r);
   char what[512];
@@ -179,7 +178,8 @@ static int put_attr(wf_trace *t, hid_t obj, const char *obj_name, const char *na
   if (!name || !*name)
     return wf_error_set(err, "trace '%s': empty attribute name on '%s'", t->path, obj_name);
   htri_t exists = H5Aexists(obj, name);
-  if (exists < 0) return wf_h5_fail(err, t->path, "checking attribute '%s' on '%s'", name, obj_name);
+  if (exists < 0)
+    return wf_h5_fail(err, t->path, "checking attribute '%s' on '%s'", name, obj_name);
   if (exists > 0 && H5Adelete(obj, name) < 0)
     return wf_h5_fail(err, t->path, "replacing attribute '%s' on '%s'", name, obj_name);
   hid_t space = H5Screate(H5S_SCALAR);
@@ -227,7 +227,8 @@ int wf_trace_attr_f64(wf_trace *t, const char *name, double value, wf_error *err
 
 static hid_t open_obj(wf_trace *t, const char *obj, wf_error *err) {
   hid_t o = obj ? H5Oopen(t->file, obj, H5P_DEFAULT) : -1;
-  if (o < 0) wf_h5_fail(err, t->path, "no object '%s' to put an attribute on", obj ? obj : "(null)");
+  if (o < 0)
+    wf_h5_fail(err, t->path, "no object '%s' to put an attribute on", obj ? obj : "(null)");
   return o;
 }
 
@@ -538,7 +539,7 @@ wf_trace_table *wf_trace_table_add(wf_trace *t, const char *group, const char *n
 /* Copies rows into the packed layout; string columns are cut at their first NUL and zero
  * filled, so bytes after the terminator never reach the file and equal runs give equal files. */
 void wf_h5_pack_rows(const wf_trace_table *tab, unsigned char *dst, const unsigned char *src,
-                      size_t n) {
+                     size_t n) {
   for (size_t r = 0; r < n; r++, src += tab->row_size, dst += tab->packed_size)
     for (size_t c = 0; c < tab->ncols; c++) {
       const packed_col *pc = &tab->cols[c];

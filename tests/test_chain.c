@@ -762,7 +762,8 @@ static outcomes fee_run(const char *policy) {
   for (size_t i = 0; i < n; i++) {
     o.by[(int)st[i]]++;
     if (st[i] == WF_TX_DROPPED) o.unsent_drops += res[i] == sub[i];
-    if (st[i] == WF_TX_COMMITTED && res[i] - sub[i] > o.max_latency) o.max_latency = res[i] - sub[i];
+    if (st[i] == WF_TX_COMMITTED && res[i] - sub[i] > o.max_latency)
+      o.max_latency = res[i] - sub[i];
   }
   print_message("%-6s %zu txs: %zu committed, %zu rejected, %zu dropped, %zu pending; "
                 "latency up to %.2f s\n",

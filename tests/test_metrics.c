@@ -99,7 +99,8 @@ static void headline_figures_from_their_metrics(void **unused) {
       {"mean_s", "s", "", WF_SUMMARY_MEAN, c.h, 0, 0, 1e-9},
       {"p50", "ns", "", WF_SUMMARY_QUANTILE, c.h, 0, 0.5, 0},
   };
-  for (size_t i = 0; i < sizeof f / sizeof *f; i++) assert_int_equal(wf_summary_define(eng, &f[i], &err), 0);
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+    assert_int_equal(wf_summary_define(eng, &f[i], &err), 0);
   /* The same figure twice is one (a builder called twice); another under its name is not. */
   assert_int_equal(wf_summary_define(eng, &f[0], &err), 0);
   wf_summary_spec other = f[0];

@@ -198,10 +198,11 @@ static void run_report(const wf_wasm_cli *c, const wf_wasm_module *m, const wf_w
 
 int wf_wasm_cmd_run(int argc, char **argv) {
   wf_wasm_cli c;
-  int rc = wf_wasm_cli_parse(argc, argv, WF_CMD_RUN,
-                             "weft wasm run MODULE.wasm [--engine E] [--input FILE | --random SEED] "
-                             "[--gas-limit G] [--param N] [--json]",
-                             "Runs a module once on one engine: output, gas and wall time.", &c);
+  int rc =
+      wf_wasm_cli_parse(argc, argv, WF_CMD_RUN,
+                        "weft wasm run MODULE.wasm [--engine E] [--input FILE | --random SEED] "
+                        "[--gas-limit G] [--param N] [--json]",
+                        "Runs a module once on one engine: output, gas and wall time.", &c);
   if (rc) return rc == 1 ? 0 : rc;
   if (!c.module) return fprintf(stderr, "weft wasm run: which module? (see --help)\n"), 2;
   if (c.input_file && c.have_seed)

@@ -25,11 +25,13 @@
 enum { O_NODES, O_PER_NODE, O_BYTES, O_BANDWIDTH, O_MESSAGES, O_REPS };
 
 static const wf_opt opts[] = {
-    {"nodes", 0, "N", "nodes, spread round-robin over the regions of the shipped table (default 1024)"},
+    {"nodes", 0, "N",
+     "nodes, spread round-robin over the regions of the shipped table (default 1024)"},
     {"per-node", 0, "K", "messages each node keeps in flight (default 1)"},
     {"bytes", 0, "B", "size of each message on the wire (default 1000)"},
-    {"bandwidth", 0, "BPS", "uplink and downlink of every node in bit/s, 1e9 notation allowed\n"
-                            "(default 1e9)"},
+    {"bandwidth", 0, "BPS",
+     "uplink and downlink of every node in bit/s, 1e9 notation allowed\n"
+     "(default 1e9)"},
     {"messages", 0, "M", "messages the bare variant delivers per repetition (default 2e6)"},
     {"reps", 0, "R", "repetitions, bare and net interleaved; medians are shown (default 3)"},
 };
@@ -114,10 +116,14 @@ static int run_once(const args *a, int via_net, wf_time end, outcome *out, wf_er
   wf_engine *eng = wf_engine_new(err);
   if (!eng) return -1;
   int rc = -1;
-  bench_cfg c = {.n = (uint32_t)a->nodes, .per_node = (uint32_t)a->per_node,
-                 .bytes = (uint32_t)a->bytes};
-  wf_lp_type t = {via_net ? "bench_net" : "bench_bare", sizeof(bench_node), 0,
-                  via_net ? net_init : bare_init, via_net ? net_handle : bare_handle, NULL};
+  bench_cfg c = {
+      .n = (uint32_t)a->nodes, .per_node = (uint32_t)a->per_node, .bytes = (uint32_t)a->bytes};
+  wf_lp_type t = {via_net ? "bench_net" : "bench_bare",
+                  sizeof(bench_node),
+                  0,
+                  via_net ? net_init : bare_init,
+                  via_net ? net_handle : bare_handle,
+                  NULL};
   wf_net_params p = {.same_region_rtt = 250 * WF_US, .mss = 1460, .rto = 200 * WF_MS};
   uint16_t *region = malloc(c.n * sizeof *region);
   double *bps = malloc(c.n * sizeof *bps);
@@ -134,8 +140,8 @@ static int run_once(const args *a, int via_net, wf_time end, outcome *out, wf_er
     bps[i] = (double)a->bandwidth;
   }
   if (wf_net_attach(c.net, c.first, c.n, region, bps, bps, err) == UINT32_MAX) goto out;
-  wf_run_opts o = {.end_time = end ? end : WF_TIME_MAX / 2, .max_events = end ? 0 : a->messages,
-                   .seed = 1};
+  wf_run_opts o = {
+      .end_time = end ? end : WF_TIME_MAX / 2, .max_events = end ? 0 : a->messages, .seed = 1};
   wf_run_stats st;
   if (wf_engine_run(eng, &o, &st, err) != 0) goto out;
   *out = (outcome){st.wall_s, st.events, c.delivered, st.sim_time};
@@ -170,8 +176,12 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
 }
 
 int wf_bench_net_main(int argc, char **argv) {
-  args a = {.nodes = 1024, .per_node = 1, .bytes = 1000, .bandwidth = 1000000000,
-            .messages = 2000000, .reps = 3};
+  args a = {.nodes = 1024,
+            .per_node = 1,
+            .bytes = 1000,
+            .bandwidth = 1000000000,
+            .messages = 2000000,
+            .reps = 3};
   wf_error err = {0};
   if (wf_opts_parse(argc, argv, opts, NOPTS, on_opt, wf_opts_no_args, &a, &err) != 0) {
     fprintf(stderr, "weft bench net: %s\n", err.msg);
@@ -195,8 +205,8 @@ int wf_bench_net_main(int argc, char **argv) {
   }
   printf("weft bench net: %llu nodes x %llu in flight, %llu-byte messages at %.3g bit/s, "
          "median of %llu\n",
-         (unsigned long long)a.nodes, (unsigned long long)a.per_node,
-         (unsigned long long)a.bytes, (double)a.bandwidth, (unsigned long long)a.reps);
+         (unsigned long long)a.nodes, (unsigned long long)a.per_node, (unsigned long long)a.bytes,
+         (double)a.bandwidth, (unsigned long long)a.reps);
   double ns[2][MAX_REPS], evm[2][MAX_REPS];
   uint64_t msgs[2] = {0};
   for (uint64_t r = 0; r < a.reps; r++) {

@@ -83,8 +83,7 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
     a->help = 1;
     break;
   case O_SET: /* the form is the command line's; whether the key and value fit, the scenario's */
-    if (!strchr(v, '=') || v[0] == '=')
-      return wf_error_set(err, "--set %s: expected key=value", v);
+    if (!strchr(v, '=') || v[0] == '=') return wf_error_set(err, "--set %s: expected key=value", v);
     a->sets[a->nsets++] = v;
     break;
   case O_SEED:
@@ -238,18 +237,18 @@ static char *rank_events_json(const uint64_t *per_rank) {
 static int write_result(wf_trace *t, const wf_run_stats *st, const uint64_t *per_rank,
                         const char *error, wf_error *err) {
   char *ranks = rank_events_json(per_rank);
-  int rc = wf_trace_attr_u64(t, "events", st->events, err) ||
-           wf_trace_attr_f64(t, "sim_time_s", wf_time_to_s(st->sim_time), err) ||
-           wf_trace_attr_f64(t, "wall_s", st->wall_s, err) ||
-           wf_trace_attr_u64(t, "windows", st->windows, err) ||
-           wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
-           wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
-           (st->lookahead_from &&
-            (wf_trace_attr_f64(t, "lookahead_s", lookahead_s(st), err) ||
-             wf_trace_attr_str(t, "lookahead_from", st->lookahead_from, err) ||
-             wf_trace_attr_str(t, "lookahead_bound", st->lookahead_bound, err))) ||
-           wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
-           (error && wf_trace_attr_str(t, "error", error, err));
+  int rc =
+      wf_trace_attr_u64(t, "events", st->events, err) ||
+      wf_trace_attr_f64(t, "sim_time_s", wf_time_to_s(st->sim_time), err) ||
+      wf_trace_attr_f64(t, "wall_s", st->wall_s, err) ||
+      wf_trace_attr_u64(t, "windows", st->windows, err) ||
+      wf_trace_attr_f64(t, "cross_rank_fraction", cross_fraction(st), err) ||
+      wf_trace_attr_str(t, "rank_events", ranks ? ranks : "[]", err) ||
+      (st->lookahead_from && (wf_trace_attr_f64(t, "lookahead_s", lookahead_s(st), err) ||
+                              wf_trace_attr_str(t, "lookahead_from", st->lookahead_from, err) ||
+                              wf_trace_attr_str(t, "lookahead_bound", st->lookahead_bound, err))) ||
+      wf_trace_attr_str(t, "status", error ? "failed" : st->status, err) ||
+      (error && wf_trace_attr_str(t, "error", error, err));
   free(ranks);
   return rc ? -1 : 0;
 }

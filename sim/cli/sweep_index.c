@@ -230,8 +230,8 @@ int wf_csv_load(const char *path, wf_csv *t, wf_error *err) {
     char **fields = csv_split(line, &n);
     if (!fields || n != t->ncols) {
       csv_fields_free(fields, fields ? n : 0);
-      rc = wf_error_set(err, "%s:%zu: %zu fields, the header has %zu", path, lineno,
-                        fields ? n : 0, t->ncols);
+      rc = wf_error_set(err, "%s:%zu: %zu fields, the header has %zu", path, lineno, fields ? n : 0,
+                        t->ncols);
       break;
     }
     if (t->nrows == rows_cap) {
