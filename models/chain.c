@@ -2592,11 +2592,9 @@ static int define_summaries(wf_engine *eng, chain_cfg *c, wf_error *err) {
        0, 0.99, 1e-9},
       {NULL, "nano-units", "fees paid per committed transaction", WF_SUMMARY_RATIO, c->m_fees,
        c->m_txs, 0, 0},
-      {NULL, "txs", "transactions refused at CheckTx or evicted, by any node", WF_SUMMARY_TOTAL,
-       c->m_rejected, 0, 0, 0},
   };
-  static const char *const what[] = {
-      "tps", "heights", "block_interval_mean", "block_interval_p99", "fee_per_tx", "rejected_txs"};
+  static const char *const what[] = {"tps", "heights", "block_interval_mean", "block_interval_p99",
+                                     "fee_per_tx"};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++)
     if (wf_chain_summary(eng, c->name, what[i], &f[i], err) != 0) return -1;
   return 0;

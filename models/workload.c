@@ -717,10 +717,14 @@ static int define_outputs(wf_engine *eng, load_cfg *c, const wf_args *a, wf_erro
       {NULL, "s", "99th percentile of that latency", WF_SUMMARY_QUANTILE, c->h_latency, 0, 0.99,
        1e-9},
       {NULL, "txs", "txs clients submitted", WF_SUMMARY_TOTAL, c->m_submitted, 0, 0, 0},
+      {NULL, "txs", "txs clients learned were refused (CheckTx, or evicted when the price passed "
+                    "their cap)",
+       WF_SUMMARY_TOTAL, c->m_rejected, 0, 0, 0},
       {NULL, "txs", "txs clients gave up on (timeout, or a fee above their cap)", WF_SUMMARY_TOTAL,
        c->m_dropped, 0, 0, 0},
   };
-  static const char *const what[] = {"latency_p50", "latency_p99", "txs_submitted", "txs_dropped"};
+  static const char *const what[] = {"latency_p50", "latency_p99", "txs_submitted", "txs_rejected",
+                                     "txs_dropped"};
   for (size_t i = 0; i < sizeof f / sizeof *f; i++)
     if (wf_chain_summary(eng, c->chain.name, what[i], &f[i], err) != 0) return -1;
   if (wf_arg_bool(a, "record_txs") &&
