@@ -111,6 +111,7 @@ static int write_data(wf_report *rp, wf_error *err) {
   if (!gp) return -1;
   int rc = load_time(rp, err);
   if (rc == 0) rc = plot_all_series(rp, gp, err);
+  if (rc == 0) rc = wf_report_plot_panels(rp, gp, err);
   if (rc == 0) rc = plot_all_hists(rp, gp, err);
   int bad = ferror(gp);
   if (fclose(gp) != 0 || bad) rc = wf_error_set(err, "writing '%s/plots.gp' failed", rp->outdir);
@@ -151,6 +152,13 @@ static void draw(wf_report *rp) {
   if (!plots) return;
   if (wf_report_run_gnuplot(rp->outdir, rp->plot_problem, sizeof rp->plot_problem) != 0) return;
   for (int l = 0; l < 2; l++) check_drawn(rp, lists[l], counts[l]);
+  for (size_t i = 0; i < rp->npanels; i++) {
+    char file[200], path[4096];
+    struct stat st;
+    snprintf(file, sizeof file, "%s.png", rp->panels[i].stem);
+    rp->panels[i].drawn = wf_report_path(path, sizeof path, rp->outdir, file) == 0 &&
+                          stat(path, &st) == 0 && st.st_size > 0;
+  }
 }
 
 /* results/x.h5 -> results/x; anything else gets "-report" appended. */
@@ -184,6 +192,7 @@ int wf_report_write(const char *h5path, const char *outdir, wf_error *err) {
                       outdir);
   free(rp.time);
   free(rp.series);
+  free(rp.panels);
   free(rp.hists);
   free(dflt);
   wf_trace_reader_close(rp.r);

@@ -261,6 +261,24 @@ static void series_figure(FILE *f, const wf_report_item *it) {
   fprintf(f, ". Data: <a href=\"%s.dat\">%s.dat</a></figcaption>\n</figure>\n", it->stem, it->stem);
 }
 
+static void chains_section(FILE *f, const wf_report *rp) {
+  if (!rp->npanels) return;
+  fputs("<h2 id=\"chains\">Chains</h2>\n<p>Each chain at a glance: its throughput, block "
+        "interval and commit latency quantiles per sample interval, its mempools, its fee "
+        "market's price and its refusals. Every series is also drawn alone below.</p>\n", f);
+  for (size_t i = 0; i < rp->npanels; i++) {
+    const struct wf_report_panel *p = &rp->panels[i];
+    fprintf(f, "<figure id=\"%s\">\n", p->stem);
+    if (p->drawn)
+      fprintf(f, "<img src=\"%s.png\" alt=\"panels of chain \">", p->stem);
+    else
+      fputs("<p class=\"warn\">Not drawn (see the warning at the top).</p>", f);
+    fputs("<figcaption><b>", f);
+    wf_report_esc(f, p->prefix);
+    fputs("</b></figcaption>\n</figure>\n", f);
+  }
+}
+
 static void series_section(FILE *f, const wf_report *rp) {
   fputs("<h2 id=\"series\">Time series</h2>\n", f);
   if (rp->time && rp->ntime)
@@ -496,6 +514,7 @@ static void page_body(FILE *f, const wf_report *rp) {
   page_head(f, rp);
   summary_section(f, rp);
   run_section(f, rp);
+  chains_section(f, rp);
   series_section(f, rp);
   hist_section(f, rp);
   records_section(f, rp->r);

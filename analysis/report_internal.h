@@ -26,6 +26,12 @@ typedef struct wf_report {
   size_t ntime;
   wf_report_item *series, *hists;
   size_t nseries, nhists;
+  /* A chain's series drawn together (report_plot.c): its name prefix and the figure's stem. */
+  struct wf_report_panel {
+    char prefix[64], stem[160];
+    int drawn;
+  } *panels;
+  size_t npanels;
   char plot_problem[1024]; /* why plots are missing; empty when gnuplot drew them */
 } wf_report;
 
@@ -62,6 +68,10 @@ int wf_report_plot_series(const wf_report *rp, FILE *gp, wf_report_item *it, con
                           wf_error *err);
 int wf_report_plot_hist(const wf_report *rp, FILE *gp, wf_report_item *it, const double *lo,
                         const double *hi, const double *count, wf_error *err);
+/* One figure of six panels per chain (a prefix p with p_blocks and p_block_interval_p50
+ * series): TPS, block interval and commit latency quantiles, mempools, base price, refusals.
+ * Uses the series' data files, so call it after they are written. */
+int wf_report_plot_panels(wf_report *rp, FILE *gp, wf_error *err);
 /* Runs plots.gp in outdir; on failure fills why and returns -1. */
 int wf_report_run_gnuplot(const char *outdir, char *why, size_t cap);
 

@@ -73,6 +73,12 @@ printf 'weft.phold{lps = 8}\nweft.run{end_time = "1s", description = "Eight LPs 
   grep -qF '<p class="lead">Eight LPs &amp; a &lt;test&gt;.</p>' out/d/index.html &&
   grep -qF '<td>the run seed: with the script and its parameters it fixes the run</td>' out/d/index.html &&
   ok || bad "description not in the trace or the report"
+# A chain's report opens with its panel set (throughput, block interval, latency, mempools,
+# price, refusals) before the series one by one.
+printf 'local net = weft.network{}\nlocal c = weft.chain{network = net, name = "small", validators = 4}\nweft.load{chain = c, rate = 20, duration = "8s"}\nweft.run{end_time = "10s"}\n' >chain.lua
+"$WEFT" run chain.lua -o out/ch.h5 --report --quiet 2>/dev/null && [ -s out/ch/chain-small.png ] &&
+  grep -qF '<h2 id="chains">Chains</h2>' out/ch/index.html && grep -qF 'src="chain-small.png"' out/ch/index.html &&
+  ok || bad "no panel set for chain 'small': $(ls out/ch | head -5)"
 # Durations read in human units: PHOLD's delays (ns, about 1e9) are drawn and summarised in s,
 # the data files keep ns.
 grep -A4 'id="hist-phold_delay"' out/r/index.html | grep -qF '<td>s</td>' &&
