@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,15 @@ static int l_params(lua_State *L) {
       return wf_lua_error(L, "weft.params: default of '%s' must be a number, string or boolean",
                           lua_tostring(L, -2));
     if (nk == sizeof keys / sizeof keys[0]) return wf_lua_error(L, "weft.params: too many keys");
-    keys[nk++] = lua_tostring(L, -2);
+    size_t klen, vlen = 0;
+    const char *key = lua_tolstring(L, -2, &klen);
+    if (strlen(key) != klen)
+      return wf_lua_error(L, "weft.params: a key holds a NUL byte ('%s' then more)", key);
+    if (t == LUA_TSTRING && (lua_tolstring(L, -1, &vlen), strlen(lua_tostring(L, -1)) != vlen))
+      return wf_lua_error(L, "weft.params: the default of '%s' holds a NUL byte", key);
+    if (t == LUA_TNUMBER && !lua_isinteger(L, -1) && !isfinite(lua_tonumber(L, -1)))
+      return wf_lua_error(L, "weft.params: the default of '%s' is not a finite number", key);
+    keys[nk++] = key;
     lua_pop(L, 1);
   }
   qsort(keys, nk, sizeof keys[0], cmp_str);
@@ -198,6 +207,9 @@ static void pin(conv *c) {
 
 static void check_bounds(lua_State *L, const char *what, const char *name, const wf_arg_spec *s,
                          double v) {
+  if (!isfinite(v))
+    wf_lua_error(L, "%s: '%s' is not a finite number (%s)", what, name,
+                 isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf");
   if (s->min <= s->max && (v < s->min || v > s->max)) {
     /* An integer argument's value and bounds read as integers: [1, 16777215], not 1.67772e+07. */
     const char *f = s->type == WF_ARG_INT        ? "%s: '%s' = %.0f is outside [%.0f, %.0f]"
@@ -214,16 +226,25 @@ static void convert_arg(lua_State *L, const char *what, const char *name, const 
   wf_error e = {0};
   switch (s->type) {
   case WF_ARG_INT:
-    if (!lua_isinteger(L, -1)) {
+    if (lua_isinteger(L, -1)) {
+      v->i = lua_tointeger(L, -1); /* exactly: never through a double */
+    } else {
+      /* A float is an integer only inside int64's range (the cast is undefined outside). */
       lua_Number d = lua_tonumber(L, -1);
-      if (lua_type(L, -1) != LUA_TNUMBER || d != (lua_Number)(lua_Integer)d) {
+      int whole = lua_type(L, -1) == LUA_TNUMBER && d >= -9223372036854775808.0 &&
+                  d < 9223372036854775808.0 && d == (lua_Number)(lua_Integer)d;
+      if (!whole) {
         const char *type = luaL_typename(L, -1); /* before tolstring pushes its result */
         wf_lua_error(L, "%s: '%s' must be an integer, got %s '%s'", what, name, type,
                      luaL_tolstring(L, -1, NULL));
       }
+      v->i = (int64_t)d;
     }
-    v->i = (int64_t)lua_tonumber(L, -1);
-    check_bounds(L, what, name, s, (double)v->i);
+    /* The bounds are doubles; near 2^63 compare exactly, and say the value as it was given. */
+    if (s->min <= s->max && ((double)v->i < s->min || (double)v->i > s->max ||
+                             (s->max < 9.2233720368547758e18 && v->i > (int64_t)s->max)))
+      wf_lua_error(L, "%s: '%s' = %lld is outside [%.0f, %.0f]", what, name, (long long)v->i,
+                   s->min, s->max);
     break;
   case WF_ARG_NUM:
     if (lua_type(L, -1) != LUA_TNUMBER)
@@ -244,7 +265,12 @@ static void convert_arg(lua_State *L, const char *what, const char *name, const 
   case WF_ARG_STR:
     if (lua_type(L, -1) != LUA_TSTRING)
       wf_lua_error(L, "%s: '%s' must be a string, got %s", what, name, luaL_typename(L, -1));
-    v->s = lua_tostring(L, -1);
+    {
+      size_t len;
+      v->s = lua_tolstring(L, -1, &len);
+      if (strlen(v->s) != len)
+        wf_lua_error(L, "%s: '%s' holds a NUL byte ('%s' then more)", what, name, v->s);
+    }
     break;
   case WF_ARG_BOOL:
     if (!lua_isboolean(L, -1))

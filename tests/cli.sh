@@ -85,6 +85,22 @@ grep -A4 'id="hist-phold_delay"' out/r/index.html | grep -qF '<td>s</td>' &&
   grep -qF '($1/1000000000)' out/r/plots.gp && ok || bad "phold_delay not shown in s"
 awk 'NR == 2 && $2 > 1e6 { found = 1 } END { exit !found }' out/r/hist-phold_delay.dat && ok ||
   bad "hist-phold_delay.dat not in ns"
+# Exact values across the Lua boundary (issue 11's findings): an integer above 2^53 kept to
+# the unit, math.maxinteger named as it is, NaN and a float beyond int64 refused, NUL bytes in
+# keys and strings refused.
+printf 'weft.phold{lps = 16}\nweft.run{end_time = "1s", seed = 9007199254740993}\n' >seed.lua
+"$WEFT" run seed.lua -o out/seed.h5 --quiet 2>/dev/null &&
+  h5dump -a /seed out/seed.h5 | grep -qF '(0): 9007199254740993' && ok || bad "seed 2^53 + 1 not kept exactly"
+printf 'weft.phold{lps = math.maxinteger}\nweft.run{end_time = "1s"}\n' >maxint.lua
+expect_error maxint 1 "'lps' = 9223372036854775807 is outside [1, 4294967295]" -- run maxint.lua -o out/x.h5
+printf 'weft.phold{lps = 16, remote = 0/0}\nweft.run{end_time = "1s"}\n' >nan.lua
+expect_error nan 1 "'remote' is not a finite number (NaN)" -- run nan.lua -o out/x.h5
+printf 'weft.phold{lps = 1e19}\nweft.run{end_time = "1s"}\n' >huge.lua
+expect_error huge-int 1 "'lps' must be an integer, got number '1e+19'" -- run huge.lua -o out/x.h5
+printf 'local p = weft.params{["a\\0b"] = 1}\nweft.phold{lps = 16}\nweft.run{end_time = "1s"}\n' >nulkey.lua
+expect_error nul-key 1 "weft.params: a key holds a NUL byte ('a' then more)" -- run nulkey.lua -o out/x.h5
+printf 'local net = weft.network{}\nweft.chain{network = net, name = "a\\0b"}\nweft.run{end_time = "1s"}\n' >nulstr.lua
+expect_error nul-string 1 "'name' holds a NUL byte ('a' then more)" -- run nulstr.lua -o out/x.h5
 # One rule for the exit status: a command line malformed in itself is bad usage (2); what it
 # asks of the scenario that the scenario refuses is an error (1).
 expect_error set-without-value 2 "--set lps: expected key=value" -- run good.lua --set lps -o out/x.h5
