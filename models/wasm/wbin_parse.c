@@ -7,6 +7,14 @@
 
 #define MAX_COUNT 1000000u /* sanity bound on vector lengths before allocating */
 
+/* A vector's declared length, refused (UINT32_MAX) when it exceeds MAX_COUNT or the bytes
+ * left, before anything is allocated for it: every element takes a byte at least, so 13
+ * bytes cannot declare a million imports. */
+static uint32_t count(wf_wreader *r) {
+  uint32_t n = wf_wr_u32(r);
+  return r->bad || n > MAX_COUNT || n > (size_t)(r->end - r->p) ? UINT32_MAX : n;
+}
+
 static int malformed(wf_error *err, const char *what, size_t off) {
   return wf_error_set(err, "malformed binary: %s at offset %zu", what, off);
 }
@@ -27,8 +35,8 @@ static void limits(wf_wreader *r, uint32_t *min, uint32_t *max, int *has_max) {
 }
 
 static int types(wf_wreader *r, wf_winfo *m) {
-  uint32_t n = wf_wr_u32(r);
-  if (n > MAX_COUNT) return -1;
+  uint32_t n = count(r);
+  if (n == UINT32_MAX) return -1;
   m->types = calloc(n ? n : 1, sizeof *m->types);
   if (!m->types) return -1;
   m->ntypes = n;
@@ -72,8 +80,8 @@ static int import_desc(wf_wreader *r, wf_winfo *m, uint8_t kind, uint32_t *func_
 }
 
 static int imports(wf_wreader *r, wf_winfo *m) {
-  uint32_t n = wf_wr_u32(r);
-  if (n > MAX_COUNT) return -1;
+  uint32_t n = count(r);
+  if (n == UINT32_MAX) return -1;
   m->imports = calloc(n ? n : 1, sizeof *m->imports);
   m->func_types = calloc(n ? n : 1, sizeof *m->func_types);
   if (!m->imports || !m->func_types) return -1;
@@ -91,8 +99,8 @@ static int imports(wf_wreader *r, wf_winfo *m) {
 }
 
 static int functions(wf_wreader *r, wf_winfo *m) {
-  uint32_t n = wf_wr_u32(r);
-  if (n > MAX_COUNT) return -1;
+  uint32_t n = count(r);
+  if (n == UINT32_MAX) return -1;
   uint32_t *ft = realloc(m->func_types, (m->nimported_funcs + n + 1) * sizeof *ft);
   if (!ft) return -1;
   m->func_types = ft;
@@ -102,8 +110,8 @@ static int functions(wf_wreader *r, wf_winfo *m) {
 }
 
 static int exports(wf_wreader *r, wf_winfo *m) {
-  uint32_t n = wf_wr_u32(r);
-  if (n > MAX_COUNT) return -1;
+  uint32_t n = count(r);
+  if (n == UINT32_MAX) return -1;
   m->exports = calloc(n ? n : 1, sizeof *m->exports);
   if (!m->exports) return -1;
   m->nexports = n;
@@ -169,9 +177,8 @@ static int add_section(wf_winfo *m, uint8_t id, size_t off, size_t len, wf_wread
   return 0;
 }
 
-int wf_wbin_parse(const uint8_t *bytes, size_t len, wf_winfo *m, wf_error *err) {
+static int parse(const uint8_t *bytes, size_t len, wf_winfo *m, wf_error *err) {
   static const uint8_t magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
-  memset(m, 0, sizeof *m);
   m->size = len;
   if (len < 8 || memcmp(bytes, magic, 4)) return malformed(err, "no \\0asm magic number", 0);
   if (memcmp(bytes + 4, magic + 4, 4)) return malformed(err, "unsupported version", 4);
@@ -200,6 +207,14 @@ int wf_wbin_parse(const uint8_t *bytes, size_t len, wf_winfo *m, wf_error *err) 
   if (!m->func_types && !(m->func_types = calloc(1, sizeof(uint32_t))))
     return wf_error_set(err, "out of memory");
   return 0;
+}
+
+/* On failure everything allocated is freed: the caller owns nothing then. */
+int wf_wbin_parse(const uint8_t *bytes, size_t len, wf_winfo *m, wf_error *err) {
+  memset(m, 0, sizeof *m);
+  if (parse(bytes, len, m, err) == 0) return 0;
+  wf_wbin_free(m);
+  return -1;
 }
 
 void wf_wbin_free(wf_winfo *m) {

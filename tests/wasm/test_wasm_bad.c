@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "wasm_test.h"
+#include "wbin.h"
 
 /* A load that must fail on both engines with `reason` in the message, which names the module. */
 static void expect_load_error(const char *path, const char *reason) {
@@ -54,6 +55,33 @@ static void malformed(void **state) {
     expect_load_error(path, reasons[i]);
   }
   expect_load_error(WF_TEST_MODULES "/no-such-file.wasm", "cannot open");
+}
+
+/* Modules the fuzzer found (issue 11): a parse that fails frees what it allocated (the ASan
+ * build's leak checker fails this test otherwise), and 13 bytes declaring 10^6 imports are
+ * refused before anything is allocated for them. */
+static void parse_failures_free_everything(void **state) {
+  (void)state;
+  static const uint8_t million_imports[] = {0, 'a', 's', 'm', 1, 0, 0, 0, 2, 3, 0xc0, 0x84, 0x3d};
+  static const uint8_t truncated_exports[] = {0,    'a',  's',  'm',  1,    0,    0,    0,
+                                              1,    7,    1,    0x60, 2,    0x7f, 0x7f, 1,
+                                              0x7f, 3,    2,    1,    0,    5,    3,    1,
+                                              0,    1,    7,    0x12, 2,    6};
+  const struct {
+    const uint8_t *bytes;
+    size_t len;
+  } cases[] = {{million_imports, sizeof million_imports},
+               {truncated_exports, sizeof truncated_exports}};
+  for (size_t i = 0; i < 2; i++) {
+    wf_winfo info;
+    wf_error err = {0};
+    assert_int_equal(wf_wbin_parse(cases[i].bytes, cases[i].len, &info, &err), -1);
+    assert_non_null(strstr(err.msg, "malformed binary"));
+    assert_null(info.imports);
+    assert_null(info.types);
+    assert_null(info.sections);
+    wf_wbin_free(&info); /* harmless after a failure */
+  }
 }
 
 static void invalid(void **state) {
@@ -141,6 +169,7 @@ static void cli_exit_codes(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(malformed),
+      cmocka_unit_test(parse_failures_free_everything),
       cmocka_unit_test(invalid),
       cmocka_unit_test(missing_export),
       cmocka_unit_test(imports),
