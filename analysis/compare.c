@@ -13,9 +13,6 @@
 #include "report_internal.h"
 
 #define MAX_RUNS 16
-static const char *const COLORS[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-                                     "#9467bd", "#8c564b", "#e377c2", "#17becf"};
-#define NCOLORS (sizeof COLORS / sizeof *COLORS)
 
 /* A parameter of a run: "params" is a flat JSON object of numbers, strings and booleans. */
 typedef struct param {
@@ -298,7 +295,7 @@ static int plot_series(cmp *c, FILE *f, const char *name, size_t idx, wf_error *
     size_t i;
     if (!has_series(c->runs[k].r, name, &i)) continue;
     fprintf(c->gp, "%s'%s-%zu.dat' using 1:($2/%.17g) with lines lw 1.5 lc rgb '%s' title ",
-            m++ ? ", " : "", stem, k, u.div, COLORS[k % NCOLORS]);
+            m++ ? ", " : "", stem, k, u.div, wf_report_color(k));
     wf_report_gp_quote(c->gp, c->runs[k].label);
   }
   fputc('\n', c->gp);
@@ -369,7 +366,7 @@ static int plot_cdf(cmp *c, FILE *f, const char *name, size_t idx, wf_error *err
   for (size_t k = 0, m = 0; k < c->n; k++) {
     if (!wf_trace_table_column_name(c->runs[k].r, "histograms", name, 0)) continue;
     fprintf(c->gp, "%s'%s-%zu.dat' using ($1/%.17g):2 with steps lw 1.5 lc rgb '%s' title ",
-            m++ ? ", " : "", stem, k, u.div, COLORS[k % NCOLORS]);
+            m++ ? ", " : "", stem, k, u.div, wf_report_color(k));
     wf_report_gp_quote(c->gp, c->runs[k].label);
   }
   fputc('\n', c->gp);
@@ -427,13 +424,8 @@ static int shared_section(cmp *c, FILE *f, int hists, wf_error *err) {
   return 0;
 }
 
-static int write_page(cmp *c, wf_error *err) {
-  char path[4096], part[4096];
-  if (wf_report_path(path, sizeof path, c->outdir, "index.html") != 0 ||
-      wf_report_path(part, sizeof part, c->outdir, "index.html.part") != 0)
-    return wf_error_set(err, "output path '%s' is too long", c->outdir);
-  FILE *f = fopen(part, "w");
-  if (!f) return wf_error_set(err, "cannot write '%s': %s", part, strerror(errno));
+static int page(FILE *f, void *ud, wf_error *err) {
+  cmp *c = ud;
   fprintf(f,
           "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>weft compare: %zu runs</title>\n<style>%s</style>\n</head>\n<body>\n"
@@ -449,10 +441,6 @@ static int write_page(cmp *c, wf_error *err) {
         "<code>plots.gp</code> are beside this page: <code>gnuplot plots.gp</code> there redraws "
         "the plots.</p>\n</body>\n</html>\n",
         f);
-  int bad = ferror(f);
-  if (fclose(f) != 0 || bad) return wf_error_set(err, "writing '%s' failed", part);
-  if (rc == 0 && rename(part, path) != 0)
-    return wf_error_set(err, "cannot rename %s: %s", part, strerror(errno));
   return rc;
 }
 
@@ -548,7 +536,7 @@ int wf_compare_main(int argc, char **argv) {
     rc = wf_error_set(&err, "cannot create '%s': %s", c.outdir, strerror(errno));
   wf_report rp = {.h5path = paths[0], .outdir = c.outdir};
   if (rc == 0 && !(c.gp = wf_report_script_open(&rp, &err))) rc = -1;
-  if (rc == 0) rc = write_page(&c, &err);
+  if (rc == 0) rc = wf_report_page(c.outdir, page, &c, &err);
   if (c.gp) fclose(c.gp), c.gp = NULL;
   char why[1024] = "";
   if (rc == 0 && c.plots && wf_report_run_gnuplot(c.outdir, why, sizeof why) != 0)

@@ -524,21 +524,37 @@ static void page_body(FILE *f, const wf_report *rp) {
         f);
 }
 
-/* Written to index.html.part and renamed, so a reader never sees half a page. */
-int wf_report_html(const wf_report *rp, wf_error *err) {
+const char *wf_report_color(size_t i) {
+  static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                                        "#8c564b", "#e377c2", "#17becf"};
+  return palette[i % (sizeof palette / sizeof *palette)];
+}
+
+int wf_report_page(const char *outdir, int (*body)(FILE *f, void *ud, wf_error *err), void *ud,
+                   wf_error *err) {
   char path[4096], part[4096];
-  if (wf_report_path(path, sizeof path, rp->outdir, "index.html") != 0 ||
-      wf_report_path(part, sizeof part, rp->outdir, "index.html.part") != 0)
-    return wf_error_set(err, "output path '%s' is too long", rp->outdir);
+  if (wf_report_path(path, sizeof path, outdir, "index.html") != 0 ||
+      wf_report_path(part, sizeof part, outdir, "index.html.part") != 0)
+    return wf_error_set(err, "output path '%s' is too long", outdir);
   FILE *f = fopen(part, "w");
   if (!f) return wf_error_set(err, "cannot write '%s': %s", part, strerror(errno));
-  page_body(f, rp);
+  int rc = body(f, ud, err);
   int bad = ferror(f);
-  if (fclose(f) != 0 || bad) {
+  if (fclose(f) != 0 || bad || rc != 0) {
     remove(part);
-    return wf_error_set(err, "writing '%s' failed", part);
+    return rc != 0 ? -1 : wf_error_set(err, "writing '%s' failed", part);
   }
   if (rename(part, path) != 0)
     return wf_error_set(err, "cannot rename '%s' to '%s': %s", part, path, strerror(errno));
   return 0;
+}
+
+static int run_page(FILE *f, void *ud, wf_error *err) {
+  (void)err;
+  page_body(f, ud);
+  return 0;
+}
+
+int wf_report_html(const wf_report *rp, wf_error *err) {
+  return wf_report_page(rp->outdir, run_page, (void *)rp, err);
 }

@@ -43,9 +43,15 @@ typedef struct wf_report_unit {
 } wf_report_unit;
 wf_report_unit wf_report_unit_for(const char *units, double max);
 
-/* Shared with `weft compare` (compare.c). */
+/* Shared with `weft compare` (compare.c) and the sweep's page (sweep_report.c). */
 void wf_report_esc(FILE *f, const char *s);            /* HTML text */
 const char *wf_report_css(void);                       /* the pages' style sheet */
+/* The i-th line colour of plots that draw several lines ("#rrggbb"; the palette repeats). */
+const char *wf_report_color(size_t i);
+/* Writes outdir/index.html through index.html.part, renamed once body(f, ud) returned 0 and
+ * the file was written, so a reader never sees half a page. */
+int wf_report_page(const char *outdir, int (*body)(FILE *f, void *ud, wf_error *err), void *ud,
+                   wf_error *err);
 void wf_report_put_sig(FILE *f, double v, int digits); /* finite: %.*g; else a dash */
 void wf_report_gp_quote(FILE *gp, const char *s);      /* a gnuplot single-quoted string */
 void wf_report_put_num(FILE *f, double v);             /* %.17g, NaN for a gap */

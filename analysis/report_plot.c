@@ -323,15 +323,16 @@ static const wf_report_item *item_named(const wf_report *rp, const char *prefix,
 
 /* One panel: the series `whats` of the chain that exist, overlaid, in one human unit. */
 static int panel(FILE *gp, const wf_report *rp, const char *prefix, const char *title,
-                 const char *const *whats, const char **labels, size_t n) {
+                 const char *const *whats, size_t n) {
+  static const char *const quantile[3] = {"p50", "p95", "p99"}; /* the lines when n = 3 */
   const wf_report_item *its[3];
+  const char *labels[3];
   double top = 0;
   size_t m = 0;
   for (size_t k = 0; k < n; k++)
     if ((its[m] = item_named(rp, prefix, whats[k]))) {
       top = fmax(top, fmax(fabs(its[m]->min), fabs(its[m]->max)));
-      labels[m] = labels[k];
-      m++;
+      labels[m++] = quantile[k];
     }
   if (!m) return 0;
   wf_report_unit u = wf_report_unit_for(its[0]->units, top);
@@ -340,12 +341,11 @@ static int panel(FILE *gp, const wf_report *rp, const char *prefix, const char *
   fputs("\nset ylabel ", gp);
   wf_report_gp_quote(gp, u.name);
   fputs("\nplot ", gp);
-  static const char *const colors[3] = {"#1f77b4", "#ff7f0e", "#d62728"};
   for (size_t k = 0; k < m; k++) {
     /* Quantiles per interval have gaps (NaN: no value in it): points keep them visible. */
     fprintf(gp, "%s'%s.dat' using 1:($2/%.17g) with %s lc rgb '%s' title ", k ? ", " : "",
             its[k]->stem, u.div, n > 1 ? "linespoints lw 1 pt 7 ps 0.45" : "lines lw 1.3",
-            colors[k]);
+            wf_report_color(k));
     wf_report_gp_quote(gp, m > 1 ? labels[k] : "");
   }
   fputc('\n', gp);
@@ -376,22 +376,17 @@ int wf_report_plot_panels(wf_report *rp, FILE *gp, wf_error *err) {
     fputs(" font ',12'\nset border 3\nset tics nomirror out\nset grid lc rgb '#dadada'\n"
           "set key bmargin center horizontal\nset xlabel 'simulated time (s)'\nset yrange [0:*]\n",
           gp);
-    static const char *const q[3] = {"p50", "p95", "p99"};
-    const char *l[3];
-    const char *tps[] = {"txs"}, *interval[] = {"block_interval_p50", "block_interval_p95",
-                                                 "block_interval_p99"},
-               *latency[] = {"tx_latency_p50", "tx_latency_p95", "tx_latency_p99"},
-               *pool[] = {"mempool"}, *price[] = {"base_price"}, *rej[] = {"rejected"};
-    memcpy(l, q, sizeof l);
-    panel(gp, rp, prefix, "committed transactions per second", tps, l, 1);
-    memcpy(l, q, sizeof l);
-    panel(gp, rp, prefix, "block interval", interval, l, 3);
-    memcpy(l, q, sizeof l);
-    if (!panel(gp, rp, prefix, "commit latency (its clients)", latency, l, 3))
+    const char *tps[] = {"txs"}, *pool[] = {"mempool"}, *price[] = {"base_price"},
+               *rej[] = {"rejected"};
+    const char *interval[] = {"block_interval_p50", "block_interval_p95", "block_interval_p99"};
+    const char *latency[] = {"tx_latency_p50", "tx_latency_p95", "tx_latency_p99"};
+    panel(gp, rp, prefix, "committed transactions per second", tps, 1);
+    panel(gp, rp, prefix, "block interval", interval, 3);
+    if (!panel(gp, rp, prefix, "commit latency (its clients)", latency, 3))
       fputs("set multiplot next\n", gp);
-    panel(gp, rp, prefix, "transactions in mempools (summed over nodes)", pool, l, 1);
-    panel(gp, rp, prefix, "base price per gas (nano-units)", price, l, 1);
-    panel(gp, rp, prefix, "refused at CheckTx or evicted, per second", rej, l, 1);
+    panel(gp, rp, prefix, "transactions in mempools (summed over nodes)", pool, 1);
+    panel(gp, rp, prefix, "base price per gas (nano-units)", price, 1);
+    panel(gp, rp, prefix, "refused at CheckTx or evicted, per second", rej, 1);
     fputs("unset multiplot\n", gp);
     /* Back to the size every other plot has. */
     fputs("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"

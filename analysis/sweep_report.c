@@ -208,7 +208,7 @@ static void plot_figure(FILE *f, sweep_page *s, size_t i, size_t key, size_t idx
     fclose(d);
     fprintf(s->gp, "%s'%s' using 1:2:3%s with yerrorlines lw 1.5 pt 7 ps 0.8 lc rgb '%s' title ",
             lines ? ", " : "", file, numeric ? "" : ":xticlabels(4)",
-            (const char *[]){"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"}[lines % 5]);
+            wf_report_color(lines));
     wf_report_gp_quote(s->gp, *title ? title : "all");
     lines++;
   }
@@ -268,13 +268,9 @@ static void index_table(FILE *f, sweep_page *s) {
             failed, failed == 1 ? "" : "s", failed == 1 ? "it is" : "they are");
 }
 
-static int write_page(sweep_page *s, wf_error *err) {
-  char path[4096], part[4096];
-  if (wf_report_path(path, sizeof path, s->outdir, "index.html") != 0 ||
-      wf_report_path(part, sizeof part, s->outdir, "index.html.part") != 0)
-    return wf_error_set(err, "output path '%s' is too long", s->outdir);
-  FILE *f = fopen(part, "w");
-  if (!f) return wf_error_set(err, "cannot write '%s': %s", part, strerror(errno));
+static int page(FILE *f, void *ud, wf_error *err) {
+  (void)err;
+  sweep_page *s = ud;
   fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>");
   wf_report_esc(f, s->dir);
   fprintf(f, " &middot; weft sweep report</title>\n<style>%s</style>\n</head>\n<body>\n<h1>",
@@ -295,10 +291,6 @@ static int write_page(sweep_page *s, wf_error *err) {
       if (s->varies[k]) plot_figure(f, s, i, k, idx++);
   index_table(f, s);
   fputs("</body>\n</html>\n", f);
-  int bad = ferror(f);
-  if (fclose(f) != 0 || bad) return wf_error_set(err, "writing '%s' failed", part);
-  if (rename(part, path) != 0)
-    return wf_error_set(err, "cannot rename %s: %s", part, strerror(errno));
   return 0;
 }
 
@@ -326,7 +318,7 @@ int wf_report_sweep(const char *dir, const char *outdir, wf_error *err) {
     rc = wf_error_set(err, "cannot create '%s': %s", s.outdir, strerror(errno));
   wf_report rp = {.h5path = dir, .outdir = s.outdir};
   if (rc == 0 && !(s.gp = wf_report_script_open(&rp, err))) rc = -1;
-  if (rc == 0) rc = write_page(&s, err);
+  if (rc == 0) rc = wf_report_page(s.outdir, page, &s, err);
   if (s.gp) fclose(s.gp);
   char why[1024];
   if (rc == 0 && s.nfig && wf_report_run_gnuplot(s.outdir, why, sizeof why) != 0)
