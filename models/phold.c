@@ -128,6 +128,7 @@ static int phold_build(wf_engine *eng, const wf_args *a, wf_built *out, wf_error
   c->type.min_delay = c->lookahead;
   c->first = wf_engine_add_lps(eng, &c->type, c->nlps, c, 0, err);
   if (c->first == WF_LP_NONE) return -1;
+  if (wf_engine_expect_events(eng, (uint64_t)c->nlps * c->events_per_lp, err) != 0) return -1;
   out->first = c->first;
   out->count = c->nlps;
   return 0;

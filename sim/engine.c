@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define POOL_BLOCK 4096
 /* Events between slow-path checks (progress, stop flag, event limit): rare enough to cost
@@ -116,13 +117,18 @@ int wf_engine_after_init(wf_engine *eng, void (*fn)(wf_engine *eng, void *ud), v
   return 0;
 }
 
+/* size rounded up to the strictest alignment: LP states and wf_lp_alloc blocks sit back to back. */
+static size_t aligned(size_t size) {
+  return (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+}
+
 /* Per-LP memory handed out in init, carved from engine-owned chunks: one allocation per many
  * LPs, not one each. */
 #define LP_MEM_CHUNK ((size_t)64 * 1024)
 
 void *wf_lp_alloc(wf_lp *lp, size_t size) {
   wf_engine *eng = lp->eng;
-  size = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  size = aligned(size);
   if (size == 0) size = sizeof(max_align_t);
   if (size > LP_MEM_CHUNK / 4) return wf_engine_alloc(eng, size); /* large: its own block */
   if (size > eng->lp_mem_left) {
@@ -163,6 +169,48 @@ static int register_type(wf_engine *eng, const wf_lp_type *t, wf_error *err) {
   return 0;
 }
 
+uint64_t wf_machine_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+/* What one LP and one pending event take at least: the LP's record, state, placement entry
+ * and weight; the event and its queue slot. */
+#define LP_OVERHEAD (sizeof(wf_lp) + sizeof(uint32_t) + sizeof(double))
+#define EVENT_BYTES (sizeof(wf_event) + 2 * sizeof(void *))
+
+static void put_bytes(char *buf, size_t cap, double b) {
+  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (b >= 1024 && u < 6) b /= 1024, u++;
+  snprintf(buf, cap, "%.3g %s", b, units[u]);
+}
+
+/* Fails once the world declared so far cannot fit in this machine's memory. */
+static int check_fits(const wf_engine *eng, uint64_t lp_bytes, uint64_t events, uint32_t nlps,
+                      wf_error *err) {
+  uint64_t mem = wf_machine_memory();
+  double need = (double)lp_bytes + (double)events * (double)EVENT_BYTES;
+  if (mem == 0 || need <= (double)mem) return 0;
+  (void)eng;
+  char n[32], m[32];
+  put_bytes(n, sizeof n, need);
+  put_bytes(m, sizeof m, (double)mem);
+  return wf_error_set(err,
+                      "the world cannot fit in memory: %u LPs (%llu B of records and state) + "
+                      "%llu pending events x %zu B = %s at least, more than this machine's %s",
+                      nlps, (unsigned long long)lp_bytes, (unsigned long long)events,
+                      (size_t)EVENT_BYTES, n, m);
+}
+
+int wf_engine_expect_events(wf_engine *eng, uint64_t n, wf_error *err) {
+  uint64_t events = eng->expected_events + n;
+  if (events < n) events = UINT64_MAX;
+  if (check_fits(eng, eng->lp_bytes, events, eng->nlps, err) != 0) return -1;
+  eng->expected_events = events;
+  return 0;
+}
+
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err) {
   if (eng->placed) {
@@ -180,6 +228,10 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
                  count, (unsigned long long)WF_LP_MAX);
     return WF_LP_NONE;
   }
+  uint64_t lp_bytes = eng->lp_bytes + (uint64_t)count * (LP_OVERHEAD + aligned(t->state_size));
+  if (check_fits(eng, lp_bytes, eng->expected_events, eng->nlps + count, err) != 0)
+    return WF_LP_NONE;
+  eng->lp_bytes = lp_bytes;
   /* Only the index grows here: records and states wait for the placement (wf_engine_place),
    * which knows which LPs this rank owns. */
   wf_lp_run *last = eng->nruns ? &eng->runs[eng->nruns - 1] : NULL;
@@ -963,8 +1015,7 @@ static int alloc_owned(wf_engine *eng, wf_error *err) {
     const wf_lp_type *t = run->type;
     uint32_t mine = 0;
     for (uint32_t i = run->first; i < run->first + run->count; i++) mine += wf_engine_owns(eng, i);
-    size_t stride =
-        (t->state_size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    size_t stride = aligned(t->state_size);
     unsigned char *arena = stride && mine ? wf_engine_alloc(eng, stride * mine) : NULL;
     if (stride && mine && !arena)
       return wf_error_set(err, "out of memory for the state of %u %s LPs", mine, t->name);

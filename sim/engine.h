@@ -65,6 +65,13 @@ void wf_engine_free(wf_engine *eng);
 wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, const void *cfg,
                           uint32_t group, wf_error *err);
 uint32_t wf_engine_lp_count(const wf_engine *eng);
+/* Declares n more events a model will have pending at once at the start (PHOLD's lps x
+ * events_per_lp), so that a world that cannot fit is refused while it is built: this call and
+ * wf_engine_add_lps fail, the sizes in the message, once the LPs' records and states plus the
+ * declared events need more than the machine's memory. */
+int wf_engine_expect_events(wf_engine *eng, uint64_t n, wf_error *err);
+/* The machine's physical memory in bytes (0 if unknown). */
+uint64_t wf_machine_memory(void);
 /* A group id no LP has yet (never 0, which means "ungrouped"): for models to pass to
  * wf_engine_add_lps instead of inventing numbers. Returns 0 once ids run out. */
 uint32_t wf_engine_new_group(wf_engine *eng);

@@ -17,8 +17,10 @@ typedef struct wf_scenario_in {
   size_t nmodels;
   uint64_t seed; /* --seed, used when seed_given */
   int seed_given;
-  /* Lua instructions the script may run before it is taken to be stuck; 0: 2e9 (~10 s). */
+  /* The sandbox's limits (lua_common.h): work steps the script may take before it is taken to
+   * be stuck (0: 1e9, about 6 s) and bytes its Lua state may hold (0: 1/16 of the machine). */
   uint64_t instr_limit;
+  uint64_t memory_limit;
   int quiet; /* print() writes nothing (every rank but 0 runs the script too) */
 } wf_scenario_in;
 

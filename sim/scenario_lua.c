@@ -13,8 +13,6 @@
 #include "json.h"
 #include "lua_common.h"
 
-#define DEFAULT_INSTR_LIMIT 2000000000ull
-
 typedef struct binding {
   const wf_scenario_in *in;
   wf_engine *eng;
@@ -701,7 +699,6 @@ static int l_require(lua_State *L) {
 static void open_sandbox(lua_State *L, binding *b) {
   /* No file, process or bytecode access: a scenario only builds the world. print and weft.log
    * write to stderr (stdout is reserved for --json); every rank but 0 stays quiet. */
-  wf_lua_sandbox(L, b->in->quiet);
   lua_pushlightuserdata(L, b);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.binding");
   lua_newtable(L);
@@ -761,12 +758,9 @@ static int run_script(lua_State *L, binding *b, size_t len, wf_error *err) {
   char chunk[1100];
   snprintf(chunk, sizeof chunk, "@%s", b->in->path);
   int rc = luaL_loadbufferx(L, b->out->text, len, chunk, "t");
-  if (rc == LUA_OK)
-    rc = wf_lua_run_limited(L, b->in->instr_limit ? b->in->instr_limit : DEFAULT_INSTR_LIMIT,
-                            "scenario");
+  if (rc == LUA_OK) rc = wf_lua_run(L);
   if (rc != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    if (!msg) msg = "scenario error (no message)";
+    const char *msg = wf_lua_message(L);
     /* Errors raised outside a script line (memory, the instruction limit) get the file name. */
     if (strncmp(msg, b->in->path, strlen(b->in->path)) != 0 && !strstr(msg, ".lua:"))
       return wf_error_set(err, "%s: %s", b->in->path, msg);
@@ -805,7 +799,8 @@ int wf_scenario_load(const wf_scenario_in *in, wf_engine *eng, wf_scenario_out *
   b.dir = wf_path_dir(in->path);
   b.set_used = calloc(in->nsets + 1, 1);
   wf_json_init(&b.params);
-  lua_State *L = luaL_newstate();
+  wf_lua_limits limits = {in->instr_limit, in->memory_limit};
+  lua_State *L = wf_lua_open("scenario", limits, in->quiet);
   int rc = -1;
   if (!L || !b.dir || !b.set_used || !out->name) {
     wf_error_set(err, "out of memory loading %s", in->path);
@@ -821,7 +816,9 @@ int wf_scenario_load(const wf_scenario_in *in, wf_engine *eng, wf_scenario_out *
     }
     out->params_json = wf_json_take(&b.params);
   }
-  if (L) lua_close(L);
+  char msg[600];
+  if (L && wf_lua_close(L, msg, sizeof msg) != 0 && rc == 0)
+    rc = wf_error_set(err, "%s: %s", in->path, msg);
   wf_json_free(&b.params);
   free(b.dir);
   free(b.set_used);

@@ -1,5 +1,7 @@
 #include "opts.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int find(const wf_opt *opts, size_t n, const char *name, size_t len, char short_name) {
@@ -76,4 +78,35 @@ void wf_opts_help(FILE *f, const char *usage, const char *about, const wf_opt *o
 int wf_opts_no_args(void *ud, const char *text, wf_error *err) {
   (void)ud;
   return wf_error_set(err, "unexpected argument '%s' (see --help)", text);
+}
+
+int wf_opts_count(const char *option, const char *v, uint64_t max, uint64_t *out, wf_error *err) {
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (errno || *end || end == v || v[0] == '-' || n == 0 || n > max)
+    return wf_error_set(err, "--%s %s: expected an integer in [1, %llu]", option, v,
+                        (unsigned long long)max);
+  *out = n;
+  return 0;
+}
+
+int wf_opts_bytes(const char *option, const char *v, uint64_t *out, wf_error *err) {
+  static const char units[] = "KMGT";
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  int shift = 0;
+  const char *u = *end ? strchr(units, *end & ~0x20) : NULL;
+  if (u) {
+    shift = 10 * (int)(u - units + 1);
+    end++;
+    if (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "b")) end += strlen(end);
+  } else if (!strcmp(end, "B")) {
+    end++;
+  }
+  if (errno || *end || end == v || v[0] == '-' || n == 0 || n > (UINT64_MAX >> shift))
+    return wf_error_set(err, "--%s %s: expected a size such as 512M or 2G", option, v);
+  *out = (uint64_t)n << shift;
+  return 0;
 }

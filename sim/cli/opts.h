@@ -4,6 +4,7 @@
 #define WF_OPTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "error.h"
@@ -25,6 +26,11 @@ int wf_opts_parse(int argc, char **argv, const wf_opt *opts, size_t n,
                   wf_error *err);
 /* An on_arg for commands that take no positional arguments: each one is an error. */
 int wf_opts_no_args(void *ud, const char *text, wf_error *err);
+/* A size in bytes: an integer with an optional unit K, M, G or T (powers of 1024; "KiB", "MB"
+ * and the like read the same), e.g. "512M", "2G". Returns 0, or -1 with err naming `option`. */
+int wf_opts_bytes(const char *option, const char *v, uint64_t *out, wf_error *err);
+/* A positive integer no larger than max; returns 0, or -1 with err naming `option`. */
+int wf_opts_count(const char *option, const char *v, uint64_t max, uint64_t *out, wf_error *err);
 void wf_opts_help(FILE *f, const char *usage, const char *about, const wf_opt *opts, size_t n);
 
 #endif

@@ -29,7 +29,9 @@ enum {
   O_BUILDERS,
   O_CHECK,
   O_QUEUE,
-  O_WINDOW
+  O_WINDOW,
+  O_LUA_STEPS,
+  O_LUA_MEMORY
 };
 
 /* The lookahead in seconds: infinite when no LP may send across the placement's boundaries
@@ -62,6 +64,13 @@ static const wf_opt run_opts[] = {
     {"window-fraction", 0, "F",
      "under mpirun: windows of F x the lookahead, 0 < F <= 1 (default 1, the\n"
      "longest safe window; smaller only adds exchanges: for measurement)"},
+    {"lua-steps", 0, "N",
+     "work the scenario script may do before it is stopped as stuck (default\n"
+     "1000000000, about 6 s): Lua instructions, plus one per 16 bytes it\n"
+     "allocates and one per pattern-matching step; finalizers included"},
+    {"lua-memory", 0, "SIZE",
+     "cap on the memory the scenario's Lua state holds at once, e.g. 512M or\n"
+     "2G (default 1/16 of this machine's memory, at least 256M)"},
 };
 #define NOPTS (sizeof run_opts / sizeof *run_opts)
 
@@ -73,6 +82,7 @@ typedef struct run_args {
   int seed_given, force, json, quiet, report, no_trace, help, builders, check;
   wf_queue_kind queue;
   double window_fraction;
+  uint64_t lua_steps, lua_memory; /* 0: defaults */
 } run_args;
 
 static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
@@ -132,6 +142,10 @@ static int on_opt(void *ud, int idx, const char *v, wf_error *err) {
     if (*end || !(a->window_fraction > 0 && a->window_fraction <= 1))
       return wf_error_set(err, "--window-fraction %s: expected a number in (0, 1]", v);
     break;
+  case O_LUA_STEPS:
+    return wf_opts_count("lua-steps", v, UINT64_MAX, &a->lua_steps, err);
+  case O_LUA_MEMORY:
+    return wf_opts_bytes("lua-memory", v, &a->lua_memory, err);
   default: /* an option in the table without a case here: a bug, never ignored silently */
     return wf_error_set(err, "internal error: option %d is not handled", idx);
   }
@@ -465,6 +479,8 @@ int wf_cmd_run(int argc, char **argv, const wf_model *const *models, size_t nmod
                        .nmodels = nmodels,
                        .seed = c.a.seed,
                        .seed_given = c.a.seed_given,
+                       .instr_limit = c.a.lua_steps,
+                       .memory_limit = c.a.lua_memory,
                        .quiet = wf_sync_rank() != 0};
   wf_scenario_load(&in, c.eng, &c.sc, &err);
   if (wf_sync_agree(&err) != 0) return fail(&c, &err);

@@ -296,7 +296,6 @@ static int l_sweep(lua_State *L) {
 
 /* The same sandbox as a scenario's: no files, processes or bytecode. */
 static void open_sandbox(lua_State *L, binding *b) {
-  wf_lua_sandbox(L, 0);
   lua_pushlightuserdata(L, b);
   lua_setfield(L, LUA_REGISTRYINDEX, "weft.sweep");
   lua_newtable(L);
@@ -315,10 +314,12 @@ static int run_file(lua_State *L, binding *b, wf_error *err) {
   if (!f) return wf_error_set(err, "cannot open sweep file '%s': %s", b->path, strerror(errno));
   fclose(f);
   int rc = luaL_loadfilex(L, b->path, "t");
-  if (rc == LUA_OK) rc = wf_lua_run_limited(L, INSTR_LIMIT, "sweep file");
+  if (rc == LUA_OK) rc = wf_lua_run(L);
   if (rc != LUA_OK) {
-    const char *msg = lua_tostring(L, -1);
-    return wf_error_set(err, "%s", msg ? msg : "sweep file error (no message)");
+    const char *msg = wf_lua_message(L);
+    if (strncmp(msg, b->path, strlen(b->path)) != 0)
+      return wf_error_set(err, "%s: %s", b->path, msg);
+    return wf_error_set(err, "%s", msg);
   }
   if (!b->called)
     return wf_error_set(
@@ -332,7 +333,7 @@ int wf_sweep_load(const char *path, wf_sweep *out, wf_error *err) {
   b.dir = wf_path_dir(path);
   out->path = strdup(path);
   out->name = wf_path_stem(path);
-  lua_State *L = luaL_newstate();
+  lua_State *L = wf_lua_open("sweep file", (wf_lua_limits){INSTR_LIMIT, 0}, 0);
   int rc = -1;
   if (!L || !b.dir || !out->path || !out->name) {
     wf_error_set(err, "out of memory loading %s", path);
@@ -340,7 +341,9 @@ int wf_sweep_load(const char *path, wf_sweep *out, wf_error *err) {
     open_sandbox(L, &b);
     rc = run_file(L, &b, err);
   }
-  if (L) lua_close(L);
+  char msg[600];
+  if (L && wf_lua_close(L, msg, sizeof msg) != 0 && rc == 0)
+    rc = wf_error_set(err, "%s: %s", path, msg);
   free(b.dir);
   if (rc != 0) wf_sweep_free(out);
   return rc;
