@@ -22,6 +22,10 @@ typedef struct wf_column {
 } wf_column;
 
 /* The column of field `f` of the row struct `row`: named as the field, its size the field's. */
+/* The layout's version, kept in the root attribute trace_format: 2 since traces carry checksums
+ * and fixed-length strings (analysis/SCHEMA.md); a trace without the attribute is version 1. */
+#define WF_TRACE_FORMAT 2
+
 #define WF_COLUMN(row, f, type, units) {#f, type, offsetof(row, f), sizeof(((row *)0)->f), units}
 
 /* ---- writing ---- */
@@ -77,6 +81,14 @@ int wf_trace_close(wf_trace *t, wf_error *err);
 typedef struct wf_trace_reader wf_trace_reader;
 
 wf_trace_reader *wf_trace_open(const char *path, wf_error *err);
+/* Called, when set, in the child process that reads a version-1 trace before the reader does
+ * (analysis/SCHEMA.md, "Damage"): tests/fuzz turns off its crash reporting there, since a crash
+ * of that child is the reader's expected outcome, not a finding. */
+extern void (*wf_trace_child_start)(void);
+/* The same for a trace image in memory (HDF5's core driver; the image is copied), named label
+ * in messages: what tests/fuzz's trace target reads. */
+wf_trace_reader *wf_trace_open_image(const void *image, size_t len, const char *label,
+                                     wf_error *err);
 void wf_trace_reader_close(wf_trace_reader *r);
 
 /* Root attributes in file order; value rendered as text (strings verbatim, numbers with %.17g

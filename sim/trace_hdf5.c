@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Series grow by SAMPLE_BLOCK-sized appends; 4096 doubles (32 KiB) keeps a short run's series
- * in one chunk and a long run's in few. */
-#define SERIES_CHUNK 4096
+/* Series grow by SAMPLE_BLOCK-sized appends; 1024 doubles (8 KiB) keeps a default run's series
+ * (100 samples) in one chunk and a long run's in few, and a short run's file small: chunks are
+ * allocated whole (4096 made a 2-LP, 1 s trace 143 KB). */
+#define SERIES_CHUNK 1024
 /* Table chunks hold a power-of-two number of rows close to this many bytes, so the engine's
- * 4096-row flushes land on chunk boundaries and each chunk is compressed once. */
+ * 4096-row flushes land on chunk boundaries and each chunk is compressed once. 32 KiB made
+ * writing PHOLD's event table 11% slower (tests/bench/trace_overhead.sh). */
 #define TABLE_CHUNK_BYTES (128u << 10)
 #define TABLE_CHUNK_MIN_ROWS 16
 /* Measured on 1e6 24-byte rows: shuffle + level 1 gives files 3% larger than level 6 at
@@ -66,17 +68,31 @@ static herr_t take_innermost(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
-/* Formats "trace 'PATH': WHAT: REASON". Call it right after the failing HDF5 call: the next
- * HDF5 call clears the error stack it reads. */
-int wf_h5_fail(wf_error *err, const char *path, const char *fmt, ...) {
+static int vfail(wf_error *err, int corrupted, const char *path, const char *fmt, va_list ap) {
   h5_reason r = {"unknown HDF5 error"};
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, take_innermost, &r);
   char what[512];
+  vsnprintf(what, sizeof what, fmt, ap);
+  if (corrupted) return wf_error_set(err, "corrupted trace %s: %s: %s", path, what, r.text);
+  return wf_error_set(err, "trace '%s': %s: %s", path, what, r.text);
+}
+
+/* Formats "trace 'PATH': WHAT: REASON". Call it right after the failing HDF5 call: the next
+ * HDF5 call clears the error stack it reads. */
+int wf_h5_fail(wf_error *err, const char *path, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
+  int rc = vfail(err, 0, path, fmt, ap);
   va_end(ap);
-  return wf_error_set(err, "trace '%s': %s: %s", path, what, r.text);
+  return rc;
+}
+
+int wf_h5_corrupt(wf_error *err, const char *path, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = vfail(err, 1, path, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 /* Our callers get errors as values; HDF5 must not also print its stack to stderr. */
@@ -103,12 +119,14 @@ static int valid_name(const char *name) {
 static hid_t new_file(const char *path, int parallel) {
   hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
   /* Creation order lets the reader list root attributes as the engine wrote them; no
-   * timestamps in object headers keeps equal runs byte-identical; the 1.8 format keeps the
-   * file readable by every HDF5 from 1.8 on. */
+   * timestamps in object headers keeps equal runs byte-identical. The 1.10 format puts a
+   * checksum on every piece of metadata (superblock, object headers, link and attribute heaps,
+   * chunk indexes), so damage is detected rather than parsed; readable by HDF5 1.10 and later
+   * (analysis/SCHEMA.md, "Damage"). */
   int ok = fcpl >= 0 && fapl >= 0 &&
            H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) >= 0 &&
            H5Pset_obj_track_times(fcpl, 0) >= 0 &&
-           H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0 &&
+           H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0 &&
            H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0;
   if (ok && parallel) ok = H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0;
   if (ok) f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
@@ -145,6 +163,10 @@ wf_trace *wf_h5_create(const char *path, int parallel, wf_error *err) {
     wf_trace_close(t, NULL);
     return NULL;
   }
+  if (wf_trace_attr_u64(t, "trace_format", WF_TRACE_FORMAT, err) != 0) {
+    wf_trace_close(t, NULL);
+    return NULL;
+  }
   for (int g = 0; g < NGROUPS; g++) {
     t->groups[g] = new_group(t->file, wf_h5_group_names[g]);
     if (t->groups[g] < 0) {
@@ -163,9 +185,10 @@ wf_trace *wf_trace_create(const char *path, wf_error *err) {
 /* MPI-IO needs MPI, which a run without a launcher never starts. */
 /* ---- attributes ---- */
 
-hid_t wf_h5_vlen_str(void) {
+hid_t wf_h5_str_type(size_t size, H5T_str_t pad) {
   hid_t s = H5Tcopy(H5T_C_S1);
-  if (s >= 0 && (H5Tset_size(s, H5T_VARIABLE) < 0 || H5Tset_cset(s, H5T_CSET_UTF8) < 0)) {
+  if (s >= 0 && (H5Tset_size(s, size) < 0 || H5Tset_strpad(s, pad) < 0 ||
+                 H5Tset_cset(s, H5T_CSET_UTF8) < 0)) {
     H5Tclose(s);
     return -1;
   }
@@ -192,12 +215,14 @@ static int put_attr(wf_trace *t, hid_t obj, const char *obj_name, const char *na
   return rc;
 }
 
+/* Fixed-length, NUL-terminated: a variable-length string lives in the global heap, which has
+ * no checksum, and HDF5 crashes on a damaged one. */
 static int put_str_attr(wf_trace *t, hid_t obj, const char *obj_name, const char *name,
                         const char *value, wf_error *err) {
-  hid_t s = wf_h5_vlen_str();
-  if (s < 0) return wf_h5_fail(err, t->path, "making a string type for attribute '%s'", name);
   const char *v = value ? value : "";
-  int rc = put_attr(t, obj, obj_name, name, s, s, &v, err);
+  hid_t s = wf_h5_str_type(strlen(v) + 1, H5T_STR_NULLTERM);
+  if (s < 0) return wf_h5_fail(err, t->path, "making a string type for attribute '%s'", name);
+  int rc = put_attr(t, obj, obj_name, name, s, s, v, err);
   H5Tclose(s);
   return rc;
 }
@@ -259,8 +284,9 @@ static hid_t new_dataset(hid_t group, const char *name, hid_t ftype, hsize_t chu
   hsize_t dims = 0, maxdims = H5S_UNLIMITED;
   hid_t space = H5Screate_simple(1, &dims, &maxdims), dcpl = H5Pcreate(H5P_DATASET_CREATE);
   hid_t d = -1;
+  /* Fletcher32 on every chunk: a damaged byte of data is an error on reading, not a number. */
   int ok = space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk_rows) >= 0 &&
-           H5Pset_obj_track_times(dcpl, 0) >= 0;
+           H5Pset_obj_track_times(dcpl, 0) >= 0 && H5Pset_fletcher32(dcpl) >= 0;
   /* Shuffle groups byte k of every row together, which is what makes counters and ids
    * compress: their high bytes are mostly zero. */
   if (ok && deflate) ok = H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0;
@@ -386,12 +412,7 @@ static hid_t member_type(wf_col_type ty, size_t size, int native) {
   case WF_COL_STR:
     break;
   }
-  hid_t s = H5Tcopy(H5T_C_S1);
-  if (s >= 0 && (H5Tset_size(s, size) < 0 || H5Tset_strpad(s, H5T_STR_NULLPAD) < 0)) {
-    H5Tclose(s);
-    return -1;
-  }
-  return s;
+  return wf_h5_str_type(size, H5T_STR_NULLPAD);
 }
 
 /* A packed compound of the columns in order: native (memory) or little-endian (file). */

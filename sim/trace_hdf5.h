@@ -16,14 +16,19 @@ char *wf_h5_dup(const char *s);
  * failing HDF5 call: the next HDF5 call clears the error stack it reads. */
 __attribute__((format(printf, 3, 4))) int wf_h5_fail(wf_error *err, const char *path,
                                                      const char *fmt, ...);
+/* The reader's form of the same: "corrupted trace PATH: WHAT: REASON", for a file HDF5 opened
+ * as HDF5 but could not read as a trace (a checksum failed, a part is missing or truncated). */
+__attribute__((format(printf, 3, 4))) int wf_h5_corrupt(wf_error *err, const char *path,
+                                                        const char *fmt, ...);
 /* Our callers get errors as values; HDF5 must not also print its stack to stderr. */
 void wf_h5_silence(void);
 /* A failure's stack set aside while what was made for the failed call is closed, then put
  * back for wf_h5_fail. */
 hid_t wf_h5_keep_errors(int failed);
 void wf_h5_restore_errors(hid_t saved);
-/* A variable-length UTF-8 string type (string attributes); the caller closes it. */
-hid_t wf_h5_vlen_str(void);
+/* A fixed-length UTF-8 string type of size bytes (attributes NUL-terminated, table columns
+ * NUL-padded); the caller closes it. */
+hid_t wf_h5_str_type(size_t size, H5T_str_t pad);
 
 /* ---- the writer's state, shared with the parallel path (trace_hdf5_mpi.c) ---- */
 

@@ -6,6 +6,7 @@
 set -u
 WEFT=$(realpath "$1")
 F=$(realpath "$(dirname "$0")/fuzz/findings")
+V1=$(realpath "$(dirname "$0")/golden/trace-v1.h5")
 . "$(dirname "$0")/lib.sh"
 
 # expect FILE CODE NEEDLE -- weft arguments ({} stands for the file)
@@ -44,6 +45,38 @@ expect scen-params-nul-key.lua 1 "weft.params: a key holds a NUL byte" -- "${run
 expect scen-seed-precision.lua 0 "" -- "${run[@]}"
 h5dump -a /seed out.h5 | grep -qF '(0): 9007199254740993' && ok || bad "seed not kept exactly"
 [ ! -e out.h5 ] || rm out.h5
+for f in trace-globalheap-2934.h5 trace-missing-series-1736.h5; do
+  expect "$f" 1 "corrupted trace $F/$f: " -- report {} -o page
+  [ ! -e page/index.html ] || bad "$f: a page was drawn from a corrupted trace"
+  rm -rf page
+done
+
+# A trace written before checksums (layout version 1, variable-length strings) still opens.
+"$WEFT" report "$V1" -o v1 >/dev/null 2>&1 && grep -qF "a version-1 trace" v1/index.html && ok ||
+  bad "the version-1 trace does not report"
+
+# Damaged copies of a fresh trace: a flipped byte in the first series' object header
+# (metadata), one in the middle of the file (data or metadata), the file cut short.
+printf 'weft.phold{lps = 16}\nweft.run{end_time = "10s"}\n' >small.lua
+"$WEFT" run small.lua -o fresh.h5 -q || bad "small run failed"
+size=$(stat -c %s fresh.h5)
+ohdr=$(grep -obUaP "OHDR" fresh.h5 | sed -n 3p | cut -d: -f1)
+flip() { # FILE OFFSET: one byte xor 0x10
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 16)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+for what in "header:$((ohdr + 6))" "middle:$((size / 2))" "cut:$((size * 2 / 3))"; do
+  cp fresh.h5 damaged.h5
+  at=${what#*:}
+  if [ "${what%%:*}" = cut ]; then truncate -s "$at" damaged.h5; else flip damaged.h5 "$at"; fi
+  "$WEFT" report damaged.h5 -o dpage >out.txt 2>&1
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -qF "corrupted trace damaged.h5: " out.txt && [ ! -e dpage/index.html ]
+  then ok; else bad "damaged trace (${what%%:*}): exit $rc: $(cat out.txt)"; fi
+  rm -rf dpage
+done
+
 # Ctrl-C ends a scenario stuck in a library call or a finalizer at once, not at its limit.
 for f in scen-pattern-backtrack.lua scen-gc-finalizer-loop.lua; do
   t0=$SECONDS

@@ -204,11 +204,12 @@ static const size_t row_batches[] = {1, 7, 4096, 3000, 0, 2896};
 /* ---- round trip ---- */
 
 static void check_attrs(wf_trace_reader *r) {
-  static const char *const names[] = {"scenario", "scenario_text", "seed",
-                                      "offset",   "ratio",         "status"};
-  assert_int_equal(wf_trace_attr_count(r), 6);
-  for (size_t i = 0; i < 6; i++) assert_string_equal(wf_trace_attr_name(r, i), names[i]);
-  assert_null(wf_trace_attr_name(r, 6));
+  static const char *const names[] = {"trace_format", "scenario", "scenario_text", "seed",
+                                      "offset",       "ratio",    "status"};
+  assert_int_equal(wf_trace_attr_count(r), 7);
+  for (size_t i = 0; i < 7; i++) assert_string_equal(wf_trace_attr_name(r, i), names[i]);
+  assert_null(wf_trace_attr_name(r, 7));
+  assert_string_equal(wf_trace_attr_text(r, "trace_format"), "2");
   assert_string_equal(wf_trace_attr_text(r, "scenario"), "caf\xc3\xa9 <one> & \"two\"");
   char *text = big_text();
   assert_string_equal(wf_trace_attr_text(r, "scenario_text"), text);
@@ -407,6 +408,56 @@ static void test_truncated(void **state) {
   free(bytes);
 }
 
+/* A damaged copy of a fresh trace is reported as corrupted, never read as numbers: every
+ * object header with one byte flipped (metadata has checksums), a byte of a series' values
+ * flipped (Fletcher32 on every chunk), the superblock damaged, the file cut short. */
+static void expect_corrupted(const char *path, const char *what) {
+  wf_error err = {0};
+  wf_trace_reader *r = wf_trace_open(path, &err);
+  if (r) fail_msg("%s: opened", what);
+  char want[600];
+  snprintf(want, sizeof want, "corrupted trace %s: ", path);
+  if (strncmp(err.msg, want, strlen(want)) != 0) fail_msg("%s: '%s'", what, err.msg);
+}
+
+static size_t find_bytes(const char *hay, size_t n, const void *needle, size_t len, size_t from) {
+  for (size_t i = from; i + len <= n; i++)
+    if (memcmp(hay + i, needle, len) == 0) return i;
+  return SIZE_MAX;
+}
+
+static void damaged(const char *bytes, size_t n, size_t at, const char *what) {
+  char *copy = malloc(n);
+  assert_non_null(copy);
+  memcpy(copy, bytes, n);
+  copy[at] ^= 0x10;
+  spit(tmp("damaged.h5"), copy, n);
+  free(copy);
+  expect_corrupted(tmp("damaged.h5"), what);
+}
+
+static void test_damage(void **state) {
+  (void)state;
+  const char *full = tmp("fresh.h5");
+  write_trace(full, series_batches, 5, row_batches, 6);
+  size_t n;
+  char *bytes = slurp(full, &n);
+  int headers = 0;
+  for (size_t at = 0; (at = find_bytes(bytes, n, "OHDR", 4, at)) != SIZE_MAX; at += 4, headers++)
+    damaged(bytes, n, at + 6, "a flipped byte in an object header");
+  assert_true(headers >= 6); /* the root, four groups, the series and tables */
+  damaged(bytes, n, 20, "a flipped byte in the superblock");
+  double v = sample(500, 1);
+  size_t at = find_bytes(bytes, n, &v, sizeof v, 0);
+  assert_true(at != SIZE_MAX);
+  damaged(bytes, n, at + 3, "a flipped byte in a series' values");
+  for (size_t len = n / 2; len < n; len += (n - len + 1) / 2) {
+    spit(tmp("damaged.h5"), bytes, len);
+    expect_corrupted(tmp("damaged.h5"), "the file cut short");
+  }
+  free(bytes);
+}
+
 static void test_writer_errors(void **state) {
   (void)state;
   wf_error err = {0};
@@ -544,6 +595,7 @@ int main(void) {
       cmocka_unit_test(test_raw_equal),
       cmocka_unit_test(test_open_errors),
       cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_damage),
       cmocka_unit_test(test_writer_errors),
       cmocka_unit_test(test_report),
       cmocka_unit_test(test_report_without_gnuplot),
