@@ -31,11 +31,7 @@ typedef struct rate_step {
   double rate;
 } rate_step;
 
-typedef struct replay_row {
-  wf_time t; /* after 'start' */
-  uint32_t bytes, gas;
-  uint8_t type;
-} replay_row;
+typedef wf_replay_row replay_row;
 
 typedef struct load_cfg {
   wf_chain_info chain;
@@ -646,7 +642,9 @@ static int replay_row_parse(char *line, const char *path, unsigned no, replay_ro
 
 /* The trace: one row per tx, times in seconds after 'start' and never decreasing. Blank lines
  * and lines starting with '#' are skipped, and so is a first line naming the columns. */
-static int read_replay(wf_engine *eng, load_cfg *c, const char *path, wf_error *err) {
+int wf_replay_read(const char *path, wf_replay_row **out, uint32_t *nout, wf_error *err) {
+  *out = NULL;
+  *nout = 0;
   FILE *f = fopen(path, "r");
   if (!f) return wf_error_set(err, "'replay': cannot open %s: %s", path, strerror(errno));
   replay_row *rows = NULL;
@@ -680,12 +678,23 @@ static int read_replay(wf_engine *eng, load_cfg *c, const char *path, wf_error *
   if (rc == 0 && ferror(f)) rc = wf_error_set(err, "%s: read error", path);
   fclose(f);
   if (rc == 0 && !n) rc = wf_error_set(err, "%s: no transactions", path);
-  if (rc == 0) {
-    c->rows = wf_engine_alloc(eng, (size_t)n * sizeof *rows);
-    if (!c->rows) rc = wf_error_set(err, "out of memory");
-    else memcpy(c->rows, rows, (size_t)n * sizeof *rows);
-    c->nrows = n;
+  if (rc != 0) {
+    free(rows);
+    return -1;
   }
+  *out = rows;
+  *nout = n;
+  return 0;
+}
+
+static int read_replay(wf_engine *eng, load_cfg *c, const char *path, wf_error *err) {
+  replay_row *rows;
+  uint32_t n;
+  if (wf_replay_read(path, &rows, &n, err) != 0) return -1;
+  c->rows = wf_engine_alloc(eng, (size_t)n * sizeof *rows);
+  int rc = c->rows ? 0 : wf_error_set(err, "out of memory");
+  if (rc == 0) memcpy(c->rows, rows, (size_t)n * sizeof *rows);
+  c->nrows = n;
   free(rows);
   return rc;
 }

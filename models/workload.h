@@ -20,4 +20,15 @@ extern const unsigned wf_load_nargs;
 int wf_load_build_on(wf_engine *eng, const wf_args *a, const wf_chain_info *chain, wf_built *out,
                      wf_error *err);
 
+/* One row of a replay CSV (weft.load{replay = ...}: time_s,type,bytes,gas). */
+typedef struct wf_replay_row {
+  wf_time t; /* after the load's 'start' */
+  uint32_t bytes, gas;
+  uint8_t type;
+} wf_replay_row;
+
+/* Reads a replay CSV into *rows (malloc'd, *n of them, n > 0): every row checked, errors name
+ * the file and line. The loader behind weft.load's 'replay' (and tests/fuzz's target). */
+int wf_replay_read(const char *path, wf_replay_row **rows, uint32_t *n, wf_error *err);
+
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the release build and the ASan+UBSan build, each with warnings as
-# errors, each running every ctest test (cmocka units and the CLI checks).
+# errors, each running every ctest test (cmocka units and the CLI checks); then the libFuzzer
+# targets (tests/fuzz), each for a few seconds from its corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for preset in release asan; do
@@ -9,3 +10,7 @@ for preset in release asan; do
   cmake --build --preset "$preset"
   ctest --preset "$preset"
 done
+echo "== fuzz =="
+cmake --preset fuzz -DWEFT_WERROR=ON >/dev/null
+cmake --build --preset fuzz
+tests/fuzz/run.sh all 10

@@ -123,6 +123,24 @@ static int exports(wf_wreader *r, wf_winfo *m) {
   return 0;
 }
 
+/* Each global's type, mutability and constant initialiser, read through to its end. */
+static int globals(wf_wreader *r, wf_winfo *m) {
+  uint32_t n = count(r);
+  if (n == UINT32_MAX) return -1;
+  for (uint32_t i = 0; i < n && !r->bad; i++) {
+    wf_wr_u8(r); /* value type */
+    wf_wr_u8(r); /* mutability */
+    wf_instr in = {0};
+    wf_error ignored = {0};
+    for (unsigned k = 0; !r->bad; k++) {
+      if (k > 16 || wf_wbin_instr(r, &in, &ignored) != 0) return -1; /* not a constant */
+      if (in.op == WF_OP_END) break;
+    }
+  }
+  m->nglobals = m->nimported_globals + n;
+  return 0;
+}
+
 /* Reads the declarations of one known section; other sections are only recorded. */
 static int section(wf_wreader *r, uint8_t id, wf_winfo *m) {
   int has_max;
@@ -147,8 +165,7 @@ static int section(wf_wreader *r, uint8_t id, wf_winfo *m) {
     }
     return 0;
   case 6:
-    m->nglobals = m->nimported_globals + wf_wr_u32(r);
-    return 0;
+    return globals(r, m);
   case 7:
     return exports(r, m);
   case 8:
@@ -201,6 +218,10 @@ static int parse(const uint8_t *bytes, size_t len, wf_winfo *m, wf_error *err) {
     wf_wr_init(&body, p, n);
     if (add_section(m, id, (size_t)(p - bytes), n, &body) || section(&body, id, m) || body.bad)
       return malformed(err, "bad section contents", at);
+    /* The sections read through must end where their entries do: the meter appends entries
+     * to several of them, which would land after stray bytes. */
+    if (id >= 1 && id <= 8 && id != 4 && body.p != body.end)
+      return malformed(err, "section size mismatch (bytes after the last entry)", at);
   }
   if (m->nfuncs < m->nimported_funcs) m->nfuncs = m->nimported_funcs;
   if (m->nglobals < m->nimported_globals) m->nglobals = m->nimported_globals;

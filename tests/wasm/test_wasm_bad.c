@@ -58,13 +58,15 @@ static void malformed(void **state) {
 }
 
 /* Modules the fuzzer found (tests/fuzz/findings): a parse that fails frees what it allocated
- * (the ASan build's leak checker fails this test otherwise), and 13 bytes declaring 10^6
- * imports are refused before anything is allocated for them. */
+ * (the ASan build's leak checker fails this test otherwise); 13 bytes declaring 10^6 imports
+ * are refused before anything is allocated for them; an export section with bytes after its
+ * last entry is refused (the meter appended its exports after them, and its output did not
+ * parse). */
 static void parse_failures_free_everything(void **state) {
   (void)state;
   static const char *files[] = {"wasm-parse-fail-leak-1M-imports.wasm",
-                                "wasm-parse-fail-leak.wasm"};
-  for (size_t i = 0; i < 2; i++) {
+                                "wasm-parse-fail-leak.wasm", "wasm-meter-stray-section-bytes.wasm"};
+  for (size_t i = 0; i < 3; i++) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", WF_TEST_FINDINGS, files[i]);
     FILE *f = fopen(path, "rb");

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs a libFuzzer target of weft from its checked-in corpus for SECONDS seconds (ASan+UBSan,
+# leak checking on). New inputs go to a scratch corpus, which is removed afterwards; an input
+# that crashes, leaks, hangs or trips a target's own check is saved as
+# tests/fuzz/findings/<target>-<kind>-<hash> and the script fails: that file is a regression
+# test to keep (tests/fuzz/findings/README.md). Prints the target's exec count and rate.
+#   tests/fuzz/run.sh TARGET SECONDS   (TARGET: wasm scenario trace sweep tables pattern, or all)
+# Build first: cmake --preset fuzz && cmake --build --preset fuzz
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+targets=(wasm scenario trace sweep tables pattern)
+if [ $# -ne 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
+  echo "usage: tests/fuzz/run.sh TARGET SECONDS   (TARGET: ${targets[*]} or all)" >&2
+  exit 2
+fi
+[ "$1" = all ] && run=("${targets[@]}") || run=("$1")
+failed=0
+for t in "${run[@]}"; do
+  bin=$top/build-fuzz/fuzz/fuzz_$t
+  if [ ! -x "$bin" ]; then
+    echo "no $bin: build it with cmake --preset fuzz && cmake --build --preset fuzz" >&2
+    exit 2
+  fi
+  scratch=$(mktemp -d)
+  log=$scratch/log.txt
+  # The scenario and sweep targets write their input to a file; keep those out of the tree.
+  TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 "$bin" "$scratch" "$here/corpus/$t" \
+    -max_total_time="$2" -timeout=30 -rss_limit_mb=4096 -max_len=200000 \
+    -artifact_prefix="$here/findings/$t-" -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
+  if [ "$rc" -ne 0 ]; then
+    echo "FAIL fuzz_$t: exit $rc after ${runs:-?} execs; the input is in tests/fuzz/findings/"
+    grep -E "^==[0-9]+==ERROR|SUMMARY|^string\.|Test unit written" "$log" | head -5
+    failed=1
+  else
+    echo "ok fuzz_$t: ${runs:-?} execs in ${secs:-$2} s ($((${runs:-0} / (${secs:-$2} > 0 ? ${secs:-$2} : 1))) /s), $cov"
+  fi
+  rm -rf "$scratch"
+done
+exit $failed
