@@ -158,7 +158,7 @@ typedef struct attr_walk {
   wf_trace_reader *r;
   const char *where;
   size_t cap;
-  int keep; /* the root's: kept as names and texts; others only checked */
+  int keep;   /* the root's: kept as names and texts; others only checked */
   int failed; /* the callback set err */
   wf_error *err;
 } attr_walk;
@@ -202,8 +202,8 @@ static herr_t on_attr(hid_t loc, const char *name, const H5A_info_t *info, void 
 /* Reads every attribute of obj (where names it), in creation order when it is tracked (weft's
  * files track it; others are listed by name); keeps them when keep (the root's). */
 static int read_attrs(wf_trace_reader *r, hid_t obj, const char *where, int keep, wf_error *err) {
-  hid_t plist = H5Iget_type(obj) == H5I_DATASET ? H5Dget_create_plist(obj)
-                                                : H5Gget_create_plist(obj);
+  hid_t plist =
+      H5Iget_type(obj) == H5I_DATASET ? H5Dget_create_plist(obj) : H5Gget_create_plist(obj);
   unsigned order = 0;
   if (plist >= 0) {
     H5Pget_attr_creation_order(plist, &order);
@@ -270,7 +270,8 @@ static int list_datasets(wf_trace_reader *r, const char *group, char ***names, s
   *names = calloc(info.nlinks ? info.nlinks : 1, sizeof **names);
   for (hsize_t i = 0; *names && rc == 0 && i < info.nlinks; i++) {
     char *name = link_name(g, i);
-    int yes = name ? is_dataset(r, g, group, name, err) : wf_h5_corrupt(err, r->path, "listing '%s'", group);
+    int yes = name ? is_dataset(r, g, group, name, err)
+                   : wf_h5_corrupt(err, r->path, "listing '%s'", group);
     if (yes > 0)
       (*names)[(*n)++] = name;
     else
@@ -319,8 +320,10 @@ static int check_dataset(wf_trace_reader *r, hid_t d, const char *path, wf_error
                             path)
              : wf_h5_corrupt(err, r->path, "reading the shape of '%s'", path);
   } else if (H5Tdetect_class(ftype, H5T_VLEN) > 0 || H5Tis_variable_str(ftype) > 0) {
-    rc = wf_error_set(err, "corrupted trace %s: '%s' holds variable-length data, which weft "
-                           "never writes", r->path, path);
+    rc = wf_error_set(err,
+                      "corrupted trace %s: '%s' holds variable-length data, which weft "
+                      "never writes",
+                      r->path, path);
   } else {
     hsize_t total = (hsize_t)np, slab = (1u << 20) / size + 1;
     if (slab > total) slab = total ? total : 1;
@@ -575,9 +578,9 @@ wf_trace_reader *wf_trace_open_image(const void *image, size_t len, const char *
   if (len < 8 || memcmp(image, "\211HDF\r\n\032\n", 8) != 0)
     return wf_error_set(err, "trace '%s' is not an HDF5 file", label), NULL;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl >= 0 && (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
-                    H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
-                    H5Pset_file_image(fapl, (void *)image, len) < 0)) {
+  if (fapl >= 0 &&
+      (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+       H5Pset_file_image(fapl, (void *)image, len) < 0)) {
     H5Pclose(fapl);
     fapl = -1;
   }

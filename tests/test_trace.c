@@ -591,14 +591,10 @@ static void test_report_main(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip),
-      cmocka_unit_test(test_raw_equal),
-      cmocka_unit_test(test_open_errors),
-      cmocka_unit_test(test_truncated),
-      cmocka_unit_test(test_damage),
-      cmocka_unit_test(test_writer_errors),
-      cmocka_unit_test(test_report),
-      cmocka_unit_test(test_report_without_gnuplot),
+      cmocka_unit_test(test_roundtrip),   cmocka_unit_test(test_raw_equal),
+      cmocka_unit_test(test_open_errors), cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_damage),      cmocka_unit_test(test_writer_errors),
+      cmocka_unit_test(test_report),      cmocka_unit_test(test_report_without_gnuplot),
       cmocka_unit_test(test_report_main),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

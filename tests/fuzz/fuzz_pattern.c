@@ -23,15 +23,16 @@ static const char *CALL =
     "if fn == 'gmatch' then\n"
     "  return show(pcall(function()\n"
     "    local r = {}\n"
-    "    for a, b in string.gmatch(s, p, init) do r[#r + 1] = tostring(a) .. '|' .. tostring(b) end\n"
+    "    for a, b in string.gmatch(s, p, init) do r[#r + 1] = tostring(a) .. '|' .. tostring(b) "
+    "end\n"
     "    return table.concat(r, ',')\n"
     "  end))\n"
     "end\n"
     "if fn == 'gsub' then return show(pcall(string.gsub, s, p, '<%0|%1>', init)) end\n"
     "return show(pcall(string[fn], s, p, init))\n";
 
-static char *call(lua_State *L, const char *fn, const char *s, size_t ls, const char *p,
-                  size_t lp, lua_Integer init) {
+static char *call(lua_State *L, const char *fn, const char *s, size_t ls, const char *p, size_t lp,
+                  lua_Integer init) {
   if (luaL_loadstring(L, CALL) != LUA_OK) abort();
   lua_pushstring(L, fn);
   lua_pushlstring(L, s, ls);

@@ -19,8 +19,8 @@ static void read_tables(wf_trace_reader *r, const char *group) {
     if (wf_trace_table_shape(r, group, name, &nrows, &ncols, &err) != 0) abort();
     if (ncols) { /* one column, as the report reads them: all of them only repeats the work */
       wf_error e = {0};
-      free(wf_trace_table_column(r, group, name, wf_trace_table_column_name(r, group, name, 0),
-                                 &n, &e));
+      free(wf_trace_table_column(r, group, name, wf_trace_table_column_name(r, group, name, 0), &n,
+                                 &e));
     }
     char path[600];
     snprintf(path, sizeof path, "/%s/%s", group, name);

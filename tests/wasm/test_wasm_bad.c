@@ -64,8 +64,8 @@ static void malformed(void **state) {
  * parse). */
 static void parse_failures_free_everything(void **state) {
   (void)state;
-  static const char *files[] = {"wasm-parse-fail-leak-1M-imports.wasm",
-                                "wasm-parse-fail-leak.wasm", "wasm-meter-stray-section-bytes.wasm"};
+  static const char *files[] = {"wasm-parse-fail-leak-1M-imports.wasm", "wasm-parse-fail-leak.wasm",
+                                "wasm-meter-stray-section-bytes.wasm"};
   for (size_t i = 0; i < 3; i++) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", WF_TEST_FINDINGS, files[i]);
