@@ -10,6 +10,7 @@
 #include "engine.h"
 
 #define HOOK_EVERY 100000
+#define GC_HOOK_EVERY 1000 /* a finalizer's coroutine: each is new, so it is charged this first */
 
 enum { HIT_NONE, HIT_WORK, HIT_MEMORY };
 
@@ -22,6 +23,7 @@ typedef struct box {
   uint64_t bytes; /* bytes ever allocated (each growth counted) */
   int hit;        /* sticky: HIT_WORK; HIT_MEMORY is the cap refusing one allocation */
   char msg[512];  /* the limit's message, or the first finalizer's error */
+  char warning[512]; /* the pieces of the warning being emitted */
   int gc_failed;
 } box;
 
@@ -55,8 +57,10 @@ static void *box_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     uint64_t grow = nsize - old;
     if (b->hit == HIT_WORK) return NULL;
     if (b->used + grow > b->lim.memory) {
-      /* Not sticky: Lua collects garbage and asks again before it raises a memory error. */
+      /* Not sticky: Lua collects garbage and asks again before it raises a memory error. That
+       * full collection is work too: charged as a pass over what the state holds. */
       b->hit = HIT_MEMORY;
+      b->bytes += b->used / 4;
       snprintf(b->msg, sizeof b->msg,
                "%s needs more than its Lua memory cap of %llu MiB (--lua-memory)", b->what,
                (unsigned long long)(b->lim.memory >> 20));
@@ -85,7 +89,7 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   box *b = box_of(L);
   if (b->hit != HIT_WORK) {
-    b->steps += HOOK_EVERY;
+    b->steps += (uint64_t)lua_gethookcount(L);
     if (work(b) < b->lim.steps) return;
     set_work_hit(b);
   }
@@ -126,8 +130,10 @@ int wf_lua_print(lua_State *L) {
   lua_Debug ar;
   if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar))
     fprintf(stderr, "%s:%d: ", ar.short_src, ar.currentline);
-  for (int i = 1; i <= n; i++)
+  for (int i = 1; i <= n; i++) {
     fprintf(stderr, "%s%s", i > 1 ? "\t" : "", luaL_tolstring(L, i, NULL));
+    lua_pop(L, 1); /* a C function may only rely on 20 free slots */
+  }
   fputc('\n', stderr);
   return 0;
 }
@@ -143,7 +149,7 @@ enum {
   C_INSERT,  /* table.insert(t, pos, v): the elements shifted */
   C_REMOVE,  /* table.remove(t, pos): the elements shifted */
   C_SORT,    /* table.sort(t): n log2 n */
-  C_STRING1, /* utf8.len, utf8.offset, string.pack/unpack/packsize: arg 1's bytes / 16 */
+  C_STRING1, /* utf8.len, utf8.offset, string.pack/unpack/packsize: args 1-2's bytes / 16 */
 };
 
 static lua_Integer opt_int(lua_State *L, int arg, lua_Integer def) {
@@ -162,6 +168,15 @@ static int charged(lua_State *L) {
   int rule = (int)lua_tointeger(L, lua_upvalueindex(2));
   uint64_t n = 1;
   int nargs = lua_gettop(L);
+  /* A __len the function would call again could answer differently than it did for the
+   * charge (0, then 2^63): the sandbox's table functions do not take such tables. */
+  if (rule != C_REP && rule != C_STRING1 && lua_getmetatable(L, 1)) {
+    int has_len = lua_getfield(L, -1, "__len") != LUA_TNIL;
+    lua_pop(L, 2);
+    if (has_len)
+      return luaL_error(L, "a table with a __len metamethod cannot go to this table function "
+                           "in the sandbox (its work could not be counted)");
+  }
   switch (rule) {
   case C_REP:
     n += (uint64_t)(opt_int(L, 2, 0) > 0 ? opt_int(L, 2, 0) : 0);
@@ -174,7 +189,7 @@ static int charged(lua_State *L) {
   }
   case C_INSERT:
   case C_REMOVE:
-    if (lua_istable(L, 1) && nargs == (rule == C_INSERT ? 3 : 2))
+    if (lua_istable(L, 1) && (rule == C_INSERT ? nargs == 3 : nargs >= 2))
       n += span(opt_int(L, 2, 1), luaL_len(L, 1));
     break;
   case C_SORT:
@@ -183,12 +198,13 @@ static int charged(lua_State *L) {
       for (lua_Integer k = len; k > 1; k >>= 1) n += len > 0 ? (uint64_t)len : 0;
     }
     break;
-  case C_STRING1: {
-    size_t len = 0;
-    if (lua_type(L, 1) == LUA_TSTRING) lua_tolstring(L, 1, &len);
-    n += len / WF_LUA_BYTES_PER_STEP;
+  case C_STRING1: /* the format or string, and string.unpack's data */
+    for (int i = 1; i <= 2 && i <= nargs; i++) {
+      size_t len = 0;
+      if (lua_type(L, i) == LUA_TSTRING) lua_tolstring(L, i, &len);
+      n += len / WF_LUA_BYTES_PER_STEP;
+    }
     break;
-  }
   }
   wf_lua_charge(L, n);
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -246,7 +262,9 @@ static int gc_guard(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushliteral(L, "__gc");
   if (lua_rawget(L, -2) == LUA_TNIL) return 0; /* removed since: nothing to run, as in Lua */
-  lua_State *co = lua_newthread(L);            /* a memory error here reaches on_warn */
+  wf_lua_charge(L, GC_HOOK_EVERY); /* what the coroutine may run before its hook first fires */
+  lua_State *co = lua_newthread(L); /* a memory error here reaches on_warn */
+  lua_sethook(co, count_hook, LUA_MASKCOUNT, GC_HOOK_EVERY);
   lua_insert(L, -2);
   lua_pushvalue(L, 1);
   lua_xmove(L, co, 2);
@@ -259,8 +277,10 @@ static int gc_guard(lua_State *L) {
 }
 
 /* setmetatable, guarding a metatable with a __gc field: the object gets a copy whose __gc is
- * gc_guard (so a later change to the original's __gc still runs guarded). The copy is what
- * getmetatable returns; metamethods added to the original afterwards do not reach the object. */
+ * gc_guard (so a later change to the original's __gc still runs guarded). getmetatable returns
+ * the original (COPIES maps each copy to it), so the copy's guard is out of the script's reach;
+ * metamethods added to the original afterwards do not reach the object. */
+#define COPIES "weft.gc_copies"
 static int l_setmetatable(lua_State *L) {
   if (lua_type(L, 2) == LUA_TTABLE) {
     lua_pushliteral(L, "__gc");
@@ -278,6 +298,11 @@ static int l_setmetatable(lua_State *L) {
       lua_pushvalue(L, 2);
       lua_pushcclosure(L, gc_guard, 1);
       lua_rawset(L, -3);
+      lua_getfield(L, LUA_REGISTRYINDEX, COPIES);
+      lua_pushvalue(L, -2);
+      lua_pushvalue(L, 2);
+      lua_rawset(L, -3); /* COPIES[copy] = original */
+      lua_pop(L, 1);
       lua_replace(L, 2);
     }
   }
@@ -287,17 +312,32 @@ static int l_setmetatable(lua_State *L) {
   return 1;
 }
 
+/* getmetatable, answering the original for a guarded copy. */
+static int l_getmetatable(lua_State *L) {
+  lua_settop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, 1, 1);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_getfield(L, LUA_REGISTRYINDEX, COPIES);
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+    lua_pop(L, 2);
+  }
+  return 1;
+}
+
 /* Lua's own warnings: an error inside a __gc that escaped the guard (none should), or warn(). */
 static void on_warn(void *ud, const char *msg, int tocont) {
   box *b = ud;
-  static int cont;
-  if (!cont && strncmp(msg, "error in ", 9) == 0)
-    gc_fail(b, 1, msg);
-  else if (!cont && msg[0] != '@')
-    fprintf(stderr, "%s: warning: ", b->what);
-  if (msg[0] != '@' || cont) fputs(msg, stderr);
-  if (!tocont && !(msg[0] == '@' && !cont)) fputc('\n', stderr);
-  cont = tocont;
+  size_t len = strlen(b->warning);
+  snprintf(b->warning + len, sizeof b->warning - len, "%s", msg);
+  if (tocont) return;
+  if (strncmp(b->warning, "error in ", 9) == 0)
+    gc_fail(b, 1, b->warning);
+  else if (b->warning[0] != '@') /* "@on", "@off": controls, not messages */
+    fprintf(stderr, "%s: warning: %s\n", b->what, b->warning);
+  b->warning[0] = 0;
 }
 
 lua_State *wf_lua_open(const char *what, wf_lua_limits limits, int quiet) {
@@ -332,6 +372,15 @@ lua_State *wf_lua_open(const char *what, wf_lua_limits limits, int quiet) {
   lua_getglobal(L, "setmetatable");
   lua_pushcclosure(L, l_setmetatable, 1);
   lua_setglobal(L, "setmetatable");
+  lua_getglobal(L, "getmetatable");
+  lua_pushcclosure(L, l_getmetatable, 1);
+  lua_setglobal(L, "getmetatable");
+  lua_newtable(L); /* COPIES: weak keys, so a copy goes with its objects */
+  lua_newtable(L);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, COPIES);
   wf_lua_open_patterns(L);
   wrap_library(L);
   /* Set before the script runs, so that every coroutine it makes inherits the hook. */

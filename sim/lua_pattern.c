@@ -19,7 +19,7 @@ typedef struct matcher {
   const char *pe;      /* pattern end */
   lua_State *L;
   int depth, level;
-  unsigned steps;
+  uint64_t steps;
   struct {
     const char *at;
     ptrdiff_t len;
@@ -132,6 +132,7 @@ static int single(matcher *m, const char *s, const char *p, const char *ep) {
   case '%':
     return in_class(c, (unsigned char)p[1]);
   case '[':
+    m->steps += (uint64_t)(ep - p) / 32; /* a long set is scanned at each test */
     return in_set(c, p, ep - 1);
   default:
     return (unsigned char)*p == c;
@@ -204,10 +205,10 @@ static const char *back_reference(matcher *m, const char *s, int digit) {
   if (l < 0 || l >= m->level || m->cap[l].len == CAP_OPEN)
     luaL_error(m->L, "invalid capture index %%%d", l + 1);
   size_t len = (size_t)m->cap[l].len;
-  if ((size_t)(m->se - s) < len || memcmp(m->cap[l].at, s, len) != 0) return NULL;
-  m->steps += (unsigned)(len < CHARGE_EVERY ? len : CHARGE_EVERY);
+  if ((size_t)(m->se - s) < len) return NULL;
+  m->steps += len / 16; /* the comparison costs its length, whether it matches or not */
   step(m);
-  return s + len;
+  return memcmp(m->cap[l].at, s, len) == 0 ? s + len : NULL;
 }
 
 /* The end of the match of pattern p at s, or NULL. Tail positions loop instead of recursing. */
@@ -340,7 +341,8 @@ static ptrdiff_t start_offset(lua_State *L, int arg, size_t len) {
   return (ptrdiff_t)len + (ptrdiff_t)pos;
 }
 
-static int has_specials(const char *p, size_t lp) {
+static int has_specials(matcher *m, const char *p, size_t lp) {
+  m->steps += lp / 64;
   for (size_t i = 0; i < lp; i++)
     if (strchr("^$*+?.([%-", p[i]) && p[i]) return 1;
   return 0;
@@ -356,7 +358,7 @@ static int find_or_match(lua_State *L, int find) {
   }
   matcher m;
   start(&m, L, s, ls, p, lp);
-  if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
+  if (find && (lua_toboolean(L, 4) || !has_specials(&m, p, lp))) {
     /* Plain search: each position tried is a step, plus the bytes compared. */
     for (const char *at = s + init; lp <= (size_t)(m.se - at); at++) {
       step(&m);
@@ -366,7 +368,7 @@ static int find_or_match(lua_State *L, int find) {
         lua_pushinteger(L, (lua_Integer)(at - s + (ptrdiff_t)lp));
         return 2;
       }
-      m.steps += (unsigned)(lp / 64);
+      m.steps += lp / 64;
     }
     flush(&m);
     luaL_pushfail(L);

@@ -42,7 +42,29 @@ struct wf_trace_reader {
   size_t ntables[3]; /* [0] records, [1] histograms, [2] summary (absent before it existed) */
   r_table *tables[3];
   r_text *texts;
+  int version; /* trace_format: 1 (no attribute) or 2 */
 };
+
+/* Whether a type holds variable-length data anywhere (a string, a sequence, inside a compound
+ * or an array): such data lives in HDF5's global heap, which has no checksum. */
+static int has_vlen(hid_t type) {
+  H5T_class_t cls = H5Tget_class(type);
+  if (cls == H5T_VLEN || (cls == H5T_STRING && H5Tis_variable_str(type) > 0)) return 1;
+  int yes = 0;
+  if (cls == H5T_COMPOUND) {
+    int n = H5Tget_nmembers(type);
+    for (int i = 0; !yes && i < n; i++) {
+      hid_t m = H5Tget_member_type(type, (unsigned)i);
+      yes = m < 0 || has_vlen(m);
+      if (m >= 0) H5Tclose(m);
+    }
+  } else if (cls == H5T_ARRAY || cls == H5T_ENUM) {
+    hid_t base = H5Tget_super(type);
+    yes = base < 0 || has_vlen(base);
+    if (base >= 0) H5Tclose(base);
+  }
+  return yes;
+}
 
 /* ---- attribute values as text ---- */
 
@@ -146,6 +168,16 @@ static int attr_text(const wf_trace_reader *r, hid_t obj, const char *where, con
   if (exists == 0) return 0;
   hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
   if (a < 0) return wf_h5_corrupt(err, r->path, "attribute '%s' of '%s'", name, where);
+  hid_t type = r->version >= 2 ? H5Aget_type(a) : -1;
+  int vlen = type >= 0 && has_vlen(type);
+  if (type >= 0) H5Tclose(type);
+  if (vlen) {
+    H5Aclose(a);
+    return wf_error_set(err,
+                        "corrupted trace %s: attribute '%s' of '%s' is a variable-length string, "
+                        "which a version-2 trace never holds",
+                        r->path, name, where);
+  }
   *out = attr_render(a);
   H5Aclose(a);
   if (!*out) return wf_h5_corrupt(err, r->path, "the value of attribute '%s' of '%s'", name, where);
@@ -234,6 +266,12 @@ static int cmp_str(const void *a, const void *b) {
  * err set if it does not open: a damaged or dangling link is an error, never skipped. */
 static int is_dataset(wf_trace_reader *r, hid_t group, const char *gname, const char *name,
                       wf_error *err) {
+  H5L_info_t li;
+  if (H5Lget_info(group, name, &li, H5P_DEFAULT) < 0)
+    return wf_h5_corrupt(err, r->path, "the link '%s/%s'", gname, name);
+  if (li.type != H5L_TYPE_HARD) /* a soft or external link could lead anywhere, files included */
+    return wf_error_set(err, "corrupted trace %s: '%s/%s' is a %s link, which weft never writes",
+                        r->path, gname, name, li.type == H5L_TYPE_SOFT ? "soft" : "external");
   hid_t o = H5Oopen(group, name, H5P_DEFAULT);
   if (o < 0) return wf_h5_corrupt(err, r->path, "'%s/%s' does not open", gname, name);
   int yes = H5Iget_type(o) == H5I_DATASET;
@@ -302,6 +340,27 @@ static herr_t read_sized(hid_t d, hid_t mtype, hid_t ms, hid_t fs, hsize_t n, vo
   return st;
 }
 
+/* Whether d declares more rows than its storage holds: weft writes every row it declares, so
+ * a dataset whose extent runs past its chunks (2^50 rows of fill values in a 40 KB file) is
+ * damage, and reading it would take hours. */
+static int declared_beyond_stored(hid_t d, hsize_t rows) {
+  hid_t dcpl = H5Dget_create_plist(d), space = H5Dget_space(d);
+  hsize_t chunk = 0, nchunks = 0;
+  int beyond = 0;
+  if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    beyond = H5Pget_chunk(dcpl, 1, &chunk) != 1 || chunk == 0 || space < 0 ||
+             H5Dget_num_chunks(d, space, &nchunks) < 0 || rows > nchunks * chunk;
+  } else if (dcpl >= 0) {
+    hid_t type = H5Dget_type(d);
+    size_t size = type < 0 ? 0 : H5Tget_size(type);
+    beyond = size == 0 || rows > H5Dget_storage_size(d) / size;
+    if (type >= 0) H5Tclose(type);
+  }
+  if (space >= 0) H5Sclose(space);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  return beyond;
+}
+
 /* Reads all of dataset d (at path) once, a slab at a time, and every attribute it has: what a
  * report or comparison will read later is known to be whole. A version-2 trace's chunks carry
  * Fletcher32 checksums, so a damaged byte of data fails here; any trace's damaged metadata
@@ -319,7 +378,11 @@ static int check_dataset(wf_trace_reader *r, hid_t d, const char *path, wf_error
              ? wf_error_set(err, "corrupted trace %s: '%s' is not a one-dimensional table", r->path,
                             path)
              : wf_h5_corrupt(err, r->path, "reading the shape of '%s'", path);
-  } else if (H5Tdetect_class(ftype, H5T_VLEN) > 0 || H5Tis_variable_str(ftype) > 0) {
+  } else if (declared_beyond_stored(d, (hsize_t)np)) {
+    rc = wf_error_set(err,
+                      "corrupted trace %s: '%s' declares %lld rows, more than its chunks hold",
+                      r->path, path, (long long)np);
+  } else if (has_vlen(ftype)) {
     rc = wf_error_set(err,
                       "corrupted trace %s: '%s' holds variable-length data, which weft "
                       "never writes",
@@ -527,13 +590,17 @@ static int prove_in_child(wf_trace_reader *r, wf_error *err) {
   msg[k] = 0;
   close(fds[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t got;
+  while ((got = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 3 && k) return wf_error_set(err, "%s", msg);
+  if (got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  if (got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3 && k)
+    return wf_error_set(err, "%s", msg);
+  if (got != pid) return wf_error_set(err, "trace '%s': the reader's child was lost", r->path);
   return wf_error_set(err,
-                      "corrupted trace %s: HDF5 crashed reading it (a version-1 trace, whose "
-                      "strings sit in HDF5's global heap, which has no checksum)",
+                      "corrupted trace %s: HDF5 crashed reading it, or ran over a minute (a "
+                      "version-1 trace, whose strings sit in HDF5's global heap, which has no "
+                      "checksum)",
                       r->path);
 }
 
@@ -551,6 +618,7 @@ static wf_trace_reader *open_checked(const char *path, hid_t fapl, wf_error *err
     wf_h5_corrupt(err, path, "the file does not open");
   else if (v2 < 0)
     wf_h5_corrupt(err, path, "reading the root attributes");
+  r->version = v2 > 0 ? 2 : 1;
   if (v2 < 0 || (v2 == 0 && prove_in_child(r, err) != 0) || load_all(r, err) != 0) {
     wf_trace_reader_close(r);
     return NULL;
@@ -806,7 +874,7 @@ static hid_t raw_type(wf_trace_reader *r, const char *path, wf_error *err) {
   hid_t ftype = d < 0 ? -1 : H5Dget_type(d), mt = -1;
   if (ftype < 0)
     wf_h5_corrupt(err, r->path, "opening '%s'", path);
-  else if (H5Tdetect_class(ftype, H5T_VLEN) > 0 || H5Tis_variable_str(ftype) > 0)
+  else if (has_vlen(ftype))
     wf_error_set(err, "trace '%s': '%s' holds variable-length data, which has no raw form", r->path,
                  path);
   else if ((mt = H5Tget_native_type(ftype, H5T_DIR_ASCEND)) < 0 ||

@@ -220,6 +220,18 @@ static void work_inside_library_functions_is_counted(void **st) {
                  1000000, 0, WORK);
   expect_failure("local s = 'x' for i = 1, 1e9 do s = s .. 'x' end", 1000000, 0, WORK);
   expect_failure("for i = 1, 1e9 do local s = string.format('%99d', i) end", 1000000, 0, WORK);
+  /* Work that scales with the pattern, not the subject: a long set tested at every position. */
+  expect_failure("local s = ('x'):rep(1e5) s:find('[' .. ('a'):rep(1e5) .. ']')", 1000000, 0,
+                 WORK);
+  /* A __len that answers 0 to the charge and 2^63 to the function is refused outright. */
+  expect_failure("local n = 0\n"
+                 "local t = setmetatable({}, {__len = function() n = n + 1\n"
+                 "  return n == 1 and 0 or math.maxinteger - 1 end})\n"
+                 "table.insert(t, 1, 'x')",
+                 1000000, 0, "a table with a __len metamethod cannot go to this table function");
+  expect_failure("local t = {} for i = 1, 1e4 do t[i] = i end\n"
+                 "for i = 1, 1e6 do table.remove(t, 1, nil) t[#t + 1] = i end",
+                 1000000, 0, WORK);
   /* A script that catches the limit's error cannot carry on past it. */
   expect_failure("while true do pcall(function() while true do end end) end", 1000000, 0, WORK);
   expect_failure("while true do pcall(string.rep, 'x', 1e6) end", 1000000, 0, WORK);
@@ -255,10 +267,20 @@ static void finalizers_run_under_the_limits(void **st) {
   expect_failure("setmetatable({}, {__gc = function() error('boom') end}) local t = {}\n"
                  "for i = 1, 1e6 do t[i % 100] = {} end",
                  0, 0, "boom");
+  /* The guarded copy is out of reach: getmetatable answers the original, so a __gc put there
+   * later still runs guarded. */
+  expect_failure("local mt = {__gc = true} local o = setmetatable({}, mt)\n"
+                 "assert(getmetatable(o) == mt)\n"
+                 "getmetatable(o).__gc = function() while true do end end",
+                 1000000, 0, WORK);
+  /* Each finalizer's coroutine is charged before it runs: many short ones add up. */
+  expect_failure("for i = 1, 1e5 do setmetatable({}, {__gc = function() for j = 1, 900 do end "
+                 "end}) end",
+                 1000000, 0, WORK);
   /* A finalizer that works runs, also when its metatable changes __gc after the fact. */
   expect_success("local ran = 0 local mt = {__gc = true}\n"
                  "local o = setmetatable({}, mt) mt.__gc = function() ran = ran + 1 end\n"
-                 "assert(getmetatable(o).__gc ~= nil) o = nil\n"
+                 "assert(getmetatable(o) == mt) o = nil\n"
                  "local t = {} for i = 1, 1e5 do t[i % 10] = {} end\n",
                  0, 0);
   /* setmetatable without __gc is Lua's own. */
