@@ -550,6 +550,11 @@ void (*wf_trace_child_start)(void);
  * whole is read here, where the same bytes and library give the same result. One fork per
  * version-1 trace opened. */
 static int prove_in_child(wf_trace_reader *r, wf_error *err) {
+  /* HDF5 can also loop on a damaged file. A whole read of a sound one takes far less than 10 s
+   * and a second per 16 MiB; past that, the child is stopped and the file taken as damaged. */
+  hsize_t size = 0;
+  H5Fget_filesize(r->file, &size);
+  unsigned limit = 10 + (unsigned)(size >> 24);
   int fds[2];
   if (pipe(fds) != 0)
     return wf_error_set(err, "trace '%s': cannot start the reader: %s", r->path, strerror(errno));
@@ -569,7 +574,7 @@ static int prove_in_child(wf_trace_reader *r, wf_error *err) {
     static const int deadly[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM};
     for (size_t i = 0; i < sizeof deadly / sizeof *deadly; i++) signal(deadly[i], SIG_DFL);
     if (wf_trace_child_start) wf_trace_child_start();
-    alarm(60);
+    alarm(limit);
     wf_error e = {0};
     if (load_all(r, &e) == 0) _exit(0);
     for (size_t done = 0, len = strlen(e.msg); done < len;) {
@@ -598,10 +603,10 @@ static int prove_in_child(wf_trace_reader *r, wf_error *err) {
     return wf_error_set(err, "%s", msg);
   if (got != pid) return wf_error_set(err, "trace '%s': the reader's child was lost", r->path);
   return wf_error_set(err,
-                      "corrupted trace %s: HDF5 crashed reading it, or ran over a minute (a "
+                      "corrupted trace %s: HDF5 crashed reading it, or ran over %u s (a "
                       "version-1 trace, whose strings sit in HDF5's global heap, which has no "
                       "checksum)",
-                      r->path);
+                      r->path, limit);
 }
 
 /* Opens path (a file, or the label of the image in fapl) and checks all of it. */

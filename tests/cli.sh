@@ -111,6 +111,13 @@ expect_error unknown-option 2 "unknown option '--frobnicate'" -- run good.lua --
 expect_error unknown-command 2 "unknown command 'rnu'" -- rnu
 expect_error bad-queue 2 "--queue fast: expected auto, heap or ladder" -- run good.lua --queue fast
 expect_error bad-window 2 "--window-fraction 2: expected a number in (0, 1]" -- run good.lua --window-fraction 2
+expect_error bad-lua-memory 2 "--lua-memory 12Q: expected a size such as 512M or 2G" -- run good.lua --lua-memory 12Q
+expect_error bad-lua-steps 2 "--lua-steps 0: expected an integer in [1, 18446744073709551615]" -- run good.lua --lua-steps 0
+# The sandbox's limits from the command line: a 64 MiB cap and a 10^6-step budget, each named.
+printf 'local t = {} for i = 1, 1e8 do t[i] = i end\nweft.phold{}\nweft.run{end_time = "1s"}\n' >grow.lua
+expect_error lua-memory-cap 1 "scenario needs more than its Lua memory cap of 64 MiB (--lua-memory)" -- run grow.lua --lua-memory 64M -o out/x.h5
+printf 'while true do end\n' >spin.lua
+expect_error lua-steps-limit 1 "scenario used up its work limit of 1000000 steps" -- run spin.lua --lua-steps 1000000 -o out/x.h5
 expect_error unwritable 1 "cannot write output '/nonexistent/dir/x.h5'" -- run good.lua -o /nonexistent/dir/x.h5
 expect_error report-missing 1 "nope.h5" -- report nope.h5 -o out/r
 printf 'not an hdf5 file\n' >garbage.h5
@@ -185,7 +192,7 @@ rc=$?
 h5dump -a /status out/long.h5 2>/dev/null | grep -qF '"interrupted"' && ok || bad "interrupted trace lacks status"
 
 # Help texts explain every option.
-for opt in --set --seed --output --force --json --quiet --report --no-trace --queue --window-fraction --list-builders; do
+for opt in --set --seed --output --force --json --quiet --report --no-trace --queue --window-fraction --list-builders --lua-steps --lua-memory; do
   "$WEFT" run --help | grep -qF -- "$opt" && ok || bad "run --help lacks $opt"
 done
 "$WEFT" --help | grep -qF "report" && ok || bad "weft --help lacks report"

@@ -45,7 +45,7 @@ expect scen-params-nul-key.lua 1 "weft.params: a key holds a NUL byte" -- "${run
 expect scen-seed-precision.lua 0 "" -- "${run[@]}"
 h5dump -a /seed out.h5 | grep -qF '(0): 9007199254740993' && ok || bad "seed not kept exactly"
 [ ! -e out.h5 ] || rm out.h5
-for f in trace-globalheap-2934.h5 trace-missing-series-1736.h5; do
+for f in trace-globalheap-2934.h5 trace-missing-series-1736.h5 trace-v1-hdf5-loops.h5; do
   expect "$f" 1 "corrupted trace $F/$f: " -- report {} -o page
   [ ! -e page/index.html ] || bad "$f: a page was drawn from a corrupted trace"
   rm -rf page

@@ -5,6 +5,8 @@
 # tests/fuzz/findings/<target>-<kind>-<hash> and the script fails: that file is a regression
 # test to keep (tests/fuzz/findings/README.md). Prints the target's exec count and rate.
 #   tests/fuzz/run.sh TARGET SECONDS   (TARGET: wasm scenario trace sweep tables pattern, or all)
+# FUZZ_SEED=N fixes libFuzzer's seed (CI uses 1: every run then tries the same inputs in the same
+# order, a slower machine a prefix of them); unset, each run draws its own.
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +29,8 @@ for t in "${run[@]}"; do
   # The scenario and sweep targets write their input to a file; keep those out of the tree.
   TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 "$bin" "$scratch" "$here/corpus/$t" \
     -max_total_time="$2" -timeout=30 -rss_limit_mb=4096 -max_len=200000 \
-    -artifact_prefix="$here/findings/$t-" -print_final_stats=1 >"$log" 2>&1
+    -artifact_prefix="$here/findings/$t-" -print_final_stats=1 -seed="${FUZZ_SEED:-0}" \
+    >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
