@@ -28,7 +28,7 @@ for t in "${run[@]}"; do
   log=$scratch/log.txt
   # The scenario and sweep targets write their input to a file; keep those out of the tree.
   TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 "$bin" "$scratch" "$here/corpus/$t" \
-    -max_total_time="$2" -timeout=30 -rss_limit_mb=4096 -max_len=200000 \
+    -max_total_time="$2" -timeout=30 -report_slow_units=25 -rss_limit_mb=4096 -max_len=200000 \
     -artifact_prefix="$here/findings/$t-" -print_final_stats=1 -seed="${FUZZ_SEED:-0}" \
     >"$log" 2>&1
   rc=$?
