@@ -12,36 +12,14 @@
 #include <lualib.h>
 
 #include "lua_common.h"
+#include "pattern_call.h"
 #include "rng.h"
 #include "support.h"
 
-/* Calls string[fn](s, p, a3, a4) protected and returns a line describing every result (type
- * and value) or the error without its position, as both states print it. */
-static const char *SERIALISE =
-    "local fn, s, p, a3, a4 = ...\n"
-    "local function show(ok, ...)\n"
-    "  local out = {ok and 'ok' or 'err'}\n"
-    "  for i = 1, select('#', ...) do\n"
-    "    local v = select(i, ...)\n"
-    "    if not ok then v = tostring(v):gsub('^[^:]*:%d+: ', '') end\n"
-    "    out[#out + 1] = math.type(v) or type(v)\n"
-    "    out[#out + 1] = string.format('%q', v)\n"
-    "  end\n"
-    "  return table.concat(out, ' ')\n"
-    "end\n"
-    "if fn == 'gmatch' then\n"
-    "  return show(pcall(function()\n"
-    "    local r = {}\n"
-    "    for a, b in string.gmatch(s, p, a3) do r[#r + 1] = tostring(a) .. '|' .. tostring(b) end\n"
-    "    return table.concat(r, ',')\n"
-    "  end))\n"
-    "end\n"
-    "return show(pcall(string[fn], s, p, a3, a4))\n";
-
-/* Runs SERIALISE in L and copies the line into out. */
+/* Runs WF_PATTERN_CALL in L and copies the line into out. */
 static void call(lua_State *L, const char *fn, const char *s, size_t ls, const char *p, size_t lp,
                  int kind3, lua_Integer a3, int plain, char *out, size_t cap) {
-  assert_int_equal(luaL_loadstring(L, SERIALISE), LUA_OK);
+  assert_int_equal(luaL_loadstring(L, WF_PATTERN_CALL), LUA_OK);
   lua_pushstring(L, fn);
   lua_pushlstring(L, s, ls);
   lua_pushlstring(L, p, lp);

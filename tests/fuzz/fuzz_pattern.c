@@ -7,38 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../pattern_call.h"
 #include "lua_common.h"
-
-static const char *CALL =
-    "local fn, s, p, init = ...\n"
-    "local function show(ok, ...)\n"
-    "  local out = {ok and 'ok' or 'err'}\n"
-    "  for i = 1, select('#', ...) do\n"
-    "    local v = select(i, ...)\n"
-    "    if not ok then v = tostring(v):gsub('^[^:]*:%d+: ', '') end\n"
-    "    out[#out + 1] = string.format('%s %q', math.type(v) or type(v), v)\n"
-    "  end\n"
-    "  return table.concat(out, ' ')\n"
-    "end\n"
-    "if fn == 'gmatch' then\n"
-    "  return show(pcall(function()\n"
-    "    local r = {}\n"
-    "    for a, b in string.gmatch(s, p, init) do r[#r + 1] = tostring(a) .. '|' .. tostring(b) "
-    "end\n"
-    "    return table.concat(r, ',')\n"
-    "  end))\n"
-    "end\n"
-    "if fn == 'gsub' then return show(pcall(string.gsub, s, p, '<%0|%1>', init)) end\n"
-    "return show(pcall(string[fn], s, p, init))\n";
 
 static char *call(lua_State *L, const char *fn, const char *s, size_t ls, const char *p, size_t lp,
                   lua_Integer init) {
-  if (luaL_loadstring(L, CALL) != LUA_OK) abort();
+  if (luaL_loadstring(L, WF_PATTERN_CALL) != LUA_OK) abort();
   lua_pushstring(L, fn);
   lua_pushlstring(L, s, ls);
   lua_pushlstring(L, p, lp);
+  if (strcmp(fn, "gsub") == 0) /* a replacement using the whole match and a capture; init: n */
+    lua_pushliteral(L, "<%0|%1>");
   lua_pushinteger(L, init);
-  if (lua_pcall(L, 4, 1, 0) != LUA_OK) abort();
+  if (lua_pcall(L, strcmp(fn, "gsub") == 0 ? 5 : 4, 1, 0) != LUA_OK) abort();
   char *r = strdup(lua_tostring(L, -1));
   lua_pop(L, 1);
   return r;
