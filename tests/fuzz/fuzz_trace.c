@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hdf5.h>
 #include <sanitizer/common_interface_defs.h>
 
 #include "trace.h"
@@ -29,9 +28,6 @@ static void read_tables(wf_trace_reader *r, const char *group) {
   }
 }
 
-/* HDF5 keeps freed blocks on free lists for reuse; without them, memory an input frees is
- * freed, and libFuzzer's per-input leak check (a full heap scan whenever an input allocated
- * more than it freed) runs only when something leaked. The harness's one use of hdf5.h. */
 /* In the child that proves a version-1 trace readable, a crash is the expected way to fail:
  * without libFuzzer's death callback the sanitizer just ends the child, and the parent reports
  * the trace as corrupted. */
@@ -42,7 +38,6 @@ static void quiet_child(void) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
   wf_trace_child_start = quiet_child;
-  if (!getenv("WF_FUZZ_FREELISTS")) H5set_free_list_limits(0, 0, 0, 0, 0, 0);
   return 0;
 }
 
