@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <hdf5.h>
 
 #include "report.h"
 #include "trace.h"
@@ -410,11 +411,14 @@ static void test_truncated(void **state) {
 
 /* A damaged copy of a fresh trace is reported as corrupted, never read as numbers: every
  * object header with one byte flipped (metadata has checksums), a byte of a series' values
- * flipped (Fletcher32 on every chunk), the superblock damaged, the file cut short. */
+ * flipped (Fletcher32 on every chunk), the superblock damaged, the file cut short. The failed
+ * open leaves no file or object of it open in HDF5. */
 static void expect_corrupted(const char *path, const char *what) {
   wf_error err = {0};
   wf_trace_reader *r = wf_trace_open(path, &err);
   if (r) fail_msg("%s: opened", what);
+  ssize_t left = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+  if (left != 0) fail_msg("%s: %zd HDF5 files or objects left open", what, left);
   char want[600];
   snprintf(want, sizeof want, "corrupted trace %s: ", path);
   if (strncmp(err.msg, want, strlen(want)) != 0) fail_msg("%s: '%s'", what, err.msg);

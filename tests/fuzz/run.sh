@@ -8,6 +8,9 @@
 # FUZZ_SEED=N fixes libFuzzer's seed (CI uses 1: every run then tries the same inputs in the same
 # order, a slower machine a prefix of them); unset, each run draws its own.
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
+# FUZZ_BUILD=build-fuzz-fast runs the targets of the fuzz-fast preset instead (UBSan, trapping,
+# and LSan, no ASan): for runs of millions of inputs through libhdf5, whose allocations ASan
+# slows most (tests/fuzz/README.md).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -19,15 +22,18 @@ fi
 [ "$1" = all ] && run=("${targets[@]}") || run=("$1")
 failed=0
 for t in "${run[@]}"; do
-  bin=$top/build-fuzz/fuzz/fuzz_$t
+  build=${FUZZ_BUILD:-build-fuzz}
+  bin=$top/$build/fuzz/fuzz_$t
   if [ ! -x "$bin" ]; then
-    echo "no $bin: build it with cmake --preset fuzz && cmake --build --preset fuzz" >&2
+    preset=${build#build-}
+    echo "no $bin: build it with cmake --preset $preset && cmake --build --preset $preset" >&2
     exit 2
   fi
   scratch=$(mktemp -d)
   log=$scratch/log.txt
+  mkdir "$scratch/corpus" "$scratch/tmp"
   # The scenario and sweep targets write their input to a file; keep those out of the tree.
-  TMPDIR=$scratch ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 "$bin" "$scratch" "$here/corpus/$t" \
+  TMPDIR=$scratch/tmp ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 "$bin" "$scratch/corpus" "$here/corpus/$t" \
     -max_total_time="$2" -timeout=30 -report_slow_units=25 -rss_limit_mb=4096 -max_len=200000 \
     -artifact_prefix="$here/findings/$t-" -print_final_stats=1 -seed="${FUZZ_SEED:-0}" \
     >"$log" 2>&1
