@@ -186,28 +186,41 @@ static void put_bytes(char *buf, size_t cap, double b) {
   snprintf(buf, cap, "%.3g %s", b, units[u]);
 }
 
-/* Fails once the world declared so far cannot fit in this machine's memory. */
-static int check_fits(const wf_engine *eng, uint64_t lp_bytes, uint64_t events, uint32_t nlps,
-                      wf_error *err) {
+/* Fails once the world declared so far cannot fit in this machine's memory: LPs, pending
+ * events, and the bytes models declared (what names the declaration being added, or NULL). */
+static int check_fits(uint64_t lp_bytes, uint64_t events, uint64_t model_bytes, uint32_t nlps,
+                      const char *what, wf_error *err) {
   uint64_t mem = wf_machine_memory();
-  double need = (double)lp_bytes + (double)events * (double)EVENT_BYTES;
+  double need = (double)lp_bytes + (double)events * (double)EVENT_BYTES + (double)model_bytes;
   if (mem == 0 || need <= (double)mem) return 0;
-  (void)eng;
-  char n[32], m[32];
+  char n[32], m[32], b[32], models[200] = "";
   put_bytes(n, sizeof n, need);
   put_bytes(m, sizeof m, (double)mem);
+  put_bytes(b, sizeof b, (double)model_bytes);
+  if (model_bytes)
+    snprintf(models, sizeof models, " + %s for %s", b, what ? what : "what the models declared");
   return wf_error_set(err,
                       "the world cannot fit in memory: %u LPs (%llu B of records and state) + "
-                      "%llu pending events x %zu B = %s at least, more than this machine's %s",
+                      "%llu pending events x %zu B%s = %s at least, more than this machine's %s",
                       nlps, (unsigned long long)lp_bytes, (unsigned long long)events,
-                      (size_t)EVENT_BYTES, n, m);
+                      (size_t)EVENT_BYTES, models, n, m);
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b) {
+  return a + b < a ? UINT64_MAX : a + b;
 }
 
 int wf_engine_expect_events(wf_engine *eng, uint64_t n, wf_error *err) {
-  uint64_t events = eng->expected_events + n;
-  if (events < n) events = UINT64_MAX;
-  if (check_fits(eng, eng->lp_bytes, events, eng->nlps, err) != 0) return -1;
+  uint64_t events = add_sat(eng->expected_events, n);
+  if (check_fits(eng->lp_bytes, events, eng->model_bytes, eng->nlps, NULL, err) != 0) return -1;
   eng->expected_events = events;
+  return 0;
+}
+
+int wf_engine_expect_bytes(wf_engine *eng, uint64_t bytes, const char *what, wf_error *err) {
+  uint64_t total = add_sat(eng->model_bytes, bytes);
+  if (check_fits(eng->lp_bytes, eng->expected_events, total, eng->nlps, what, err) != 0) return -1;
+  eng->model_bytes = total;
   return 0;
 }
 
@@ -229,7 +242,8 @@ wf_lpid wf_engine_add_lps(wf_engine *eng, const wf_lp_type *t, uint32_t count, c
     return WF_LP_NONE;
   }
   uint64_t lp_bytes = eng->lp_bytes + (uint64_t)count * (LP_OVERHEAD + aligned(t->state_size));
-  if (check_fits(eng, lp_bytes, eng->expected_events, eng->nlps + count, err) != 0)
+  if (check_fits(lp_bytes, eng->expected_events, eng->model_bytes, eng->nlps + count, NULL, err) !=
+      0)
     return WF_LP_NONE;
   eng->lp_bytes = lp_bytes;
   /* Only the index grows here: records and states wait for the placement (wf_engine_place),

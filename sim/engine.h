@@ -70,6 +70,10 @@ uint32_t wf_engine_lp_count(const wf_engine *eng);
  * wf_engine_add_lps fail, the sizes in the message, once the LPs' records and states plus the
  * declared events need more than the machine's memory. */
 int wf_engine_expect_events(wf_engine *eng, uint64_t n, wf_error *err);
+/* Declares bytes a model will need at least while it runs, beyond its LPs' states and events
+ * (a chain's vote sets, n x n per node), under the same check; what names them in the message
+ * ("chain0's vote sets"). */
+int wf_engine_expect_bytes(wf_engine *eng, uint64_t bytes, const char *what, wf_error *err);
 /* The machine's physical memory in bytes (0 if unknown). */
 uint64_t wf_machine_memory(void);
 /* A group id no LP has yet (never 0, which means "ungrouped"): for models to pass to

@@ -137,6 +137,7 @@ struct wf_engine {
   uint32_t nlps;      /* LPs in the world, on every rank */
   uint64_t lp_bytes;  /* what the LPs declared so far need at least (wf_engine_add_lps) */
   uint64_t expected_events; /* pending at the start, as models declared (wf_engine_expect_events) */
+  uint64_t model_bytes;     /* what models declared they need at least (wf_engine_expect_bytes) */
   wf_lp_run *runs;    /* the per-LP index, by id */
   uint32_t nruns, runs_cap;
   int placed;         /* wf_engine_place has run: lps, states and where exist */

@@ -37,6 +37,12 @@ LUA
 printf 'weft.phold{lps = 8}\nweft.run{end_time = "1s"}\nlocal x = = 1\n' >syntax.lua
 printf 'weft.phold{lps = 8}\n\nerror("no such chain")\n' >runtime.lua
 printf 'weft.phold{lps = 8}\nweft.run{end_time = 0}\n' >zero.lua
+# A chain too large for the machine is refused while it is built, its n x n state named: a
+# million validators need 29 TiB of vote sets per hop, 8 TiB of path matrices in aggregate.
+for votes in per-hop aggregate; do
+  printf 'local net = weft.network {}\nweft.chain { network = net, validators = 1000000, votes = "%s" }\nweft.run { end_time = "1s" }\n' \
+    "$votes" >"huge-$votes.lua"
+done
 
 expect_error missing-scenario 1 "cannot open scenario 'nope.lua'" -- run nope.lua -o out/x.h5
 expect_error syntax 1 "syntax.lua:3:" -- run syntax.lua -o out/x.h5
@@ -45,6 +51,12 @@ expect_error unknown-set 1 "--set foo=1: the scenario declares no parameter 'foo
 expect_error bad-duration 1 "unknown unit 'parsecs' in duration '5parsecs'" -- run good.lua --set end=5parsecs -o out/x.h5
 expect_error negative-duration 1 "negative duration '-5s'" -- run good.lua --set end=-5s -o out/x.h5
 expect_error zero-end 1 "zero.lua:2: weft.run: 'end_time' = 0 s is outside [1e-09, 1.8e+10] s" -- run zero.lua -o out/x.h5
+if [ "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" -lt $((8 << 30)) ]; then # kB: 8 TiB
+  expect_error huge-chain-per-hop 1 "huge-per-hop.lua:2: weft.chain: the world cannot fit in memory: " -- run huge-per-hop.lua -o out/x.h5
+  grep -qF "29.1 TiB for chain1's vote sets (2 x n votes a node)" stderr.txt && ok ||
+    bad "huge-chain-per-hop: $(cat stderr.txt)"
+  expect_error huge-chain-aggregate 1 "8.19 TiB for chain1's vote paths (3 n x n matrices)" -- run huge-aggregate.lua -o out/x.h5
+fi
 expect_error bad-seed 2 "--seed x: expected a non-negative integer" -- run good.lua --seed x
 # Help says what each subcommand does with an option: run's engine is optional, check's seed
 # and parameter are per input.

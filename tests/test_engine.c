@@ -152,6 +152,14 @@ static void lp_ids_use_32_bits(void **unused) {
   assert_int_equal(wf_engine_expect_events(eng, 1000, &err), 0);
   assert_int_equal(wf_engine_expect_events(eng, UINT64_MAX / 2, &err), -1);
   assert_non_null(strstr(err.msg, " pending events x "));
+  /* And declared bytes, named in the message; a refused declaration adds nothing. */
+  wf_error_clear(&err);
+  assert_int_equal(wf_engine_expect_bytes(eng, 1 << 20, "the test's tables", &err), 0);
+  assert_int_equal(wf_engine_expect_bytes(eng, UINT64_MAX / 2, "the test's matrices", &err), -1);
+  assert_non_null(strstr(err.msg, " EiB for the test's matrices = "));
+  wf_error_clear(&err);
+  assert_int_equal(wf_engine_expect_events(eng, UINT64_MAX / 2, &err), -1);
+  assert_non_null(strstr(err.msg, " + 1 MiB for what the models declared = "));
   wf_engine_free(eng);
 }
 
