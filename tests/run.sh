@@ -13,4 +13,4 @@ done
 echo "== fuzz =="
 cmake --preset fuzz -DWEFT_WERROR=ON >/dev/null
 cmake --build --preset fuzz
-FUZZ_SEED=1 tests/fuzz/run.sh all 10
+FUZZ_BUILD=build-fuzz FUZZ_SEED=1 tests/fuzz/run.sh all 10

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target of weft from its checked-in corpus for SECONDS seconds (ASan+UBSan,
-# leak checking on). New inputs go to a scratch corpus, which is removed afterwards; an input
+# leak checking on; FUZZ_BUILD below for the fuzz-fast build). New inputs go to a scratch corpus, which is removed afterwards; an input
 # that crashes, leaks, hangs or trips a target's own check is saved as
 # tests/fuzz/findings/<target>-<kind>-<hash> and the script fails: that file is a regression
 # test to keep (tests/fuzz/findings/README.md). Prints the target's exec count and rate.
@@ -10,7 +10,9 @@
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 # FUZZ_BUILD=build-fuzz-fast runs the targets of the fuzz-fast preset instead (UBSan, trapping,
 # and LSan, no ASan): for runs of millions of inputs through libhdf5, whose allocations ASan
-# slows most (tests/fuzz/README.md).
+# slows most (tests/fuzz/README.md). Any build directory of WEFT_FUZZ=ON will do.
+# FUZZ_KEEP=DIR keeps what a run discovered in DIR/<target>/, to replay through another build
+# (build-fuzz/fuzz/fuzz_trace -runs=1 DIR/trace/*).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -23,10 +25,15 @@ fi
 failed=0
 for t in "${run[@]}"; do
   build=${FUZZ_BUILD:-build-fuzz}
-  bin=$top/$build/fuzz/fuzz_$t
+  case $build in /*) ;; *) build=$top/$build ;; esac
+  bin=$build/fuzz/fuzz_$t
   if [ ! -x "$bin" ]; then
-    preset=${build#build-}
-    echo "no $bin: build it with cmake --preset $preset && cmake --build --preset $preset" >&2
+    case $build in
+      "$top/build-fuzz" | "$top/build-fuzz-fast")
+        preset=${build#"$top/build-"}
+        echo "no $bin: build it with cmake --preset $preset && cmake --build --preset $preset" >&2 ;;
+      *) echo "no $bin: configure $build with -DWEFT_FUZZ=ON (clang) and build it" >&2 ;;
+    esac
     exit 2
   fi
   scratch=$(mktemp -d)
@@ -43,10 +50,13 @@ for t in "${run[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
   if [ "$rc" -ne 0 ]; then
     echo "FAIL fuzz_$t: exit $rc after ${runs:-?} execs; the input is in tests/fuzz/findings/"
-    grep -E "^==[0-9]+==ERROR|SUMMARY|^string\.|Test unit written" "$log" | head -5
+    grep -E "^==[0-9]+==ERROR|SUMMARY|^string\.|^fuzz_[a-z]+: |Test unit written" "$log" | head -5
     failed=1
   else
     echo "ok fuzz_$t: ${runs:-?} execs in ${secs:-$2} s ($((${runs:-0} / (${secs:-$2} > 0 ? ${secs:-$2} : 1))) /s), $cov"
+  fi
+  if [ -n "${FUZZ_KEEP:-}" ]; then
+    mkdir -p "$FUZZ_KEEP/$t" && cp -r -- "$scratch/corpus/." "$FUZZ_KEEP/$t/"
   fi
   rm -rf "$scratch"
 done
