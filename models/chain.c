@@ -2735,11 +2735,12 @@ static int chain_setup(wf_engine *eng, chain_cfg *c, const wf_args *a, wf_error 
    * aggregate, the board holds the path delays, hops and transaction delays between every two
    * nodes. */
   uint64_t all = (uint64_t)c->n + c->full;
-  uint64_t bytes = votes[0] == 'a' ? all * all * (2 * sizeof(uint32_t) + 1)
-                                   : all * 2 * (uint64_t)c->n * sizeof(g_vote);
+  uint64_t bytes =
+      c->agg ? all * all * (sizeof *c->agg->d + sizeof *c->agg->hops + sizeof *c->agg->dtx)
+             : all * 2 * (uint64_t)c->n * sizeof(g_vote);
   char what[96];
   snprintf(what, sizeof what, "%s's %s", c->name,
-           votes[0] == 'a' ? "vote paths (3 n x n matrices)" : "vote sets (2 x n votes a node)");
+           c->agg ? "vote paths (3 n x n matrices)" : "vote sets (2 x n votes a node)");
   if (wf_engine_expect_bytes(eng, bytes, what, err) != 0) return -1;
   /* Addresses: a hash of the chain and the index (CometBFT's are hashes of public keys, so
    * their order is arbitrary), then the index, which names the validator back. */

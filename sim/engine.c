@@ -193,12 +193,14 @@ static int check_fits(uint64_t lp_bytes, uint64_t events, uint64_t model_bytes, 
   uint64_t mem = wf_machine_memory();
   double need = (double)lp_bytes + (double)events * (double)EVENT_BYTES + (double)model_bytes;
   if (mem == 0 || need <= (double)mem) return 0;
-  char n[32], m[32], b[32], models[200] = "";
+  char n[32], m[32], models[200] = "";
   put_bytes(n, sizeof n, need);
   put_bytes(m, sizeof m, (double)mem);
-  put_bytes(b, sizeof b, (double)model_bytes);
-  if (model_bytes)
+  if (model_bytes) {
+    char b[32];
+    put_bytes(b, sizeof b, (double)model_bytes);
     snprintf(models, sizeof models, " + %s for %s", b, what ? what : "what the models declared");
+  }
   return wf_error_set(err,
                       "the world cannot fit in memory: %u LPs (%llu B of records and state) + "
                       "%llu pending events x %zu B%s = %s at least, more than this machine's %s",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target of weft from its checked-in corpus for SECONDS seconds (ASan+UBSan,
-# leak checking on; FUZZ_BUILD below for the fuzz-fast build). New inputs go to a scratch corpus, which is removed afterwards; an input
-# that crashes, leaks, hangs or trips a target's own check is saved as
-# tests/fuzz/findings/<target>-<kind>-<hash> and the script fails: that file is a regression
-# test to keep (tests/fuzz/findings/README.md). Prints the target's exec count and rate.
+# leak checking on; FUZZ_BUILD below for the fuzz-fast build). New inputs go to a scratch
+# corpus, which is removed afterwards; an input that crashes, leaks, hangs or trips a target's
+# own check is saved as tests/fuzz/findings/<target>-<kind>-<hash> and the script fails: that
+# file is a regression test to keep (tests/fuzz/findings/README.md). Prints the target's exec
+# count and rate.
 #   tests/fuzz/run.sh TARGET SECONDS   (TARGET: wasm scenario trace sweep tables pattern, or all)
 # FUZZ_SEED=N fixes libFuzzer's seed (CI uses 1: every run then tries the same inputs in the same
 # order, a slower machine a prefix of them); unset, each run draws its own.
